@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+// `npm test`: installs what the tests need (npm packages, Debian's chromium and ffmpeg), then runs the
+// unit tests (vitest, Node) and the browser tests (Playwright driving real Chromium).
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+
+const root = new URL('..', import.meta.url).pathname;
+const run = (cmd, args, opts = {}) => {
+  console.log(`\n$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
+  return r.status ?? 1;
+};
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+
+if (!existsSync(`${root}node_modules/.package-lock.json`)) {
+  if (run('npm', ['ci']) !== 0) process.exit(1);
+}
+const missing = [];
+if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
+if (!has('ffmpeg')) missing.push('ffmpeg');
+if (missing.length) {
+  if (process.getuid?.() === 0) {
+    run('apt-get', ['update', '-qq']);
+    if (run('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }) !== 0) process.exit(1);
+  } else {
+    console.error(`Missing ${missing.join(', ')}: install them with  sudo apt-get install -y ${missing.join(' ')}`);
+    process.exit(1);
+  }
+}
+
+mkdirSync(`${root}test-results`, { recursive: true });
+const summary = [];
+const unit = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json']);
+summary.push(['unit', unit, 'test-results/unit.json']);
+if (existsSync(`${root}e2e`) && existsSync(`${root}playwright.config.ts`)) {
+  const e2e = run('npx', ['playwright', 'test'], { env: { ...process.env, PLAYWRIGHT_JSON_OUTPUT_NAME: 'test-results/e2e.json' } });
+  summary.push(['e2e', e2e, 'test-results/e2e.json']);
+}
+
+let passed = 0;
+let failed = 0;
+let skipped = 0;
+for (const [name, status, file] of summary) {
+  try {
+    const j = JSON.parse(readFileSync(`${root}${file}`, 'utf8'));
+    if (name === 'unit') {
+      passed += j.numPassedTests;
+      failed += j.numFailedTests;
+      skipped += j.numPendingTests + (j.numTodoTests ?? 0);
+    } else {
+      passed += j.stats.expected + (j.stats.flaky ?? 0);
+      failed += j.stats.unexpected;
+      skipped += j.stats.skipped;
+    }
+  } catch {
+    if (status !== 0) failed++;
+  }
+}
+const ok = summary.every(([, status]) => status === 0) && failed === 0;
+console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+process.exit(ok ? 0 : 1);

@@ -1,0 +1,61 @@
+// `sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N] [--id ID]`
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { openCheckpoint } from '../model/checkpoint/open.ts';
+import { UrlLocation } from '../model/checkpoint/locations.ts';
+import { NodeDirLocation } from '../model/checkpoint/nodeFiles.ts';
+import { checkpointSource, convertCheckpoint, type ConvertProgress } from '../model/convert.ts';
+import { numberOption, parseArgs, printJson } from './args.ts';
+
+function progressBar(): (p: ConvertProgress) => void {
+  const start = Date.now();
+  let lastLine = 0;
+  return (p) => {
+    const now = Date.now();
+    if (now - lastLine < 200 && p.phase !== 'done') return;
+    lastLine = now;
+    const frac = p.total ? p.done / p.total : 0;
+    const secs = (now - start) / 1000;
+    const mbps = p.done / 1e6 / Math.max(secs, 1e-3);
+    const eta = frac > 0 && frac < 1 ? ` ETA ${Math.round(secs / frac - secs)}s` : '';
+    const width = 30;
+    const bar = '#'.repeat(Math.round(frac * width)).padEnd(width, '.');
+    const line = `[${bar}] ${(frac * 100).toFixed(0).padStart(3)}% ${(p.done / 1e6).toFixed(1)}/${(p.total / 1e6).toFixed(1)} MB ${mbps.toFixed(1)} MB/s ${p.phase}${eta}`;
+    process.stderr.write(process.stderr.isTTY ? `\r${line}` : `${line}\n`);
+    if (p.phase === 'done' && process.stderr.isTTY) process.stderr.write('\n');
+  };
+}
+
+export async function runConvertCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv);
+  const [input, outDir] = args.positional;
+  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N]');
+  const bits = numberOption(args, 'bits', 4);
+  if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
+  const shardMB = numberOption(args, 'shard-mb', 256)!;
+  if (!(shardMB > 0)) throw new Error('--shard-mb must be positive');
+  const location = /^https?:\/\//.test(input) ? new UrlLocation(input) : new NodeDirLocation(input);
+  const ckpt = await openCheckpoint(location);
+  await mkdir(outDir, { recursive: true });
+  // Files are written under a temporary name and renamed, so an interrupted run leaves no valid-looking file.
+  const out = async (file: string, bytes: Uint8Array) => {
+    const target = join(outDir, file);
+    await writeFile(`${target}.partial`, bytes);
+    await rename(`${target}.partial`, target);
+  };
+  const id = typeof args.options.get('id') === 'string' ? String(args.options.get('id')) : undefined;
+  try {
+    const manifest = await convertCheckpoint(checkpointSource(ckpt), out, {
+      bits,
+      shardMB,
+      id,
+      source: input,
+      randomWeights: (ckpt.rawConfig as { sift_random_weights?: boolean }).sift_random_weights === true,
+      onProgress: progressBar(),
+    });
+    printJson({ manifest: join(outDir, 'manifest.json'), id: manifest.id, version: manifest.version, bytes: manifest.totalBytes, files: manifest.shards.length });
+  } finally {
+    await ckpt.close();
+  }
+  return 0;
+}

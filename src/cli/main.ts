@@ -1,0 +1,45 @@
+// `sift` command dispatcher. Each command lives in its own module and is loaded on demand.
+
+const USAGE = `sift — multimodal reranking with Qwen3-VL-Reranker
+
+  sift tiny <dir> [--seed N] [--layers N] [--vision-depth N] [--real-size]
+      write a random-weight checkpoint with the official layout (for tests and trying the app)
+  sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N] [--id ID]
+      convert an official safetensors checkpoint into a Sift model directory
+  sift rank --model <converted-dir> <request.json> [--no-prefix-reuse]
+      score documents: prints {"scores": [...], "errors": [...]}
+  sift prompt <request.json> [--expand]
+      print the prompt of every document: {"prompts": [{"text", "tokens"}]}
+  sift plan-image --width W --height H [--min-pixels N --max-pixels N]
+  sift plan-video --frames N --source-fps F --width W --height H [--fps F --max-frames N]
+`;
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, () => Promise<Command>> = {
+  tiny: async () => (await import('./tiny.ts')).runTinyCommand,
+  convert: async () => (await import('./convert.ts')).runConvertCommand,
+  rank: async () => (await import('./rank.ts')).runRankCommand,
+  prompt: async () => (await import('./prompt.ts')).runPromptCommand,
+  'plan-image': async () => (await import('./plan.ts')).runPlanImageCommand,
+  'plan-video': async () => (await import('./plan.ts')).runPlanVideoCommand,
+};
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(USAGE);
+    return name ? 0 : 2;
+  }
+  const load = commands[name];
+  if (!load) {
+    process.stderr.write(`sift: unknown command "${name}"\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest);
+  } catch (err) {
+    process.stderr.write(`sift ${name}: ${(err as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,239 @@
+// Scores documents against one query: the query prefix runs once and its KV cache is reused; short
+// documents are packed into one decoder call (each sees the prefix and itself, never its neighbours);
+// long ones run alone in chunks. A document that fails is retried alone and fails alone.
+import { dequantizeRowList } from '../model/quantize.ts';
+import { KvCache } from './kvcache.ts';
+import { ropePositions, textRotary, type Grid } from './rope.ts';
+import { runDecoder, runVision, type LoadedModel, type VisionOutput } from './session.ts';
+
+export interface VisionItem {
+  patches: Float32Array;
+  grid: Grid;
+}
+
+/** A full prompt (query + document) as token ids, with its images and videos in pad order. */
+export interface PromptInput {
+  ids: number[];
+  images: VisionItem[];
+  videos: VisionItem[];
+}
+
+export interface DocScore {
+  score: number | null;
+  logit: number | null;
+  error?: string;
+  ms: number;
+}
+
+export interface ScoreOptions {
+  /** Reuse the query prefix's KV cache (default true); false scores each full prompt from scratch. */
+  reusePrefix?: boolean;
+  /** Most new tokens in one decoder call. */
+  chunkTokens?: number;
+  /** Bound on attention score memory per call (bytes). */
+  attentionBytes?: number;
+  onScore?: (index: number, result: DocScore) => void;
+  signal?: AbortSignal;
+}
+
+const MASKED = -1e9;
+
+/** Where each token's embedding comes from, for one prompt. */
+interface Plan {
+  input: PromptInput;
+  pos: [Int32Array, Int32Array, Int32Array];
+  /** −1 text; else (kind << 30 | row) with kind 0 image, 1 video, row into that kind's concatenation. */
+  source: Int32Array;
+  shared: number; // tokens covered by the reused prefix cache
+}
+
+export class Scorer {
+  private vision = new Map<VisionItem, Promise<VisionOutput>>();
+
+  constructor(private m: LoadedModel) {}
+
+  private visionOf(item: VisionItem): Promise<VisionOutput> {
+    let p = this.vision.get(item);
+    if (!p) {
+      p = runVision(this.m, item.patches, item.grid);
+      this.vision.set(item, p);
+    }
+    return p;
+  }
+
+  private plan(input: PromptInput, prefixIds: number[] | null): Plan {
+    const { cfg } = this.m;
+    const pos = ropePositions(input.ids, input.images.map((i) => i.grid), input.videos.map((v) => v.grid), cfg);
+    const source = new Int32Array(input.ids.length).fill(-1);
+    let img = 0;
+    let vid = 0;
+    input.ids.forEach((id, i) => {
+      if (id === cfg.imageTokenId) source[i] = img++;
+      else if (id === cfg.videoTokenId) source[i] = (1 << 30) | vid++;
+    });
+    let shared = 0;
+    if (prefixIds) {
+      const limit = Math.min(prefixIds.length, input.ids.length - 1);
+      while (shared < limit && prefixIds[shared] === input.ids[shared]) shared++;
+    }
+    return { input, pos, source, shared };
+  }
+
+  /** inputs_embeds, DeepStack rows and rotary tables for tokens [from, to) of a plan. */
+  private async segment(p: Plan, from: number, to: number) {
+    const { cfg, embedding } = this.m;
+    const H = cfg.text.hiddenSize;
+    const nds = cfg.vision.deepstackVisualIndexes.length;
+    const S = to - from;
+    const embeds = dequantizeRowList(embedding, p.input.ids.slice(from, to));
+    const deepstack = new Float32Array(nds * S * H);
+    const outputs = async (items: VisionItem[]) => Promise.all(items.map((it) => this.visionOf(it)));
+    const needs = Array.from(p.source.subarray(from, to)).some((s) => s >= 0);
+    if (needs) {
+      const rows = (list: VisionOutput[]) => {
+        // Row r of the concatenation → (output, local row).
+        const owners: [VisionOutput, number][] = [];
+        for (const o of list) for (let r = 0; r < o.tokens; r++) owners.push([o, r]);
+        return owners;
+      };
+      const imageRows = rows(await outputs(p.input.images));
+      const videoRows = rows(await outputs(p.input.videos));
+      for (let s = 0; s < S; s++) {
+        const src = p.source[from + s];
+        if (src < 0) continue;
+        const [out, r] = (src >> 30 ? videoRows : imageRows)[src & 0x3fffffff] ?? [];
+        if (!out) throw new Error('the prompt has more vision pads than the vision encoder produced');
+        embeds.set(out.embeds.subarray(r * H, (r + 1) * H), s * H);
+        for (let d = 0; d < nds; d++) {
+          deepstack.set(out.deepstack.subarray((d * out.tokens + r) * H, (d * out.tokens + r + 1) * H), (d * S + s) * H);
+        }
+      }
+    }
+    const { cos, sin } = textRotary(cfg, p.pos, from, to);
+    return { embeds, deepstack, cos, sin };
+  }
+
+  /**
+   * One decoder call over several (plan, range) pieces packed back to back. Piece k sees past slots
+   * 1…visible[k] and, causally, its own new tokens.
+   */
+  private async call(past: KvCache, pieces: { plan: Plan; from: number; to: number; visible: number }[], wantPresent: boolean) {
+    const { cfg } = this.m;
+    const H = cfg.text.hiddenSize;
+    const D = cfg.text.headDim;
+    const nds = cfg.vision.deepstackVisualIndexes.length;
+    const S = pieces.reduce((n, p) => n + p.to - p.from, 0);
+    const P = past.length;
+    const T = P + S;
+    const embeds = new Float32Array(S * H);
+    const deepstack = new Float32Array(nds * S * H);
+    const cos = new Float32Array(S * D);
+    const sin = new Float32Array(S * D);
+    const bias = new Float32Array(S * T).fill(MASKED);
+    let at = 0;
+    for (const piece of pieces) {
+      const seg = await this.segment(piece.plan, piece.from, piece.to);
+      const n = piece.to - piece.from;
+      embeds.set(seg.embeds, at * H);
+      cos.set(seg.cos, at * D);
+      sin.set(seg.sin, at * D);
+      for (let d = 0; d < nds; d++) deepstack.set(seg.deepstack.subarray(d * n * H, (d + 1) * n * H), (d * S + at) * H);
+      for (let r = 0; r < n; r++) {
+        const row = (at + r) * T;
+        bias.fill(0, row + 1, row + 1 + piece.visible);
+        bias.fill(0, row + P + at, row + P + at + r + 1);
+      }
+      at += n;
+    }
+    return runDecoder(this.m, { embeds, cos, sin, bias, deepstack, past, wantPresent });
+  }
+
+  /** Extends `past` (of which slots 1…visible are this plan's) with tokens [from, to), in chunks. */
+  private async extend(past: KvCache, visible: number, plan: Plan, from: number, to: number, chunk: number, keep: boolean) {
+    let cache = past.slice(visible + 1);
+    let last = 0;
+    for (let a = from; a < to; a += chunk) {
+      const b = Math.min(to, a + chunk);
+      const more = b < to || keep;
+      const r = await this.call(cache, [{ plan, from: a, to: b, visible: cache.length - 1 }], more);
+      last = r.logits[b - a - 1];
+      if (more) cache = cache.append(r.keys, r.values, b - a);
+    }
+    return { cache, logit: last };
+  }
+
+  private chunkFor(pastLength: number, want: number, budget: number): number {
+    const heads = this.m.cfg.text.numHeads;
+    let c = Math.max(1, want);
+    while (c > 16 && 8 * heads * c * (pastLength + c) > budget) c = Math.floor(c / 2);
+    return c;
+  }
+
+  async score(prefix: PromptInput | null, docs: (PromptInput | Error)[], opts: ScoreOptions = {}): Promise<DocScore[]> {
+    const reuse = opts.reusePrefix !== false && prefix !== null;
+    const budget = opts.attentionBytes ?? 256 * 1024 * 1024;
+    const results: DocScore[] = new Array(docs.length);
+    const done = (i: number, r: DocScore) => {
+      results[i] = r;
+      opts.onScore?.(i, r);
+    };
+    let prefixCache = KvCache.empty(this.m.cfg);
+    let prefixIds: number[] | null = null;
+    if (reuse) {
+      const plan = this.plan(prefix, null);
+      const chunk = this.chunkFor(prefix.ids.length, opts.chunkTokens ?? 512, budget);
+      prefixCache = (await this.extend(prefixCache, 0, plan, 0, prefix.ids.length, chunk, true)).cache;
+      prefixIds = prefix.ids;
+    }
+    const pending: { index: number; plan: Plan; start: number }[] = [];
+    docs.forEach((d, index) => {
+      if (d instanceof Error) return done(index, { score: null, logit: null, error: d.message, ms: 0 });
+      try {
+        pending.push({ index, plan: this.plan(d, prefixIds), start: performance.now() });
+      } catch (e) {
+        done(index, { score: null, logit: null, error: (e as Error).message, ms: 0 });
+      }
+    });
+    const want = opts.chunkTokens ?? 512;
+    const chunk = this.chunkFor(prefixCache.length, want, budget);
+    const finish = (item: (typeof pending)[number], logit: number) =>
+      done(item.index, { score: 1 / (1 + Math.exp(-logit)), logit, ms: performance.now() - item.start });
+    const solo = async (item: (typeof pending)[number]) => {
+      try {
+        const { plan } = item;
+        const r = await this.extend(prefixCache, plan.shared, plan, plan.shared, plan.input.ids.length, chunk, false);
+        finish(item, r.logit);
+      } catch (e) {
+        done(item.index, { score: null, logit: null, error: `scoring failed: ${(e as Error).message}`, ms: performance.now() - item.start });
+      }
+    };
+    let i = 0;
+    while (i < pending.length) {
+      if (opts.signal?.aborted) throw new DOMException('scoring was cancelled', 'AbortError');
+      const group = [pending[i++]];
+      let tokens = group[0].plan.input.ids.length - group[0].plan.shared;
+      if (tokens <= chunk) {
+        while (i < pending.length && tokens + pending[i].plan.input.ids.length - pending[i].plan.shared <= chunk) {
+          tokens += pending[i].plan.input.ids.length - pending[i].plan.shared;
+          group.push(pending[i++]);
+        }
+      }
+      if (group.length === 1) {
+        await solo(group[0]);
+        continue;
+      }
+      try {
+        const pieces = group.map((g) => ({ plan: g.plan, from: g.plan.shared, to: g.plan.input.ids.length, visible: g.plan.shared }));
+        const r = await this.call(prefixCache, pieces, false);
+        let at = 0;
+        group.forEach((g, k) => {
+          at += pieces[k].to - pieces[k].from;
+          finish(g, r.logits[at - 1]);
+        });
+      } catch {
+        for (const g of group) await solo(g); // isolate the failing document
+      }
+    }
+    return results;
+  }
+}

@@ -1,0 +1,151 @@
+// Loads a converted model into onnxruntime sessions (vision + decoder) and runs single graph calls.
+// The ORT module is injected: Node and the WASM worker use 'onnxruntime-web', the WebGPU worker may
+// use 'onnxruntime-web/webgpu'; the engine itself never imports a backend.
+import type * as OrtTypes from 'onnxruntime-web';
+import { parseConfig, type ModelConfig } from '../model/config.ts';
+import type { Manifest } from '../model/manifest.ts';
+import type { QuantizedMatrix } from '../model/quantize.ts';
+import { decoderIO } from '../model/graphs/decoder.ts';
+import type { KvCache } from './kvcache.ts';
+import type { Grid } from './rope.ts';
+import { visionGridInputs } from './visionInputs.ts';
+
+export type Ort = typeof OrtTypes;
+export type ReadModelFile = (file: string) => Promise<Uint8Array>;
+
+export interface LoadedModel {
+  ort: Ort;
+  manifest: Manifest;
+  cfg: ModelConfig;
+  vision: OrtTypes.InferenceSession;
+  decoder: OrtTypes.InferenceSession;
+  embedding: QuantizedMatrix;
+  backend: string;
+  release(): Promise<void>;
+}
+
+export interface LoadOptions {
+  executionProviders?: OrtTypes.InferenceSession.SessionOptions['executionProviders'];
+  backend?: string;
+}
+
+function view(bytes: Uint8Array, r: { offset: number; length: number }): Uint8Array {
+  return bytes.subarray(r.offset, r.offset + r.length);
+}
+
+export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFile, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const cfg = parseConfig(manifest.config);
+  const options: OrtTypes.InferenceSession.SessionOptions = {
+    executionProviders: opts.executionProviders ?? ['wasm'],
+    graphOptimizationLevel: 'all',
+  };
+  const open = async (g: { file: string; shards: string[] }) => {
+    const model = await read(g.file);
+    const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: await read(path) })));
+    return ort.InferenceSession.create(model, { ...options, externalData });
+  };
+  const vision = await open(manifest.graphs.vision);
+  const decoder = await open(manifest.graphs.decoder);
+  const e = manifest.embedding;
+  const embFile = await read(e.packed.file);
+  const fileOf = async (r: { file: string }) => (r.file === e.packed.file ? embFile : read(r.file));
+  const scalesBytes = view(await fileOf(e.scales), e.scales).slice();
+  const embedding: QuantizedMatrix = {
+    rows: e.rows,
+    cols: e.cols,
+    bits: e.bits,
+    blockSize: e.blockSize,
+    packed: view(embFile, e.packed),
+    scales: new Float32Array(scalesBytes.buffer),
+    zeroPoints: view(await fileOf(e.zeroPoints), e.zeroPoints),
+  };
+  return {
+    ort,
+    manifest,
+    cfg,
+    vision,
+    decoder,
+    embedding,
+    backend: opts.backend ?? 'wasm',
+    async release() {
+      await vision.release();
+      await decoder.release();
+    },
+  };
+}
+
+export interface VisionOutput {
+  embeds: Float32Array; // [M, H]
+  deepstack: Float32Array; // [n_ds, M, H]
+  tokens: number; // M
+}
+
+export async function runVision(m: LoadedModel, patches: Float32Array, grid: Grid): Promise<VisionOutput> {
+  const { ort, cfg } = m;
+  const inp = visionGridInputs(cfg, grid);
+  const K = patches.length / inp.patches;
+  const feeds = {
+    patches: new ort.Tensor('float32', patches, [inp.patches, K]),
+    pos_idx: new ort.Tensor('int64', inp.posIdx, [4, inp.patches]),
+    pos_w: new ort.Tensor('float32', inp.posW, [4, inp.patches]),
+    rot_cos: new ort.Tensor('float32', inp.rotCos, [inp.patches, inp.rotCos.length / inp.patches]),
+    rot_sin: new ort.Tensor('float32', inp.rotSin, [inp.patches, inp.rotSin.length / inp.patches]),
+    frame_shape: new ort.Tensor('int64', inp.frameShape, [2]),
+  };
+  const out = await m.vision.run(feeds);
+  const embeds = (await out.embeds.getData()) as Float32Array;
+  const deepstack = out.deepstack ? ((await out.deepstack.getData()) as Float32Array) : new Float32Array(0);
+  for (const t of Object.values(out)) t.dispose();
+  return { embeds, deepstack, tokens: embeds.length / cfg.vision.outHiddenSize };
+}
+
+export interface DecoderStep {
+  embeds: Float32Array; // [S, H]
+  cos: Float32Array; // [S, D]
+  sin: Float32Array;
+  bias: Float32Array; // [S, P + S]
+  deepstack: Float32Array; // [n_ds, S, H]
+  past: KvCache;
+  wantPresent: boolean;
+  wantHidden?: boolean;
+}
+
+export interface DecoderResult {
+  logits: Float32Array; // [S]
+  keys: Float32Array[]; // per layer [kvH, S, D]
+  values: Float32Array[];
+  hidden?: Float32Array[];
+}
+
+export async function runDecoder(m: LoadedModel, step: DecoderStep): Promise<DecoderResult> {
+  const { ort, cfg } = m;
+  const { hiddenSize: H, headDim: D, numKvHeads: kvH, numLayers } = cfg.text;
+  const S = step.embeds.length / H;
+  const P = step.past.length;
+  const nds = cfg.vision.deepstackVisualIndexes.length;
+  const feeds: Record<string, OrtTypes.Tensor> = {
+    inputs_embeds: new ort.Tensor('float32', step.embeds, [1, S, H]),
+    cos: new ort.Tensor('float32', step.cos, [1, S, D]),
+    sin: new ort.Tensor('float32', step.sin, [1, S, D]),
+    attn_bias: new ort.Tensor('float32', step.bias, [1, 1, S, P + S]),
+  };
+  if (nds) feeds.deepstack = new ort.Tensor('float32', step.deepstack, [nds, S, H]);
+  for (let i = 0; i < numLayers; i++) {
+    feeds[decoderIO.pastKey(i)] = new ort.Tensor('float32', step.past.keys[i], [1, kvH, P, D]);
+    feeds[decoderIO.pastValue(i)] = new ort.Tensor('float32', step.past.values[i], [1, kvH, P, D]);
+  }
+  const out = await m.decoder.run(feeds);
+  const result: DecoderResult = { logits: (await out.logits.getData()) as Float32Array, keys: [], values: [] };
+  if (step.wantPresent) {
+    for (let i = 0; i < numLayers; i++) {
+      result.keys.push((await out[decoderIO.presentKey(i)].getData()) as Float32Array);
+      result.values.push((await out[decoderIO.presentValue(i)].getData()) as Float32Array);
+    }
+  }
+  if (step.wantHidden && out[decoderIO.hidden(0)]) {
+    result.hidden = [];
+    for (let i = 0; i < numLayers; i++) result.hidden.push((await out[decoderIO.hidden(i)].getData()) as Float32Array);
+  }
+  for (const t of Object.values(out)) t.dispose();
+  return result;
+}

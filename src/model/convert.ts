@@ -1,0 +1,219 @@
+// Official safetensors checkpoint → Sift model directory (graphs, quantized shards, manifest), in one
+// streaming pass: tensors are read one at a time, quantized, and written to bounded shards.
+import { parseConfig, type ModelConfig } from './config.ts';
+import { buildDecoderGraph } from './graphs/decoder.ts';
+import { buildVisionGraph } from './graphs/vision.ts';
+import type { TensorReader } from './graphs/layers.ts';
+import { contentVersion, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.ts';
+import { textNames } from './names.ts';
+import { quantizeMatrix, type Bits } from './quantize.ts';
+import { sha256Hex, ShardWriter, type ShardInfo } from './shards.ts';
+
+/** What the converter needs from a checkpoint (see src/model/checkpoint). */
+export interface CheckpointSource extends TensorReader {
+  rawConfig: unknown;
+  readRows?(name: string, start: number, count: number): Promise<Float32Array>;
+  readFile(name: string): Promise<Uint8Array>;
+  hasFile(name: string): Promise<boolean> | boolean;
+  /** Stored bytes of a tensor, for progress. */
+  tensorBytes?(name: string): number;
+  /** Stored bytes of every tensor, for progress. */
+  totalTensorBytes?: number;
+}
+
+/** Adapts an opened safetensors checkpoint (src/model/checkpoint) to the converter. */
+export function checkpointSource(ckpt: {
+  rawConfig: unknown;
+  tensors: ReadonlyMap<string, { shape: number[]; begin?: number; end?: number; byteLength?: number }>;
+  readTensor(name: string): Promise<Float32Array>;
+  readRows(name: string, start: number, count: number): Promise<Float32Array>;
+  readFile(name: string): Promise<Uint8Array>;
+  hasFile(name: string): Promise<boolean>;
+}): CheckpointSource {
+  const bytesOf = (name: string) => {
+    const t = ckpt.tensors.get(name);
+    if (!t) return 0;
+    return t.byteLength ?? (t.end ?? 0) - (t.begin ?? 0);
+  };
+  let total = 0;
+  for (const name of ckpt.tensors.keys()) total += bytesOf(name);
+  return {
+    rawConfig: ckpt.rawConfig,
+    readTensor: (name) => ckpt.readTensor(name),
+    readRows: (name, start, count) => ckpt.readRows(name, start, count),
+    readFile: (name) => ckpt.readFile(name),
+    hasFile: (name) => ckpt.hasFile(name),
+    has: (name) => ckpt.tensors.has(name),
+    shape: (name) => {
+      const t = ckpt.tensors.get(name);
+      if (!t) throw new Error(`checkpoint: tensor ${name} is missing`);
+      return t.shape;
+    },
+    tensorBytes: bytesOf,
+    totalTensorBytes: total,
+  };
+}
+
+export interface ConvertProgress {
+  phase: string;
+  /** Stored checkpoint bytes read so far, of `total`. */
+  done: number;
+  total: number;
+}
+
+export interface ConvertOptions {
+  bits?: Bits | 32;
+  blockSize?: number;
+  shardMB?: number;
+  id?: string;
+  label?: string;
+  source?: string;
+  randomWeights?: boolean;
+  onProgress?: (p: ConvertProgress) => void;
+}
+
+export type FileOutput = (file: string, bytes: Uint8Array) => Promise<void>;
+
+/** "yes"/"no" ids from the tokenizer's vocabulary (never hard-coded). */
+export function yesNoFromTokenizer(tokenizerJson: string): { yes: number; no: number } {
+  const vocab = JSON.parse(tokenizerJson)?.model?.vocab as Record<string, number> | undefined;
+  const yes = vocab?.['yes'];
+  const no = vocab?.['no'];
+  if (typeof yes !== 'number' || typeof no !== 'number') throw new Error('tokenizer.json: the vocabulary has no "yes"/"no" tokens');
+  return { yes, no };
+}
+
+/** Counts stored bytes read, so progress is reported tensor by tensor. */
+function withProgress(src: CheckpointSource, report: (done: number) => void): CheckpointSource {
+  let done = 0;
+  const seen = new Set<string>();
+  const count = (name: string, n: number) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    done += src.tensorBytes?.(name) ?? n * 2;
+    report(done);
+  };
+  return Object.assign(Object.create(src) as CheckpointSource, {
+    async readTensor(name: string) {
+      const t = await src.readTensor(name);
+      count(name, t.length);
+      return t;
+    },
+    async readRows(name: string, start: number, rows: number) {
+      const t = src.readRows ? await src.readRows(name, start, rows) : (await src.readTensor(name)).slice();
+      const [all] = src.shape(name);
+      if (start + rows >= all) count(name, t.length);
+      return t;
+    },
+  });
+}
+
+async function quantizeEmbedding(src: CheckpointSource, cfg: ModelConfig, bits: Bits, blockSize: number) {
+  const [rows, cols] = src.shape(textNames.embed);
+  const step = 8192; // rows per read: keeps the fp32 copy of a 151,936-row table out of memory
+  const parts: ReturnType<typeof quantizeMatrix>[] = [];
+  for (let r = 0; r < rows; r += step) {
+    const n = Math.min(step, rows - r);
+    const data = src.readRows ? await src.readRows(textNames.embed, r, n) : (await src.readTensor(textNames.embed)).subarray(r * cols, (r + n) * cols);
+    parts.push(quantizeMatrix(data, n, cols, bits, blockSize));
+  }
+  const cat = (key: 'packed' | 'zeroPoints') => {
+    const out = new Uint8Array(parts.reduce((s, p) => s + p[key].length, 0));
+    let o = 0;
+    for (const p of parts) (out.set(p[key], o), (o += p[key].length));
+    return out;
+  };
+  const scales = new Float32Array(parts.reduce((s, p) => s + p.scales.length, 0));
+  let o = 0;
+  for (const p of parts) (scales.set(p.scales, o), (o += p.scales.length));
+  void cfg;
+  return { rows, cols, packed: cat('packed'), scales, zeroPoints: cat('zeroPoints') };
+}
+
+export async function convertCheckpoint(source: CheckpointSource, out: FileOutput, opts: ConvertOptions = {}): Promise<Manifest> {
+  const cfg = parseConfig(source.rawConfig);
+  const bits = opts.bits ?? 4;
+  const blockSize = opts.blockSize ?? 32;
+  const shardBytes = Math.floor((opts.shardMB ?? 256) * 1024 * 1024);
+  const format = { bits, blockSize } as const;
+  const tokenizerText = new TextDecoder().decode(await source.readFile('tokenizer.json'));
+  const tokens = yesNoFromTokenizer(tokenizerText);
+  const onProgress = opts.onProgress ?? (() => {});
+  const total = source.totalTensorBytes ?? 0;
+  let phase = 'vision';
+  const progress = (p: { phase: string; done?: number }) => {
+    phase = p.phase;
+    onProgress({ phase, done: p.done ?? read, total });
+  };
+  let read = 0;
+  const src = withProgress(source, (done) => {
+    read = done;
+    onProgress({ phase, done, total });
+  });
+  const files: ShardInfo[] = [];
+  const writeFile = async (file: string, bytes: Uint8Array) => {
+    await out(file, bytes);
+    files.push({ file, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+  };
+
+  progress({ phase: 'vision' });
+  const visionShards = new ShardWriter('vision', shardBytes, out);
+  await writeFile('vision.onnx', await buildVisionGraph(src, cfg, visionShards, { format }));
+  const vShards = await visionShards.finish();
+
+  progress({ phase: 'decoder' });
+  const decoderShards = new ShardWriter('decoder', shardBytes, out);
+  await writeFile('decoder.onnx', await buildDecoderGraph(src, cfg, decoderShards, { format, yesId: tokens.yes, noId: tokens.no }));
+  const dShards = await decoderShards.finish();
+
+  progress({ phase: 'embedding' });
+  // The embedding table stays block-quantized (4-bit, or 8-bit for higher-precision conversions).
+  const embedBits: Bits = bits === 4 ? 4 : 8;
+  const emb = await quantizeEmbedding(src, cfg, embedBits, blockSize);
+  const embShards = new ShardWriter('embed', shardBytes, out);
+  const packed = embShards.write('embed.q', emb.packed);
+  const scales = embShards.write('embed.scales', new Uint8Array(emb.scales.buffer));
+  const zeroPoints = embShards.write('embed.zp', emb.zeroPoints);
+  const eShards = await embShards.finish();
+
+  const extra: Manifest['files'] = { tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json' };
+  await writeFile('tokenizer.json', await source.readFile('tokenizer.json'));
+  await writeFile('tokenizer_config.json', await source.readFile('tokenizer_config.json'));
+  const optional: [keyof Manifest['files'], string][] = [
+    ['chatTemplate', 'chat_template.json'],
+    ['preprocessor', 'preprocessor_config.json'],
+    ['videoPreprocessor', 'video_preprocessor_config.json'],
+  ];
+  for (const [key, file] of optional) {
+    if (await source.hasFile(file)) {
+      await writeFile(file, await source.readFile(file));
+      extra[key] = file;
+    }
+  }
+
+  const shards = [...files, ...vShards, ...dShards, ...eShards];
+  const range = (r: { location: string; offset: number; length: number }) => ({ file: r.location, offset: r.offset, length: r.length });
+  const manifest: Manifest = {
+    format: MANIFEST_FORMAT,
+    formatVersion: MANIFEST_VERSION,
+    id: opts.id ?? 'qwen3-vl-reranker',
+    version: await contentVersion(shards),
+    label: opts.label ?? opts.id ?? 'Qwen3-VL-Reranker',
+    randomWeights: opts.randomWeights ?? false,
+    source: opts.source ?? '',
+    config: source.rawConfig,
+    weights: { bits, blockSize, activations: 'fp32' },
+    tokens,
+    files: extra,
+    graphs: {
+      vision: { file: 'vision.onnx', shards: vShards.map((s) => s.file) },
+      decoder: { file: 'decoder.onnx', shards: dShards.map((s) => s.file) },
+    },
+    embedding: { rows: emb.rows, cols: emb.cols, bits: embedBits, blockSize, packed: range(packed), scales: range(scales), zeroPoints: range(zeroPoints) },
+    shards,
+    totalBytes: shards.reduce((s, x) => s + x.bytes, 0),
+  };
+  await out('manifest.json', new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
+  progress({ phase: 'done', done: total });
+  return manifest;
+}

@@ -1,0 +1,110 @@
+// Building blocks shared by the vision and decoder graphs. Every op here runs on onnxruntime-web's
+// WASM and WebGPU EPs with fp32 activations; fused contrib ops are used only where they were verified.
+import { DType, type GraphBuilder } from '../onnx/graph.ts';
+import { quantizeMatrix, type Bits } from '../quantize.ts';
+
+/** How weights of large matrices are stored in a graph. */
+export interface WeightFormat {
+  bits: Bits | 32;
+  blockSize: number;
+}
+
+/** Reads checkpoint tensors as float32 (whatever their stored dtype). */
+export interface TensorReader {
+  readTensor(name: string): Promise<Float32Array>;
+  shape(name: string): number[];
+  has(name: string): boolean;
+}
+
+export async function weightVector(g: GraphBuilder, r: TensorReader, name: string): Promise<string> {
+  return g.floatWeight(name, r.shape(name), await r.readTensor(name));
+}
+
+/**
+ * y = x · Wᵀ (+ b) for a torch Linear weight W [N, K]. 4/8-bit weights use MatMulNBits
+ * (dequantized block-wise inside the kernel); 32 keeps an fp32 MatMul on Wᵀ.
+ */
+export function linearFromArray(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  w: Float32Array,
+  n: number,
+  k: number,
+  fmt: WeightFormat,
+  bias?: Float32Array,
+): string {
+  let y: string;
+  if (fmt.bits === 32) {
+    const wt = new Float32Array(k * n);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) wt[j * n + i] = w[i * k + j];
+    y = g.op('MatMul', [x, g.floatWeight(`${name}.T`, [k, n], wt)], {}, '', 'mm');
+  } else {
+    const q = quantizeMatrix(w, n, k, fmt.bits, fmt.blockSize);
+    const blocks = Math.ceil(k / fmt.blockSize);
+    const packed = g.weight(`${name}.q`, DType.UINT8, [n, blocks, (fmt.blockSize * fmt.bits) / 8], q.packed);
+    const scales = g.floatWeight(`${name}.scales`, [n * blocks], q.scales);
+    const zps = g.weight(`${name}.zp`, DType.UINT8, [q.zeroPoints.length], q.zeroPoints);
+    y = g.op('MatMulNBits', [x, packed, scales, zps], { K: k, N: n, bits: fmt.bits, block_size: fmt.blockSize }, 'com.microsoft', 'mmq');
+  }
+  if (bias) y = g.op('Add', [y, g.floatWeight(`${name}.bias`, [n], bias)]);
+  return y;
+}
+
+export async function linear(
+  g: GraphBuilder,
+  r: TensorReader,
+  x: string,
+  weightName: string,
+  fmt: WeightFormat,
+  biasName?: string,
+): Promise<string> {
+  const [n, k] = r.shape(weightName);
+  const w = await r.readTensor(weightName);
+  const b = biasName ? await r.readTensor(biasName) : undefined;
+  return linearFromArray(g, x, weightName, w, n, k, fmt, b);
+}
+
+/** RMSNorm over the last axis (fp32 statistics, as HF computes it). */
+export function rmsNorm(g: GraphBuilder, x: string, weight: string, eps: number): string {
+  return g.op('SimplifiedLayerNormalization', [x, weight], { axis: -1, epsilon: { float: eps } }, '', 'rms');
+}
+
+export function layerNorm(g: GraphBuilder, x: string, weight: string, bias: string, eps: number): string {
+  return g.op('LayerNormalization', [x, weight, bias], { axis: -1, epsilon: { float: eps } }, '', 'ln');
+}
+
+/** gelu_pytorch_tanh: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). */
+export function geluTanh(g: GraphBuilder, x: string): string {
+  const x3 = g.op('Mul', [g.op('Mul', [x, x]), x]);
+  const inner = g.op('Mul', [g.op('Add', [x, g.op('Mul', [x3, g.scalar(0.044715)])]), g.scalar(Math.sqrt(2 / Math.PI))]);
+  const t = g.op('Add', [g.op('Tanh', [inner]), g.scalar(1)]);
+  return g.op('Mul', [g.op('Mul', [x, t]), g.scalar(0.5)]);
+}
+
+/** Exact GELU (torch nn.GELU()): 0.5·x·(1 + erf(x/√2)). */
+export function geluErf(g: GraphBuilder, x: string): string {
+  const e = g.op('Erf', [g.op('Mul', [x, g.scalar(Math.SQRT1_2)])]);
+  return g.op('Mul', [g.op('Mul', [x, g.op('Add', [e, g.scalar(1)])]), g.scalar(0.5)]);
+}
+
+export function silu(g: GraphBuilder, x: string): string {
+  return g.op('Mul', [x, g.op('Sigmoid', [x])]);
+}
+
+/** x·cos + rotate_half(x)·sin, rotate_half(x) = concat(−x2, x1) over the last axis of size d. */
+export function applyRotary(g: GraphBuilder, x: string, cos: string, sin: string, d: number): string {
+  const [x1, x2] = g.node('Split', [x, g.ints([d / 2, d / 2])], { outputs: 2, attrs: { axis: -1 } });
+  const rotated = g.op('Concat', [g.op('Neg', [x2]), x1], { axis: -1 });
+  return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])]);
+}
+
+/** softmax(q·kᵀ + bias)·v for q [.., Sq, d] (already scaled), k/v [.., Sk, d]. */
+export function attention(g: GraphBuilder, q: string, k: string, v: string, bias?: string, reshapeScores?: { to: number[]; back: number[] }): string {
+  let scores = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
+  if (reshapeScores) scores = g.op('Reshape', [scores, g.ints(reshapeScores.to)]);
+  if (bias) scores = g.op('Add', [scores, bias]);
+  let probs = g.op('Softmax', [scores], { axis: -1 });
+  if (reshapeScores) probs = g.op('Reshape', [probs, g.ints(reshapeScores.back)]);
+  return g.op('MatMul', [probs, v]);
+}

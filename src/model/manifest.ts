@@ -1,0 +1,62 @@
+// manifest.json of a converted model: everything needed to download, verify and run it. Paths are
+// relative to the manifest so a converted directory can be hosted anywhere.
+import type { ShardInfo } from './shards.ts';
+
+export const MANIFEST_FORMAT = 'sift-model';
+export const MANIFEST_VERSION = 1;
+
+export interface ByteRange {
+  file: string;
+  offset: number;
+  length: number;
+}
+
+export interface Manifest {
+  format: typeof MANIFEST_FORMAT;
+  formatVersion: number;
+  /** Stable model id (e.g. "qwen3-vl-reranker-2b"); the store keys shards by id + version. */
+  id: string;
+  /** Content version: changes whenever any file changes (hash of the shard hashes). */
+  version: string;
+  label: string;
+  /** True for generated checkpoints whose scores mean nothing. */
+  randomWeights: boolean;
+  source: string;
+  config: unknown;
+  weights: { bits: 4 | 8 | 32; blockSize: number; activations: 'fp32' };
+  tokens: { yes: number; no: number };
+  files: { tokenizer: string; tokenizerConfig: string; chatTemplate?: string; preprocessor?: string; videoPreprocessor?: string };
+  graphs: { vision: { file: string; shards: string[] }; decoder: { file: string; shards: string[] } };
+  embedding: { rows: number; cols: number; bits: 4 | 8; blockSize: number; packed: ByteRange; scales: ByteRange; zeroPoints: ByteRange };
+  /** Every file of the model (graphs, weight shards, tokenizer files) with its size and sha256. */
+  shards: ShardInfo[];
+  totalBytes: number;
+}
+
+export function parseManifest(json: unknown): Manifest {
+  const m = json as Partial<Manifest>;
+  if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) {
+    throw new Error('manifest.json: not a Sift model manifest (format must be "sift-model"); convert a checkpoint with `sift convert` first');
+  }
+  if (m.formatVersion !== MANIFEST_VERSION) {
+    throw new Error(`manifest.json: format version ${m.formatVersion} is not supported by this Sift (expects ${MANIFEST_VERSION}); re-convert the model`);
+  }
+  for (const key of ['id', 'version', 'config', 'graphs', 'embedding', 'shards', 'files', 'tokens'] as const) {
+    if (m[key] === undefined) throw new Error(`manifest.json: "${key}" is missing`);
+  }
+  const files = new Set(m.shards!.map((s) => s.file));
+  for (const s of m.shards!) {
+    if (!/^[\w.-]+$/.test(s.file)) throw new Error(`manifest.json: shard name "${s.file}" is not a plain file name`);
+    if (!(s.bytes >= 0) || !/^[0-9a-f]{64}$/.test(s.sha256)) throw new Error(`manifest.json: shard ${s.file} has no valid size/sha256`);
+  }
+  const needed = [m.graphs!.vision.file, m.graphs!.decoder.file, ...m.graphs!.vision.shards, ...m.graphs!.decoder.shards, m.embedding!.packed.file, m.files!.tokenizer];
+  for (const f of needed) if (!files.has(f)) throw new Error(`manifest.json: ${f} is referenced but not listed in "shards"`);
+  return m as Manifest;
+}
+
+/** A content version from the shard hashes (order-independent). */
+export async function contentVersion(shards: ShardInfo[]): Promise<string> {
+  const text = shards.map((s) => `${s.file}:${s.sha256}`).sort().join('\n');
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest).slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+}

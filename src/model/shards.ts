@@ -1,0 +1,78 @@
+// Packs graph weights into external-data shards of bounded size. A shard is handed to its output as
+// soon as it is full, so a conversion holds at most one shard (plus the tensor being written).
+import type { ExternalRef, WeightSink } from './onnx/graph.ts';
+
+export interface ShardInfo {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+export type ShardOutput = (file: string, bytes: Uint8Array) => Promise<void>;
+
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+const ALIGN = 64; // keeps every tensor's offset aligned for direct typed-array views
+
+export class ShardWriter implements WeightSink {
+  private chunks: Uint8Array[] = [];
+  private size = 0;
+  private index = 0;
+  private pending: Promise<ShardInfo>[] = [];
+
+  constructor(
+    private prefix: string,
+    private maxBytes: number,
+    private output: ShardOutput,
+  ) {}
+
+  private fileName(i: number): string {
+    return `${this.prefix}-${String(i).padStart(3, '0')}.bin`;
+  }
+
+  write(name: string, bytes: Uint8Array): ExternalRef {
+    if (bytes.length > this.maxBytes) {
+      throw new Error(`tensor ${name} (${bytes.length} bytes) is larger than the shard limit (${this.maxBytes} bytes); raise --shard-mb`);
+    }
+    let pad = (ALIGN - (this.size % ALIGN)) % ALIGN;
+    if (this.size + pad + bytes.length > this.maxBytes) {
+      this.seal();
+      pad = 0;
+    }
+    if (pad) this.chunks.push(new Uint8Array(pad));
+    const offset = this.size + pad;
+    this.chunks.push(bytes.slice());
+    this.size = offset + bytes.length;
+    return { location: this.fileName(this.index), offset, length: bytes.length };
+  }
+
+  private seal(): void {
+    if (this.size === 0) return;
+    const data = new Uint8Array(this.size);
+    let off = 0;
+    for (const c of this.chunks) {
+      data.set(c, off);
+      off += c.length;
+    }
+    const file = this.fileName(this.index);
+    this.chunks = [];
+    this.size = 0;
+    this.index++;
+    this.pending.push(
+      (async () => {
+        const sha256 = await sha256Hex(data);
+        await this.output(file, data);
+        return { file, bytes: data.length, sha256 };
+      })(),
+    );
+  }
+
+  /** Seals the last shard and waits until every shard has been written. */
+  async finish(): Promise<ShardInfo[]> {
+    this.seal();
+    return Promise.all(this.pending);
+  }
+}
