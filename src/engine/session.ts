@@ -78,6 +78,8 @@ export interface VisionOutput {
   embeds: Float32Array; // [M, H]
   deepstack: Float32Array; // [n_ds, M, H]
   tokens: number; // M
+  /** Block outputs, only from graphs converted with debug outputs. */
+  blocks?: Float32Array[];
 }
 
 export async function runVision(m: LoadedModel, patches: Float32Array, grid: Grid): Promise<VisionOutput> {
@@ -95,8 +97,13 @@ export async function runVision(m: LoadedModel, patches: Float32Array, grid: Gri
   const out = await m.vision.run(feeds);
   const embeds = (await out.embeds.getData()) as Float32Array;
   const deepstack = out.deepstack ? ((await out.deepstack.getData()) as Float32Array) : new Float32Array(0);
+  let blocks: Float32Array[] | undefined;
+  if (out.block_0) {
+    blocks = [];
+    for (let i = 0; out[`block_${i}`]; i++) blocks.push((await out[`block_${i}`].getData()) as Float32Array);
+  }
   for (const t of Object.values(out)) t.dispose();
-  return { embeds, deepstack, tokens: embeds.length / cfg.vision.outHiddenSize };
+  return { embeds, deepstack, tokens: embeds.length / cfg.vision.outHiddenSize, blocks };
 }
 
 export interface DecoderStep {

@@ -28,7 +28,7 @@ export function checkpointSource(ckpt: {
   readTensor(name: string): Promise<Float32Array>;
   readRows(name: string, start: number, count: number): Promise<Float32Array>;
   readFile(name: string): Promise<Uint8Array>;
-  hasFile(name: string): Promise<boolean>;
+  hasFile(name: string): Promise<boolean> | boolean;
 }): CheckpointSource {
   const bytesOf = (name: string) => {
     const t = ckpt.tensors.get(name);
@@ -69,6 +69,8 @@ export interface ConvertOptions {
   label?: string;
   source?: string;
   randomWeights?: boolean;
+  /** Also output per-layer hidden states (tests compare them with the CPU reference). */
+  debugOutputs?: boolean;
   onProgress?: (p: ConvertProgress) => void;
 }
 
@@ -158,12 +160,12 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
 
   progress({ phase: 'vision' });
   const visionShards = new ShardWriter('vision', shardBytes, out);
-  await writeFile('vision.onnx', await buildVisionGraph(src, cfg, visionShards, { format }));
+  await writeFile('vision.onnx', await buildVisionGraph(src, cfg, visionShards, { format, debugBlocks: opts.debugOutputs }));
   const vShards = await visionShards.finish();
 
   progress({ phase: 'decoder' });
   const decoderShards = new ShardWriter('decoder', shardBytes, out);
-  await writeFile('decoder.onnx', await buildDecoderGraph(src, cfg, decoderShards, { format, yesId: tokens.yes, noId: tokens.no }));
+  await writeFile('decoder.onnx', await buildDecoderGraph(src, cfg, decoderShards, { format, yesId: tokens.yes, noId: tokens.no, debugHidden: opts.debugOutputs }));
   const dShards = await decoderShards.finish();
 
   progress({ phase: 'embedding' });
