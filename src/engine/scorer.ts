@@ -169,6 +169,17 @@ export class Scorer {
     return c;
   }
 
+  /** One full-prompt call with nothing cached (tests compare every layer with the CPU reference). */
+  async forwardFull(input: PromptInput, opts: { hidden?: boolean } = {}) {
+    const plan = this.plan(input, null);
+    const S = input.ids.length;
+    const seg = await this.segment(plan, 0, S);
+    const T = S + 1;
+    const bias = new Float32Array(S * T).fill(MASKED);
+    for (let r = 0; r < S; r++) bias.fill(0, r * T + 1, r * T + 2 + r);
+    return runDecoder(this.m, { ...seg, bias, past: KvCache.empty(this.m.cfg), wantPresent: false, wantHidden: opts.hidden });
+  }
+
   async score(prefix: PromptInput | null, docs: (PromptInput | Error)[], opts: ScoreOptions = {}): Promise<DocScore[]> {
     const reuse = opts.reusePrefix !== false && prefix !== null;
     const budget = opts.attentionBytes ?? 256 * 1024 * 1024;
