@@ -1,0 +1,100 @@
+// Types shared by the public API, the worker facade and the UI. The worker's comlink surface is
+// `SiftWorkerApi`; `Reranker` (src/lib/reranker.ts) wraps it for library users.
+
+/** An image: URL (http(s), data:, blob:), bare base64, a File/Blob, or an ImageBitmap. */
+export type ImageInput = string | Blob | ImageBitmap;
+/** A video: a file/URL, or a list of frame images. */
+export type VideoInput = string | Blob | ImageInput[];
+
+export interface RerankSide {
+  text?: string | string[];
+  image?: ImageInput | ImageInput[];
+  video?: VideoInput | VideoInput[];
+}
+
+/** The seed's request shape (same as the reference's `process`). */
+export interface RerankRequest {
+  instruction?: string;
+  query: RerankSide;
+  documents: RerankSide[];
+  fps?: number;
+  max_frames?: number;
+}
+
+export interface ScoreEvent {
+  index: number;
+  /** Relevance in [0, 1] (the UI shows ×100), or null when this document failed. */
+  score: number | null;
+  error?: string;
+  warnings?: string[];
+  /** Milliseconds spent on this document (media + model). */
+  ms: number;
+}
+
+export interface RerankResult {
+  scores: (number | null)[];
+  errors: { index: number; message: string }[];
+  warnings: { index: number; message: string }[];
+}
+
+export interface RerankOptions {
+  /** Token budget per document prompt (reference default 10,240). */
+  maxLength?: number;
+  /** Longest video accepted, in seconds (default 30 in the app). */
+  maxVideoSeconds?: number;
+  /** Reuse the query's KV cache across documents (default true). */
+  reusePrefix?: boolean;
+}
+
+export type ModelSource =
+  | { kind: 'builtin-tiny' }
+  /** A converted model: URL of its manifest.json (e.g. made by `sift convert`, hosted beside the site). */
+  | { kind: 'manifest'; url: string }
+  /** An official safetensors checkpoint, converted in the worker with HTTP Range requests. */
+  | { kind: 'checkpoint'; url: string; id: string; bits?: 4 | 8 | 32 };
+
+export interface ModelInfo {
+  id: string;
+  version: string;
+  label: string;
+  bytes: number;
+  state: 'downloading' | 'ready';
+  randomWeights: boolean;
+}
+
+export interface LoadProgress {
+  phase: 'manifest' | 'download' | 'convert' | 'verify' | 'compile' | 'ready';
+  done: number;
+  total: number;
+  /** MB per second over the phase so far. */
+  mbps?: number;
+  file?: string;
+  fileIndex?: number;
+  fileCount?: number;
+  etaSeconds?: number;
+  message?: string;
+}
+
+export type Backend = 'webgpu' | 'wasm';
+
+export interface WorkerStatus {
+  backend: Backend | null;
+  /** Why this backend: e.g. "WebGPU adapter found (swiftshader)" or "no WebGPU adapter: using WASM". */
+  backendReason: string;
+  model: ModelInfo | null;
+  crossOriginIsolated: boolean;
+  threads: number;
+}
+
+/** The worker's comlink API. Callbacks are passed through `Comlink.proxy`. */
+export interface SiftWorkerApi {
+  status(): Promise<WorkerStatus>;
+  listModels(): Promise<ModelInfo[]>;
+  deleteModel(id: string): Promise<void>;
+  storageEstimate(): Promise<{ usage: number; quota: number; persisted: boolean }>;
+  /** Downloads / converts (unless cached), verifies and compiles. Nothing happens before this is called. */
+  load(source: ModelSource, onProgress?: (p: LoadProgress) => void, prefer?: Backend): Promise<ModelInfo>;
+  rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options?: RerankOptions): Promise<RerankResult>;
+  /** Cancels the running rerank or load; it rejects with an AbortError. */
+  cancel(): Promise<void>;
+}
