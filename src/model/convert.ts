@@ -69,6 +69,8 @@ export interface ConvertOptions {
   label?: string;
   source?: string;
   randomWeights?: boolean;
+  /** Fixed version string (default: a hash of the produced files). */
+  version?: string;
   /** Also output per-layer hidden states (tests compare them with the CPU reference). */
   debugOutputs?: boolean;
   onProgress?: (p: ConvertProgress) => void;
@@ -199,7 +201,7 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     format: MANIFEST_FORMAT,
     formatVersion: MANIFEST_VERSION,
     id: opts.id ?? 'qwen3-vl-reranker',
-    version: await contentVersion(shards),
+    version: opts.version ?? (await contentVersion(shards)),
     label: opts.label ?? opts.id ?? 'Qwen3-VL-Reranker',
     randomWeights: opts.randomWeights ?? false,
     source: opts.source ?? '',

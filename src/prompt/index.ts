@@ -10,3 +10,4 @@ export * from './truncate.ts';
 export * from './documentPrompt.ts';
 export * from './promptCommand.ts';
 export { QWEN3_VL_CHAT_TEMPLATE, QWEN3_VL_CHAT_TEMPLATE_SHA256 } from './qwen3vlTemplate.ts';
+export * from './validate.ts';

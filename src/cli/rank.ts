@@ -1,0 +1,50 @@
+// `sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]`
+// Prints {"scores": [...], "errors": [...], "warnings": [...]}; a document that fails gets null and an
+// error entry (exit code 0); an invalid request exits non-zero with {"error": "…"}.
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { RerankSession } from '../engine/rerank.ts';
+import { RequestError, validateRequest } from '../prompt/index.ts';
+import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
+import { numberOption, parseArgs, printJson } from './args.ts';
+import { loadModelDir } from './nodeModel.ts';
+
+export async function readRequestFile(path: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    throw new RequestError(`cannot read the request file ${path}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new RequestError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+export async function runRankCommand(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, ['no-prefix-reuse']);
+  const modelDir = args.options.get('model');
+  const [requestPath] = args.positional;
+  if (typeof modelDir !== 'string' || !requestPath) {
+    printJson({ error: 'usage: sift rank --model <converted-dir> <request.json>' });
+    return 2;
+  }
+  let request;
+  try {
+    request = validateRequest(await readRequestFile(requestPath));
+  } catch (err) {
+    printJson({ error: (err as Error).message });
+    return 1;
+  }
+  const { model, tokenizer } = await loadModelDir(modelDir);
+  const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath))));
+  const result = await session.run(request, {
+    reusePrefix: !args.options.has('no-prefix-reuse'),
+    maxLength: numberOption(args, 'max-length'),
+  });
+  printJson(result.warnings.length ? result : { scores: result.scores, errors: result.errors });
+  await model.release();
+  return 0;
+}

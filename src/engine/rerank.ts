@@ -1,0 +1,172 @@
+// One rerank request end to end: conversations → media → prompt ids → scores, streaming each result.
+// Media are decoded window by window (not all up front) so 200 image documents never sit in memory at
+// once; the query's media are decoded once and their vision outputs stay cached with its KV prefix.
+import {
+  buildRerankConversations,
+  DEFAULT_CONVERSATION_OPTIONS,
+  encodeDocumentPrompt,
+  mediaItems,
+  type ConversationOptions,
+  type ImageItem,
+  type PromptTokenizer,
+  type RerankConversation,
+  type RerankRequest,
+  type VideoItem,
+} from '../prompt/index.ts';
+import { Scorer, type PromptInput, type VisionItem } from './scorer.ts';
+import type { LoadedModel } from './session.ts';
+import type { Grid } from './rope.ts';
+
+export interface DecodedImage {
+  patches: Float32Array;
+  grid: Grid;
+}
+
+export interface DecodedVideo extends DecodedImage {
+  /** Seconds per temporal group, for the `<t seconds>` texts. */
+  timestamps: number[];
+}
+
+/** Turns request media into patches; implemented for Node (CLI) and for the browser worker. */
+export interface MediaDecoder {
+  image(item: ImageItem): Promise<DecodedImage>;
+  video(item: VideoItem): Promise<DecodedVideo>;
+}
+
+export interface RerankRunOptions {
+  maxLength?: number;
+  reusePrefix?: boolean;
+  chunkTokens?: number;
+  conversation?: Partial<ConversationOptions>;
+  onScore?: (e: { index: number; score: number | null; error?: string; warnings?: string[]; ms: number }) => void;
+  signal?: AbortSignal;
+  /** Documents prepared per window (bounds decoded media in memory). */
+  windowDocs?: number;
+  windowPatchBytes?: number;
+}
+
+export interface RerankOutput {
+  scores: (number | null)[];
+  errors: { index: number; message: string }[];
+  warnings: { index: number; message: string }[];
+}
+
+type Decoded = { vision: VisionItem; timestamps?: number[] };
+
+const handleOf = (item: ImageItem | VideoItem): unknown => (item.type === 'image' ? item.image : item.video);
+
+export class RerankSession {
+  constructor(
+    private model: LoadedModel,
+    private tokenizer: PromptTokenizer,
+    private media: MediaDecoder,
+  ) {}
+
+  async run(request: RerankRequest, opts: RerankRunOptions = {}): Promise<RerankOutput> {
+    const conv: ConversationOptions = { ...DEFAULT_CONVERSATION_OPTIONS, ...opts.conversation };
+    const conversations = buildRerankConversations(request, conv);
+    const out: RerankOutput = { scores: [], errors: [], warnings: [] };
+    if (!conversations.length) return out;
+    out.scores = new Array(conversations.length).fill(null);
+    const scorer = new Scorer(this.model);
+    const queryCache = new Map<unknown, Promise<Decoded>>();
+    const merge = this.model.cfg.vision.spatialMergeSize;
+
+    // The query side: every conversation starts with the same query items.
+    const nullDoc = buildRerankConversations({ ...request, documents: [{}] }, conv)[0];
+    const queryItems = mediaItems(nullDoc);
+    const queryHandles = new Set(queryItems.map(handleOf));
+    const decodeQuery = (item: ImageItem | VideoItem) => {
+      const handle = handleOf(item);
+      let p = queryCache.get(handle);
+      if (!p) queryCache.set(handle, (p = this.decode(item)));
+      return p;
+    };
+    let queryDecoded: Decoded[];
+    try {
+      queryDecoded = await Promise.all(queryItems.map(decodeQuery));
+    } catch (err) {
+      throw new Error(`the query's media could not be used: ${(err as Error).message}`);
+    }
+    const prefix = this.encode(nullDoc, queryItems, queryDecoded, opts, merge);
+    await scorer.setPrefix(opts.reusePrefix === false ? null : prefix.input, { chunkTokens: opts.chunkTokens });
+
+    const windowDocs = opts.windowDocs ?? 16;
+    const windowBytes = opts.windowPatchBytes ?? 256 * 1024 * 1024;
+    let next = 0;
+    while (next < conversations.length) {
+      if (opts.signal?.aborted) throw new DOMException('reranking was cancelled', 'AbortError');
+      const window: { index: number; input: PromptInput | Error; warnings: string[]; start: number }[] = [];
+      let bytes = 0;
+      while (next < conversations.length && window.length < windowDocs && bytes < windowBytes) {
+        const index = next++;
+        const start = performance.now();
+        const items = mediaItems(conversations[index]);
+        try {
+          const decoded: Decoded[] = [];
+          const counts = { image: 0, video: 0 };
+          for (const item of items) {
+            // The query's items are shared (same handles): decode them once; caching also keeps
+            // their vision outputs alive with the prefix.
+            const isQuery = queryHandles.has(handleOf(item));
+            if (!isQuery) counts[item.type]++;
+            try {
+              decoded.push(await (isQuery ? decodeQuery(item) : this.decode(item)));
+            } catch (err) {
+              throw new Error(`${item.type} ${counts[item.type]}: ${(err as Error).message}`);
+            }
+          }
+          const enc = this.encode(conversations[index], items, decoded, opts, merge);
+          bytes += decoded.reduce((s, d) => s + d.vision.patches.byteLength, 0);
+          window.push({ index, input: enc.input, warnings: enc.warnings, start });
+        } catch (err) {
+          window.push({ index, input: err as Error, warnings: [], start });
+        }
+      }
+      await scorer.scoreDocs(
+        window.map((w) => w.input),
+        {
+          chunkTokens: opts.chunkTokens,
+          signal: opts.signal,
+          onScore: (k, r) => {
+            const w = window[k];
+            out.scores[w.index] = r.score;
+            if (r.error) out.errors.push({ index: w.index, message: r.error });
+            for (const message of w.warnings) out.warnings.push({ index: w.index, message });
+            opts.onScore?.({ index: w.index, score: r.score, error: r.error, warnings: w.warnings.length ? w.warnings : undefined, ms: performance.now() - w.start });
+          },
+        },
+      );
+    }
+    out.errors.sort((a, b) => a.index - b.index);
+    out.warnings.sort((a, b) => a.index - b.index);
+    return out;
+  }
+
+  private async decode(item: ImageItem | VideoItem): Promise<Decoded> {
+    if (item.type === 'image') {
+      const img = await this.media.image(item);
+      return { vision: { patches: img.patches, grid: img.grid } };
+    }
+    const vid = await this.media.video(item);
+    return { vision: { patches: vid.patches, grid: vid.grid }, timestamps: vid.timestamps };
+  }
+
+  private encode(conv: RerankConversation, items: (ImageItem | VideoItem)[], decoded: Decoded[], opts: RerankRunOptions, merge: number) {
+    const images: VisionItem[] = [];
+    const videos: VisionItem[] = [];
+    const media = { images: [] as Grid[], videos: [] as { grid: Grid; timestamps: number[] }[] };
+    items.forEach((item, i) => {
+      const d = decoded[i];
+      if (item.type === 'image') {
+        images.push(d.vision);
+        media.images.push(d.vision.grid);
+      } else {
+        videos.push(d.vision);
+        media.videos.push({ grid: d.vision.grid, timestamps: d.timestamps ?? [] });
+      }
+    });
+    const prompt = encodeDocumentPrompt(conv, this.tokenizer, media, { maxLength: opts.maxLength, mergeSize: merge });
+    return { input: { ids: prompt.ids, images, videos } as PromptInput, warnings: prompt.warnings };
+  }
+}

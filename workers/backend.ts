@@ -1,0 +1,43 @@
+// Which onnxruntime execution provider the worker uses, and why (the UI shows the reason).
+import type { InferenceSession } from 'onnxruntime-web';
+import type { Backend } from '../src/lib/types.ts';
+
+export interface BackendChoice {
+  backend: Backend;
+  reason: string;
+}
+
+interface GpuLike {
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string }; isFallbackAdapter?: boolean; features: { has(f: string): boolean } } | null>;
+}
+
+/**
+ * WebGPU when a real adapter exists. A software fallback adapter (SwiftShader) runs ~100× slower
+ * than WASM, so it is used only when asked for explicitly (prefer = 'webgpu').
+ */
+export async function pickBackend(prefer?: Backend): Promise<BackendChoice> {
+  if (prefer === 'wasm') return { backend: 'wasm', reason: 'WASM was chosen' };
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (!gpu) return { backend: 'wasm', reason: 'this browser has no WebGPU: using WASM' };
+  let adapter;
+  try {
+    adapter = await gpu.requestAdapter();
+  } catch (err) {
+    return { backend: 'wasm', reason: `WebGPU adapter request failed (${(err as Error).message}): using WASM` };
+  }
+  if (!adapter) return { backend: 'wasm', reason: 'no WebGPU adapter: using WASM' };
+  const name = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(' ') || 'unknown GPU';
+  const f16 = adapter.features.has('shader-f16') ? 'shader-f16 available' : 'no shader-f16';
+  if (adapter.isFallbackAdapter && prefer !== 'webgpu') {
+    return { backend: 'wasm', reason: `WebGPU adapter is a software fallback (${name}), slower than WASM: using WASM` };
+  }
+  return { backend: 'webgpu', reason: `WebGPU adapter ${name}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}; ${f16}; fp32 activations` };
+}
+
+export function sessionOptionsFor(choice: BackendChoice): InferenceSession.SessionOptions['executionProviders'] {
+  return choice.backend === 'webgpu' ? ['webgpu'] : ['wasm'];
+}
+
+export function isDeviceLost(err: unknown): boolean {
+  return /device (is |was )?lost|GPUDevice.*(destroyed|lost)|DeviceLost|device.*destroyed/i.test(String((err as Error)?.message ?? err));
+}

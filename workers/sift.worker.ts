@@ -1,0 +1,137 @@
+// The Sift worker: all model work happens here, behind a comlink API (SiftWorkerApi), so the page's
+// main thread never blocks. Weights come from the IndexedDB store; sessions run on WebGPU when an
+// adapter exists (fp32 activations, so no shader-f16 is needed) and on WASM otherwise.
+import * as Comlink from 'comlink';
+import * as ort from 'onnxruntime-web';
+import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from '../src/lib/types.ts';
+import { loadModel, type LoadedModel } from '../src/engine/session.ts';
+import { RerankSession } from '../src/engine/rerank.ts';
+import { loadPromptTokenizer, validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
+import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
+import { deleteModel, downloadModel, listModels, readModelFile, type ReadyModel } from '../src/store/index.ts';
+import { convertIntoStore } from './convertIntoStore.ts';
+import { pickBackend, sessionOptionsFor, isDeviceLost } from './backend.ts';
+
+ort.env.wasm.wasmPaths = new URL('../ort/', self.location.href).href;
+ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 2) : 1;
+
+interface Active {
+  info: ModelInfo;
+  ready: ReadyModel;
+  model: LoadedModel;
+  tokenizer: PromptTokenizer;
+}
+
+let active: Active | null = null;
+let backend: Backend | null = null;
+let backendReason = 'no model loaded yet';
+let controller: AbortController | null = null;
+
+const decoder = new TextDecoder();
+
+function infoOf(ready: ReadyModel): ModelInfo {
+  const m = ready.manifest;
+  return { id: m.id, version: m.version, label: m.label, bytes: m.totalBytes, state: 'ready', randomWeights: m.randomWeights };
+}
+
+async function compile(ready: ReadyModel, prefer: Backend | undefined, onProgress?: (p: LoadProgress) => void): Promise<Active> {
+  const read = (file: string) => readModelFile(ready.manifest.id, ready.manifest.version, file);
+  const choice = await pickBackend(prefer);
+  backend = choice.backend;
+  backendReason = choice.reason;
+  onProgress?.({ phase: 'compile', done: 0, total: 1, message: `compiling for ${choice.backend}` });
+  const model = await loadModel(ort, ready.manifest, read, { executionProviders: sessionOptionsFor(choice), backend: choice.backend });
+  const json = async (file: string) => JSON.parse(decoder.decode(await read(file)));
+  const tokenizer = loadPromptTokenizer(await json(ready.manifest.files.tokenizer), await json(ready.manifest.files.tokenizerConfig));
+  onProgress?.({ phase: 'ready', done: 1, total: 1 });
+  return { info: infoOf(ready), ready, model, tokenizer };
+}
+
+async function obtain(source: ModelSource, onProgress: ((p: LoadProgress) => void) | undefined, signal: AbortSignal): Promise<ReadyModel> {
+  if (source.kind === 'checkpoint') return convertIntoStore(source, onProgress, signal);
+  const url = source.kind === 'builtin-tiny' ? new URL('../models/tiny/manifest.json', self.location.href).href : source.url;
+  const report = await downloadModel(url, {
+    signal,
+    onProgress: (p) =>
+      onProgress?.({
+        phase: p.phase === 'verifying' ? 'verify' : p.phase === 'downloading' ? 'download' : p.phase === 'manifest' ? 'manifest' : 'ready',
+        done: p.bytesDone,
+        total: p.bytesTotal,
+        mbps: p.mbPerSecond,
+        file: p.file,
+        fileIndex: p.fileIndex,
+        fileCount: p.fileCount,
+        etaSeconds: p.etaSeconds,
+      }),
+  });
+  return report.model;
+}
+
+const api: SiftWorkerApi = {
+  async status(): Promise<WorkerStatus> {
+    return { backend, backendReason, model: active?.info ?? null, crossOriginIsolated: self.crossOriginIsolated, threads: ort.env.wasm.numThreads ?? 1 };
+  },
+
+  async listModels() {
+    return (await listModels()).map((m) => ({ id: m.id, version: m.version, label: m.label, bytes: m.bytes, state: m.state, randomWeights: m.randomWeights }));
+  },
+
+  async deleteModel(id) {
+    if (active?.info.id === id) {
+      await active.model.release();
+      active = null;
+    }
+    await deleteModel(id);
+  },
+
+  async storageEstimate() {
+    const e = await navigator.storage.estimate();
+    const persisted = (await navigator.storage.persisted?.()) ?? false;
+    return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted };
+  },
+
+  async load(source, onProgress, prefer) {
+    controller?.abort();
+    const ctl = (controller = new AbortController());
+    const ready = await obtain(source, onProgress, ctl.signal);
+    if (active) await active.model.release();
+    active = null;
+    active = await compile(ready, prefer, onProgress);
+    return active.info;
+  },
+
+  async rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options: RerankOptions = {}) {
+    if (!active) throw new Error('No model is loaded: choose a model and press "Load model" first.');
+    const valid = validateRequest(request);
+    controller?.abort();
+    const ctl = (controller = new AbortController());
+    const run = async (a: Active) =>
+      new RerankSession(a.model, a.tokenizer, browserMediaDecoder({ maxVideoSeconds: options.maxVideoSeconds, signal: ctl.signal })).run(valid, {
+        maxLength: options.maxLength,
+        reusePrefix: options.reusePrefix,
+        signal: ctl.signal,
+        onScore,
+      });
+    try {
+      return await run(active);
+    } catch (err) {
+      // A lost GPU device: recompile on WASM and run the request again.
+      if (backend === 'webgpu' && isDeviceLost(err)) {
+        const ready = active.ready;
+        await active.model.release().catch(() => {});
+        active = await compile(ready, 'wasm');
+        backendReason = `WebGPU device lost (${(err as Error).message}); fell back to WASM`;
+        return run(active);
+      }
+      throw err;
+    } finally {
+      if (controller === ctl) controller = null;
+    }
+  },
+
+  async cancel() {
+    controller?.abort();
+  },
+};
+
+Comlink.expose(api);
