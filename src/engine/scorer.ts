@@ -37,6 +37,7 @@ export interface ScoreOptions {
 }
 
 const MASKED = -1e9;
+const DEFAULT_ATTENTION_BYTES = 256 * 1024 * 1024;
 
 /** Where each token's embedding comes from, for one prompt. */
 interface Plan {
@@ -180,33 +181,47 @@ export class Scorer {
     return runDecoder(this.m, { ...seg, bias, past: KvCache.empty(this.m.cfg), wantPresent: false, wantHidden: opts.hidden });
   }
 
+  private prefixCache: KvCache | null = null;
+  private prefixIds: number[] | null = null;
+  private prefixItems = new Set<VisionItem>();
+
+  /** Runs the shared query prefix once; later `scoreDocs` calls reuse its KV cache. */
+  async setPrefix(prefix: PromptInput | null, opts: ScoreOptions = {}): Promise<void> {
+    this.prefixCache = KvCache.empty(this.m.cfg);
+    this.prefixIds = null;
+    this.prefixItems = new Set(prefix ? [...prefix.images, ...prefix.videos] : []);
+    if (!prefix || opts.reusePrefix === false) return;
+    const plan = this.plan(prefix, null);
+    const chunk = this.chunkFor(prefix.ids.length, opts.chunkTokens ?? 512, opts.attentionBytes ?? DEFAULT_ATTENTION_BYTES);
+    this.prefixCache = (await this.extend(this.prefixCache, 0, plan, 0, prefix.ids.length, chunk, true)).cache;
+    this.prefixIds = prefix.ids;
+  }
+
+  /** Convenience: prefix + every document in one go. */
   async score(prefix: PromptInput | null, docs: (PromptInput | Error)[], opts: ScoreOptions = {}): Promise<DocScore[]> {
-    const reuse = opts.reusePrefix !== false && prefix !== null;
-    const budget = opts.attentionBytes ?? 256 * 1024 * 1024;
+    await this.setPrefix(opts.reusePrefix === false ? null : prefix, opts);
+    return this.scoreDocs(docs, opts);
+  }
+
+  /** Scores documents against the current prefix; `onScore` streams each result (index into `docs`). */
+  async scoreDocs(docs: (PromptInput | Error)[], opts: ScoreOptions = {}): Promise<DocScore[]> {
+    const prefixCache = this.prefixCache ?? KvCache.empty(this.m.cfg);
+    const budget = opts.attentionBytes ?? DEFAULT_ATTENTION_BYTES;
     const results: DocScore[] = new Array(docs.length);
     const done = (i: number, r: DocScore) => {
       results[i] = r;
       opts.onScore?.(i, r);
     };
-    let prefixCache = KvCache.empty(this.m.cfg);
-    let prefixIds: number[] | null = null;
-    if (reuse) {
-      const plan = this.plan(prefix, null);
-      const chunk = this.chunkFor(prefix.ids.length, opts.chunkTokens ?? 512, budget);
-      prefixCache = (await this.extend(prefixCache, 0, plan, 0, prefix.ids.length, chunk, true)).cache;
-      prefixIds = prefix.ids;
-    }
     const pending: { index: number; plan: Plan; start: number }[] = [];
     docs.forEach((d, index) => {
       if (d instanceof Error) return done(index, { score: null, logit: null, error: d.message, ms: 0 });
       try {
-        pending.push({ index, plan: this.plan(d, prefixIds), start: performance.now() });
+        pending.push({ index, plan: this.plan(d, this.prefixIds), start: performance.now() });
       } catch (e) {
         done(index, { score: null, logit: null, error: (e as Error).message, ms: 0 });
       }
     });
-    const want = opts.chunkTokens ?? 512;
-    const chunk = this.chunkFor(prefixCache.length, want, budget);
+    const chunk = this.chunkFor(prefixCache.length, opts.chunkTokens ?? 512, budget);
     const finish = (item: (typeof pending)[number], logit: number) =>
       done(item.index, { score: 1 / (1 + Math.exp(-logit)), logit, ms: performance.now() - item.start });
     const solo = async (item: (typeof pending)[number]) => {
@@ -218,32 +233,36 @@ export class Scorer {
         done(item.index, { score: null, logit: null, error: `scoring failed: ${(e as Error).message}`, ms: performance.now() - item.start });
       }
     };
-    let i = 0;
-    while (i < pending.length) {
-      if (opts.signal?.aborted) throw new DOMException('scoring was cancelled', 'AbortError');
-      const group = [pending[i++]];
-      let tokens = group[0].plan.input.ids.length - group[0].plan.shared;
-      if (tokens <= chunk) {
-        while (i < pending.length && tokens + pending[i].plan.input.ids.length - pending[i].plan.shared <= chunk) {
-          tokens += pending[i].plan.input.ids.length - pending[i].plan.shared;
+    const suffix = (p: Plan) => p.input.ids.length - p.shared;
+    try {
+      let i = 0;
+      while (i < pending.length) {
+        if (opts.signal?.aborted) throw new DOMException('scoring was cancelled', 'AbortError');
+        const group = [pending[i++]];
+        let tokens = suffix(group[0].plan);
+        while (tokens <= chunk && i < pending.length && tokens + suffix(pending[i].plan) <= chunk) {
+          tokens += suffix(pending[i].plan);
           group.push(pending[i++]);
         }
+        if (group.length === 1) {
+          await solo(group[0]);
+          continue;
+        }
+        try {
+          const pieces = group.map((g) => ({ plan: g.plan, from: g.plan.shared, to: g.plan.input.ids.length, visible: g.plan.shared }));
+          const r = await this.call(prefixCache, pieces, false);
+          let at = 0;
+          group.forEach((g, k) => {
+            at += pieces[k].to - pieces[k].from;
+            finish(g, r.logits[at - 1]);
+          });
+        } catch {
+          for (const g of group) await solo(g); // isolate the failing document
+        }
       }
-      if (group.length === 1) {
-        await solo(group[0]);
-        continue;
-      }
-      try {
-        const pieces = group.map((g) => ({ plan: g.plan, from: g.plan.shared, to: g.plan.input.ids.length, visible: g.plan.shared }));
-        const r = await this.call(prefixCache, pieces, false);
-        let at = 0;
-        group.forEach((g, k) => {
-          at += pieces[k].to - pieces[k].from;
-          finish(g, r.logits[at - 1]);
-        });
-      } catch {
-        for (const g of group) await solo(g); // isolate the failing document
-      }
+    } finally {
+      // Vision outputs of documents are not needed again; the query's stay cached.
+      for (const item of this.vision.keys()) if (!this.prefixItems.has(item)) this.vision.delete(item);
     }
     return results;
   }

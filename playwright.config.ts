@@ -1,0 +1,45 @@
+import { defineConfig } from '@playwright/test';
+
+// Real Debian Chromium (Playwright cannot download its own browsers here), headless, with the flags
+// from docs: WebGPU via SwiftShader, and no background traffic to outside hosts.
+export const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--enable-unsafe-webgpu',
+];
+
+const port = Number(process.env.SIFT_E2E_PORT ?? 4317);
+export const BASE_URL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: 'e2e',
+  testMatch: '**/*.spec.ts',
+  // 2-core machine: one worker, and the dev server needs the other core.
+  workers: 1,
+  fullyParallel: false,
+  timeout: 90_000,
+  expect: { timeout: 15_000 },
+  // Not test-results/ itself: Playwright empties its outputDir, and the unit tests write there first.
+  outputDir: 'test-results/e2e-artifacts',
+  reporter: [['list'], ['json', { outputFile: process.env.PLAYWRIGHT_JSON_OUTPUT_NAME ?? 'test-results/e2e.json' }]],
+  use: {
+    baseURL: BASE_URL,
+    headless: true,
+    screenshot: 'only-on-failure',
+    trace: 'off',
+    launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS },
+  },
+  webServer: {
+    // The dev server sends COOP/COEP (vite.config.ts) and serves the tiny model from public/models/tiny.
+    command: `node scripts/prepare-tiny.mjs && npx vite --host 127.0.0.1 --port ${port} --strictPort`,
+    url: `${BASE_URL}/models/tiny/manifest.json`,
+    reuseExistingServer: !process.env.CI,
+    timeout: 180_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+  },
+});

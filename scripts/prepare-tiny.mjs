@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+// Builds the app's built-in tiny model (random weights, ~18 MB) into public/models/tiny/ with the
+// `sift` CLI, unless it is already there and was made from the current model code. The stamp is a
+// hash of the files the model is generated from (not git state), kept next to the build cache.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const out = join(root, 'public/models/tiny');
+const cache = join(root, '.cache');
+const ckpt = join(cache, 'tiny-ckpt');
+const staging = join(cache, 'tiny-model.tmp');
+const stampFile = join(cache, 'tiny-model.stamp');
+
+/** Everything the generated model depends on: the model code, the two CLI commands and this script. */
+const SOURCES = ['src/model', 'src/cli/tiny.ts', 'src/cli/convert.ts', 'scripts/prepare-tiny.mjs'];
+
+/** Source files under a path (a file or a directory), absolute. */
+function sourceFiles(path) {
+  if (!existsSync(path)) return [];
+  if (statSync(path).isFile()) return [path];
+  return readdirSync(path, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
+}
+
+function sourceHash() {
+  const hash = createHash('sha256');
+  const files = SOURCES.flatMap((s) => sourceFiles(join(root, s))).sort();
+  for (const f of files) hash.update(relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
+  return hash.digest('hex');
+}
+
+function sift(args) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/sift.mjs'), ...args], { cwd: root, encoding: 'utf8' });
+  if (r.status !== 0) {
+    process.stderr.write(r.stdout + r.stderr);
+    throw new Error(`sift ${args[0]} failed (exit ${r.status})`);
+  }
+}
+
+const started = Date.now();
+const hash = sourceHash();
+const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
+if (existsSync(join(out, 'manifest.json')) && stamp === hash) {
+  console.log('prepare-tiny: public/models/tiny is up to date');
+  process.exit(0);
+}
+
+try {
+  mkdirSync(cache, { recursive: true });
+  rmSync(ckpt, { recursive: true, force: true });
+  rmSync(staging, { recursive: true, force: true });
+  sift(['tiny', relative(root, ckpt), '--seed', '1']);
+  sift(['convert', relative(root, ckpt), relative(root, staging), '--bits', '4', '--id', 'sift-tiny']);
+  // Swap the finished directory in, so a failed run never leaves a half-written model being served.
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(join(root, 'public/models'), { recursive: true });
+  renameSync(staging, out);
+  writeFileSync(stampFile, `${hash}\n`);
+} catch (err) {
+  console.error(`prepare-tiny: ${err.message}`);
+  process.exit(1);
+}
+const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+const secs = ((Date.now() - started) / 1000).toFixed(1);
+console.log(`prepare-tiny: built ${manifest.id} ${manifest.version} (${(manifest.totalBytes / 1e6).toFixed(1)} MB, ${manifest.shards.length} files) in ${secs} s`);

@@ -1,0 +1,116 @@
+// Reading what the store holds: whole files (for onnxruntime's externalData and the tokenizer), the
+// ready version of a model, the list of stored models, and deleting them.
+import type { Manifest } from '../model/manifest.ts';
+import { deleteVersion, getChunk, getRecord, recordsOf, type ModelRecord, type ModelState } from './db.ts';
+import { ModelStoreError } from './errors.ts';
+
+export interface ReadyModel {
+  id: string;
+  version: string;
+  label: string;
+  manifest: Manifest;
+  /** Bytes of all files. */
+  bytes: number;
+  /** One file of the model, assembled from its chunks. */
+  readFile(file: string): Promise<Uint8Array>;
+}
+
+export interface ModelSummary {
+  id: string;
+  version: string;
+  label: string;
+  /** Size of the whole model. */
+  bytes: number;
+  /** Bytes stored so far (equals `bytes` when ready). */
+  storedBytes: number;
+  state: ModelState;
+  /** Generated test weights (scores mean nothing). */
+  randomWeights: boolean;
+}
+
+/** Bytes held by a record's whole chunks (its verified files count in full). */
+export function storedBytesOf(record: ModelRecord): number {
+  let sum = 0;
+  for (const f of Object.values(record.files)) sum += f.verified ? f.bytes : Math.min(f.chunks * record.chunkBytes, f.bytes);
+  return sum;
+}
+
+/** Concatenates a file's stored chunks, one chunk read at a time to keep peak memory near the file size. */
+export async function assembleStoredFile(record: ModelRecord, file: string): Promise<Uint8Array> {
+  const info = record.files[file];
+  if (!info) throw new ModelStoreError('missing', `Model ${record.label} has no file "${file}"`);
+  const out = new Uint8Array(info.bytes);
+  let offset = 0;
+  for (let i = 0; offset < info.bytes; i++) {
+    const chunk = await getChunk(record, file, i);
+    if (!chunk || offset + chunk.length > info.bytes) {
+      throw new ModelStoreError(
+        'missing',
+        `Stored model ${record.label} is damaged (${file}, chunk ${i} is missing): delete it and download it again`,
+      );
+    }
+    out.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return out;
+}
+
+/** A verified file of a stored model version. */
+export async function readModelFile(id: string, version: string, file: string): Promise<Uint8Array> {
+  const record = await getRecord(id, version);
+  if (!record) throw new ModelStoreError('missing', `Model ${id} (version ${version}) is not stored on this device`);
+  const info = record.files[file];
+  if (!info) throw new ModelStoreError('missing', `Model ${record.label} has no file "${file}"`);
+  if (!info.verified) {
+    throw new ModelStoreError('missing', `${file} of model ${record.label} is not fully downloaded yet: finish the download first`);
+  }
+  return assembleStoredFile(record, file);
+}
+
+/** The ReadyModel view of a stored record (callers check that it is ready). */
+export function readyModelOf(record: ModelRecord): ReadyModel {
+  return {
+    id: record.id,
+    version: record.version,
+    label: record.label,
+    manifest: record.manifest,
+    bytes: record.totalBytes,
+    readFile: (file) => readModelFile(record.id, record.version, file),
+  };
+}
+
+/** The newest ready version of `id`, or undefined if none is stored. Touches no network. */
+export async function loadReadyModel(id: string): Promise<ReadyModel | undefined> {
+  const ready = (await recordsOf(id)).filter((r) => r.state === 'ready');
+  ready.sort((a, b) => (b.readyAt ?? 0) - (a.readyAt ?? 0));
+  return ready[0] ? readyModelOf(ready[0]) : undefined;
+}
+
+/** Every stored model version, ready or partly downloaded, sorted by id then newest first. */
+export async function listModels(): Promise<ModelSummary[]> {
+  const records = await recordsOf();
+  records.sort((a, b) => a.id.localeCompare(b.id) || b.createdAt - a.createdAt);
+  return records.map((r) => ({
+    id: r.id,
+    version: r.version,
+    label: r.label,
+    bytes: r.totalBytes,
+    storedBytes: storedBytesOf(r),
+    state: r.state,
+    randomWeights: r.manifest.randomWeights === true,
+  }));
+}
+
+/** Deletes every version of `id`, or only `version` when given. */
+export async function deleteModel(id: string, version?: string): Promise<void> {
+  for (const r of await recordsOf(id)) {
+    if (version === undefined || r.version === version) await deleteVersion(r.id, r.version);
+  }
+}
+
+/** Deletes the versions of `id` other than `keep` (all of them, or only unfinished ones). */
+export async function evictOtherVersions(id: string, keep: string, onlyUnfinished = false): Promise<void> {
+  for (const r of await recordsOf(id)) {
+    if (r.version !== keep && (!onlyUnfinished || r.state !== 'ready')) await deleteVersion(r.id, r.version);
+  }
+}

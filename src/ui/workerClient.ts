@@ -1,0 +1,88 @@
+// The UI's one door to the model worker. It starts workers/sift.worker.ts as a module worker and wraps
+// it with comlink; callbacks are passed with Comlink.proxy here so the panels pass plain functions.
+// If the worker cannot start (its script fails to load), every pending and later call rejects with a
+// clear message instead of hanging.
+import * as Comlink from 'comlink';
+import type {
+  Backend,
+  LoadProgress,
+  ModelInfo,
+  ModelSource,
+  RerankOptions,
+  RerankRequest,
+  RerankResult,
+  ScoreEvent,
+  SiftWorkerApi,
+  WorkerStatus,
+} from '../lib/types.ts';
+
+export interface SiftClient {
+  status(): Promise<WorkerStatus>;
+  listModels(): Promise<ModelInfo[]>;
+  deleteModel(id: string): Promise<void>;
+  storageEstimate(): Promise<{ usage: number; quota: number; persisted: boolean }>;
+  load(source: ModelSource, onProgress?: (p: LoadProgress) => void, prefer?: Backend): Promise<ModelInfo>;
+  rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options?: RerankOptions): Promise<RerankResult>;
+  cancel(): Promise<void>;
+  /** `cb` runs once if the worker could not start or died; calls reject from then on. */
+  onFatal(cb: (message: string) => void): void;
+}
+
+export async function createClient(): Promise<SiftClient> {
+  const worker = new Worker(new URL('../../workers/sift.worker.ts', import.meta.url), { type: 'module', name: 'sift' });
+  return wrap(worker);
+}
+
+function wrap(worker: Worker): SiftClient {
+  const remote = Comlink.wrap<SiftWorkerApi>(worker);
+  let fatal: string | null = null;
+  let answered = false;
+  const fatalListeners: ((m: string) => void)[] = [];
+  let rejectDead: (e: Error) => void = () => {};
+  const dead = new Promise<never>((_, reject) => (rejectDead = reject));
+  dead.catch(() => {});
+
+  const die = (message: string) => {
+    if (fatal) return;
+    fatal = message;
+    rejectDead(new Error(message));
+    for (const cb of fatalListeners) cb(message);
+  };
+
+  {
+    worker.addEventListener('error', (e) => {
+      // An error before the worker ever answered means its script did not load or threw at start-up.
+      if (answered) {
+        console.error('Sift worker error:', e.message || e);
+        return;
+      }
+      e.preventDefault();
+      die(
+        `The model worker failed to start${e.message ? ` (${e.message})` : ''}. Reload the page; if this keeps happening, ` +
+          'this browser may not support module workers (use a current Chrome, Edge, Firefox or Safari).',
+      );
+    });
+    worker.addEventListener('messageerror', () => console.error('Sift worker: a message could not be deserialized'));
+  }
+
+  async function call<T>(run: () => Promise<T>): Promise<T> {
+    if (fatal) throw new Error(fatal);
+    const value = await Promise.race([run(), dead]);
+    answered = true;
+    return value;
+  }
+
+  return {
+    status: () => call(() => remote.status()),
+    listModels: () => call(() => remote.listModels()),
+    deleteModel: (id) => call(() => remote.deleteModel(id)),
+    storageEstimate: () => call(() => remote.storageEstimate()),
+    load: (source, onProgress, prefer) => call(() => remote.load(source, onProgress ? Comlink.proxy(onProgress) : undefined, prefer)),
+    rerank: (request, onScore, options) => call(() => remote.rerank(request, onScore ? Comlink.proxy(onScore) : undefined, options)),
+    cancel: () => call(() => remote.cancel()),
+    onFatal(cb) {
+      fatalListeners.push(cb);
+      if (fatal) cb(fatal);
+    },
+  };
+}

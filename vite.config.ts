@@ -1,0 +1,67 @@
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
+
+// Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer available, which onnxruntime-web's
+// multi-threaded wasm needs; without it ort silently runs one thread.
+const ISOLATION_HEADERS = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
+/** Where the app serves onnxruntime-web's wasm runtime, relative to the app root: set `ort.env.wasm.wasmPaths` to it. */
+const ORT_DIR = 'ort';
+const ortDist = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
+const isOrtRuntimeFile = (name: string) => /^ort-wasm-simd-threaded.*\.(wasm|mjs)$/.test(name);
+
+/**
+ * Serves onnxruntime-web's wasm/mjs files from the app itself (dev: from node_modules; build: copied
+ * into <outDir>/ort/). ort's default is a CDN, which would break offline use and the COEP policy.
+ */
+function ortRuntimeFiles(): Plugin {
+  return {
+    name: 'sift:ort-runtime-files',
+    configureServer(server) {
+      server.middlewares.use(`/${ORT_DIR}/`, (req, res) => {
+        const name = decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\//, ''));
+        const path = join(ortDist, name);
+        if (!isOrtRuntimeFile(name) || !existsSync(path)) {
+          res.statusCode = 404;
+          return res.end(`${name}: not an onnxruntime-web runtime file`);
+        }
+        res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
+        res.setHeader('Content-Length', String(statSync(path).size));
+        res.setHeader('Cache-Control', 'no-cache');
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        createReadStream(path).pipe(res);
+      });
+    },
+    writeBundle(options) {
+      const dir = join(options.dir ?? 'dist', ORT_DIR);
+      mkdirSync(dir, { recursive: true });
+      for (const name of readdirSync(ortDist).filter(isOrtRuntimeFile)) copyFileSync(join(ortDist, name), join(dir, name));
+    },
+  };
+}
+
+export default defineConfig({
+  // Relative base: the build works from any static path (GitHub Pages sub-folder, file server, …).
+  base: './',
+  plugins: [
+    svelte(),
+    ortRuntimeFiles(),
+    // ── PWA ──────────────────────────────────────────────────────────────────────────────────────
+    // vite-plugin-pwa goes here (configured separately). Precache the app and the ort runtime files
+    // the engine actually loads (ort/…, needed offline), but not models/**: model files live in
+    // IndexedDB (src/store fetches them with `cache: 'no-store'` and Range requests), and a second
+    // copy in Cache Storage would double their quota use.
+    // ─────────────────────────────────────────────────────────────────────────────────────────────
+  ],
+  server: { headers: ISOLATION_HEADERS },
+  preview: { headers: ISOLATION_HEADERS },
+  // ort ships its own wasm loader; pre-bundling it breaks the relative import of its .mjs/.wasm.
+  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  worker: { format: 'es' },
+});
