@@ -3,6 +3,7 @@ import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, sta
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer available, which onnxruntime-web's
 // multi-threaded wasm needs; without it ort silently runs one thread.
@@ -52,12 +53,39 @@ export default defineConfig({
   plugins: [
     svelte(),
     ortRuntimeFiles(),
-    // ── PWA ──────────────────────────────────────────────────────────────────────────────────────
-    // vite-plugin-pwa goes here (configured separately). Precache the app and the ort runtime files
-    // the engine actually loads (ort/…, needed offline), but not models/**: model files live in
-    // IndexedDB (src/store fetches them with `cache: 'no-store'` and Range requests), and a second
-    // copy in Cache Storage would double their quota use.
-    // ─────────────────────────────────────────────────────────────────────────────────────────────
+    // PWA: workbox precaches the app shell and the ort runtime files the engine loads (needed
+    // offline), but not models/**: model files live in IndexedDB (src/store fetches them with
+    // `cache: 'no-store'` and Range requests), and a second copy in Cache Storage would double
+    // their quota use.
+    VitePWA({
+      injectRegister: null, // src/ui/serviceWorker.ts registers it (and not in dev)
+      registerType: 'autoUpdate',
+      includeAssets: ['apple-touch-icon.png'],
+      manifest: {
+        name: 'Sift — multimodal reranking in your browser',
+        short_name: 'Sift',
+        description: 'Rerank text, images and videos against a query with Qwen3-VL-Reranker, entirely on this device.',
+        start_url: './',
+        scope: './',
+        display: 'standalone',
+        background_color: '#f6f7f9',
+        theme_color: '#2454c5',
+        icons: [
+          { src: 'icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        globPatterns: ['**/*.{js,mjs,css,html,wasm,png,svg,webmanifest}'],
+        globIgnores: ['models/**'],
+        // The threaded wasm runtimes are 14-27 MB each.
+        maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
+        navigateFallback: 'index.html',
+        navigateFallbackDenylist: [/\/models\//],
+        cleanupOutdatedCaches: true,
+      },
+    }),
   ],
   server: { headers: ISOLATION_HEADERS },
   preview: { headers: ISOLATION_HEADERS },

@@ -8,7 +8,7 @@ import { loadModel, type LoadedModel } from '../src/engine/session.ts';
 import { RerankSession } from '../src/engine/rerank.ts';
 import { loadPromptTokenizer, validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
 import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
-import { deleteModel, downloadModel, listModels, readModelFile, type ReadyModel } from '../src/store/index.ts';
+import { deleteModel, downloadModel, listModels, readModelFile, readyModelFromUrl, ModelStoreError, type ReadyModel, type DownloadProgress } from '../src/store/index.ts';
 import { convertIntoStore } from './convertIntoStore.ts';
 import { pickBackend, sessionOptionsFor, isDeviceLost } from './backend.ts';
 
@@ -25,7 +25,24 @@ interface Active {
 let active: Active | null = null;
 let backend: Backend | null = null;
 let backendReason = 'no model loaded yet';
-let controller: AbortController | null = null;
+/** Controllers of the queued and running operations: cancel() aborts them all. */
+const controllers = new Set<AbortController>();
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs model operations one at a time, in call order: concurrent rerank() calls (e.g. several
+ * `process()` calls on one Reranker) all complete instead of cancelling or racing each other.
+ */
+function serial<T>(op: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ctl = new AbortController();
+  controllers.add(ctl);
+  const run = queue.then(() => {
+    if (ctl.signal.aborted) throw new DOMException('cancelled before it started', 'AbortError');
+    return op(ctl.signal);
+  });
+  queue = run.catch(() => {});
+  return run.finally(() => controllers.delete(ctl));
+}
 
 const decoder = new TextDecoder();
 
@@ -50,21 +67,30 @@ async function compile(ready: ReadyModel, prefer: Backend | undefined, onProgres
 async function obtain(source: ModelSource, onProgress: ((p: LoadProgress) => void) | undefined, signal: AbortSignal): Promise<ReadyModel> {
   if (source.kind === 'checkpoint') return convertIntoStore(source, onProgress, signal);
   const url = source.kind === 'builtin-tiny' ? new URL('../models/tiny/manifest.json', self.location.href).href : source.url;
-  const report = await downloadModel(url, {
-    signal,
-    onProgress: (p) =>
-      onProgress?.({
-        phase: p.phase === 'verifying' ? 'verify' : p.phase === 'downloading' ? 'download' : p.phase === 'manifest' ? 'manifest' : 'ready',
-        done: p.bytesDone,
-        total: p.bytesTotal,
-        mbps: p.mbPerSecond,
-        file: p.file,
-        fileIndex: p.fileIndex,
-        fileCount: p.fileCount,
-        etaSeconds: p.etaSeconds,
-      }),
-  });
-  return report.model;
+  // Offline (or the model server is down): a ready copy in IndexedDB is good enough. Online, the
+  // manifest is fetched first so that a newer version replaces the cached one.
+  const cached = await readyModelFromUrl(url);
+  if (cached && !navigator.onLine) return cached;
+  try {
+    return (await downloadModel(url, { signal, retries: cached ? 1 : undefined, onProgress: (p) => onProgress?.(loadProgressOf(p)) })).model;
+  } catch (err) {
+    if (cached && err instanceof ModelStoreError && err.kind === 'network') return cached;
+    throw err;
+  }
+}
+
+function loadProgressOf(p: DownloadProgress): LoadProgress {
+  const phase = p.phase === 'verifying' ? 'verify' : p.phase === 'downloading' ? 'download' : p.phase === 'manifest' ? 'manifest' : 'ready';
+  return {
+    phase,
+    done: p.bytesDone,
+    total: p.bytesTotal,
+    mbps: p.mbPerSecond,
+    file: p.file,
+    fileIndex: p.fileIndex,
+    fileCount: p.fileCount,
+    etaSeconds: p.etaSeconds,
+  };
 }
 
 const api: SiftWorkerApi = {
@@ -90,47 +116,45 @@ const api: SiftWorkerApi = {
     return { usage: e.usage ?? 0, quota: e.quota ?? 0, persisted };
   },
 
-  async load(source, onProgress, prefer) {
-    controller?.abort();
-    const ctl = (controller = new AbortController());
-    const ready = await obtain(source, onProgress, ctl.signal);
-    if (active) await active.model.release();
-    active = null;
-    active = await compile(ready, prefer, onProgress);
-    return active.info;
+  load(source, onProgress, prefer) {
+    return serial(async (signal) => {
+      const ready = await obtain(source, onProgress, signal);
+      if (active) await active.model.release();
+      active = null;
+      active = await compile(ready, prefer, onProgress);
+      return active.info;
+    });
   },
 
   async rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options: RerankOptions = {}) {
-    if (!active) throw new Error('No model is loaded: choose a model and press "Load model" first.');
     const valid = validateRequest(request);
-    controller?.abort();
-    const ctl = (controller = new AbortController());
-    const run = async (a: Active) =>
-      new RerankSession(a.model, a.tokenizer, browserMediaDecoder({ maxVideoSeconds: options.maxVideoSeconds, signal: ctl.signal })).run(valid, {
-        maxLength: options.maxLength,
-        reusePrefix: options.reusePrefix,
-        signal: ctl.signal,
-        onScore,
-      });
-    try {
-      return await run(active);
-    } catch (err) {
-      // A lost GPU device: recompile on WASM and run the request again.
-      if (backend === 'webgpu' && isDeviceLost(err)) {
-        const ready = active.ready;
-        await active.model.release().catch(() => {});
-        active = await compile(ready, 'wasm');
-        backendReason = `WebGPU device lost (${(err as Error).message}); fell back to WASM`;
-        return run(active);
+    return serial(async (signal) => {
+      if (!active) throw new Error('No model is loaded: choose a model and press "Load model" first.');
+      const run = (a: Active) =>
+        new RerankSession(a.model, a.tokenizer, browserMediaDecoder({ maxVideoSeconds: options.maxVideoSeconds, signal })).run(valid, {
+          maxLength: options.maxLength,
+          reusePrefix: options.reusePrefix,
+          signal,
+          onScore,
+        });
+      try {
+        return await run(active);
+      } catch (err) {
+        // A lost GPU device: recompile on WASM and run the request again.
+        if (backend === 'webgpu' && isDeviceLost(err)) {
+          const ready = active.ready;
+          await active.model.release().catch(() => {});
+          active = await compile(ready, 'wasm');
+          backendReason = `WebGPU device lost (${(err as Error).message}); fell back to WASM`;
+          return run(active);
+        }
+        throw err;
       }
-      throw err;
-    } finally {
-      if (controller === ctl) controller = null;
-    }
+    });
   },
 
   async cancel() {
-    controller?.abort();
+    for (const c of controllers) c.abort();
   },
 };
 

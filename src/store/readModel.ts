@@ -86,6 +86,13 @@ export async function loadReadyModel(id: string): Promise<ReadyModel | undefined
   return ready[0] ? readyModelOf(ready[0]) : undefined;
 }
 
+/** The newest ready model that was downloaded from `manifestUrl`, or undefined. Touches no network. */
+export async function readyModelFromUrl(manifestUrl: string): Promise<ReadyModel | undefined> {
+  const ready = (await recordsOf()).filter((r) => r.state === 'ready' && r.manifestUrl === manifestUrl);
+  ready.sort((a, b) => (b.readyAt ?? 0) - (a.readyAt ?? 0));
+  return ready[0] ? readyModelOf(ready[0]) : undefined;
+}
+
 /** Every stored model version, ready or partly downloaded, sorted by id then newest first. */
 export async function listModels(): Promise<ModelSummary[]> {
   const records = await recordsOf();

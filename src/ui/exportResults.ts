@@ -23,7 +23,7 @@ export interface ExportedResults {
   error: string | null;
   elapsedMs: number | null;
   model: { id: string; version: string; label: string; randomWeights: boolean; bytes: number } | null;
-  backend: { name: string | null; reason: string; worker: string | null; crossOriginIsolated?: boolean; threads?: number };
+  backend: { name: string | null; reason: string; crossOriginIsolated?: boolean; threads?: number };
   request: {
     instruction: string;
     query: { text?: string; media?: MediaSummary };
@@ -97,7 +97,6 @@ export function buildExport(run: Run, order: number[], status: WorkerStatus | nu
     backend: {
       name: run.backend,
       reason: run.backendReason,
-      worker: run.clientKind === 'fake' ? 'development fake (?fake): scores are invented' : run.clientKind,
       crossOriginIsolated: status?.crossOriginIsolated,
       threads: status?.threads,
     },

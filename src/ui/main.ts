@@ -1,3 +1,15 @@
-// Placeholder entry until the Svelte UI lands: proves the page loads cross-origin isolated.
-const app = document.getElementById('app')!;
-app.textContent = `Sift — crossOriginIsolated: ${String(globalThis.crossOriginIsolated)}`;
+// Entry point: mounts the app, then starts the model worker (which loads nothing until "Load model").
+import { mount } from 'svelte';
+import App from './App.svelte';
+import { ui } from './state.svelte.ts';
+import { createClient } from '../lib/workerClient.ts';
+import { registerServiceWorker } from './serviceWorker.ts';
+import './app.css';
+
+mount(App, { target: document.getElementById('app')! });
+
+createClient()
+  .then((client) => ui.attach(client))
+  .catch((err) => ui.failToStart(err));
+
+registerServiceWorker();

@@ -3,7 +3,7 @@
 // proxy cannot be structured-cloned into a worker).
 import { SvelteMap } from 'svelte/reactivity';
 import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankRequest, RerankSide, ScoreEvent, WorkerStatus } from '../lib/types.ts';
-import type { ClientKind, SiftClient } from './workerClient.ts';
+import type { SiftClient } from '../lib/workerClient.ts';
 import { errorMessage, formatBytes, formatSeconds, isAbortError, plural } from './format.ts';
 import { mediaKindOfFile, parseCandidateLines, probeVideo, type MediaKind } from './media.ts';
 import { attachExtra, createObjectUrl, releaseUrl, retainUrl } from './objectUrls.ts';
@@ -83,7 +83,6 @@ export interface Run {
   model: ModelInfo | null;
   backend: Backend | null;
   backendReason: string;
-  clientKind: ClientKind | null;
   request: {
     instruction: string;
     query: { text: string; media: MediaRef | null };
@@ -114,7 +113,6 @@ function sortRows(rows: ResultRow[]): ResultRow[] {
 export class SiftUi {
   // ── worker ──────────────────────────────────────────────────────────────────────────────────
   client: SiftClient | null = null;
-  clientKind = $state<ClientKind | null>(null);
   fatal = $state<string | null>(null);
 
   // ── query ───────────────────────────────────────────────────────────────────────────────────
@@ -213,7 +211,6 @@ export class SiftUi {
 
   async attach(client: SiftClient): Promise<void> {
     this.client = client;
-    this.clientKind = client.kind;
     client.onFatal((m) => {
       this.fatal = m;
       this.loading = false;
@@ -616,7 +613,6 @@ export class SiftUi {
       model: this.activeModel ? { ...this.activeModel } : null,
       backend: this.status?.backend ?? null,
       backendReason: this.status?.backendReason ?? '',
-      clientKind: this.clientKind,
       request: { instruction, query: { text: this.queryText, media: queryMedia }, fps: s.fps!, maxFrames: s.maxFrames!, maxVideoSeconds: s.maxVideoSeconds! },
       candidatesVersion: this.candidatesVersion,
     };

@@ -1,4 +1,4 @@
-// The UI's one door to the model worker. It starts workers/sift.worker.ts as a module worker and wraps
+// The one door to the model worker (used by the app and by the Reranker class). It starts workers/sift.worker.ts as a module worker and wraps
 // it with comlink; callbacks are passed with Comlink.proxy here so the panels pass plain functions.
 // If the worker cannot start (its script fails to load), every pending and later call rejects with a
 // clear message instead of hanging.
@@ -14,7 +14,7 @@ import type {
   ScoreEvent,
   SiftWorkerApi,
   WorkerStatus,
-} from '../lib/types.ts';
+} from './types.ts';
 
 export interface SiftClient {
   status(): Promise<WorkerStatus>;
@@ -26,11 +26,13 @@ export interface SiftClient {
   cancel(): Promise<void>;
   /** `cb` runs once if the worker could not start or died; calls reject from then on. */
   onFatal(cb: (message: string) => void): void;
+  /** Stops the worker; every later call rejects. */
+  terminate(): void;
 }
 
-export async function createClient(): Promise<SiftClient> {
-  const worker = new Worker(new URL('../../workers/sift.worker.ts', import.meta.url), { type: 'module', name: 'sift' });
-  return wrap(worker);
+/** Starts the Sift worker (or wraps one the caller started) and returns its client. */
+export async function createClient(worker?: Worker): Promise<SiftClient> {
+  return wrap(worker ?? new Worker(new URL('../../workers/sift.worker.ts', import.meta.url), { type: 'module', name: 'sift' }));
 }
 
 function wrap(worker: Worker): SiftClient {
@@ -80,6 +82,10 @@ function wrap(worker: Worker): SiftClient {
     load: (source, onProgress, prefer) => call(() => remote.load(source, onProgress ? Comlink.proxy(onProgress) : undefined, prefer)),
     rerank: (request, onScore, options) => call(() => remote.rerank(request, onScore ? Comlink.proxy(onScore) : undefined, options)),
     cancel: () => call(() => remote.cancel()),
+    terminate() {
+      worker.terminate();
+      die('The Sift worker was terminated.');
+    },
     onFatal(cb) {
       fatalListeners.push(cb);
       if (fatal) cb(fatal);
