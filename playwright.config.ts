@@ -14,6 +14,8 @@ export const CHROMIUM_ARGS = [
 
 const port = Number(process.env.SIFT_E2E_PORT ?? 4317);
 export const BASE_URL = `http://127.0.0.1:${port}`;
+/** The production build (`vite build` + `vite preview`): the only place the service worker runs. */
+export const PREVIEW_URL = `http://127.0.0.1:${port + 1}`;
 
 export default defineConfig({
   testDir: 'e2e',
@@ -33,13 +35,24 @@ export default defineConfig({
     trace: 'off',
     launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS },
   },
-  webServer: {
-    // The dev server sends COOP/COEP (vite.config.ts) and serves the tiny model from public/models/tiny.
-    command: `node scripts/prepare-tiny.mjs && npx vite --host 127.0.0.1 --port ${port} --strictPort`,
-    url: `${BASE_URL}/models/tiny/manifest.json`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 180_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: [
+    {
+      // The dev server sends COOP/COEP (vite.config.ts) and serves the tiny model from public/models/tiny.
+      command: `node scripts/prepare-tiny.mjs && npx vite --host 127.0.0.1 --port ${port} --strictPort`,
+      url: `${BASE_URL}/models/tiny/manifest.json`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 180_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+    {
+      // Started after the first one, so the tiny model in public/ exists when the build copies it.
+      command: `npx vite build --logLevel error && npx vite preview --host 127.0.0.1 --port ${port + 1} --strictPort`,
+      url: `${PREVIEW_URL}/models/tiny/manifest.json`,
+      reuseExistingServer: !process.env.CI,
+      timeout: 300_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+    },
+  ],
 });
