@@ -74,6 +74,16 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   };
 }
 
+// onnxruntime-web rejects a run() that starts while another is in flight ("Session already started":
+// Chromium, threaded WASM, a multi-image prompt whose images the Scorer encodes concurrently). The
+// vision and decoder sessions share one runtime, so every run on it goes through a single queue.
+const runQueues = new WeakMap<object, Promise<unknown>>();
+function exclusive<T>(ort: Ort, fn: () => Promise<T>): Promise<T> {
+  const next = (runQueues.get(ort) ?? Promise.resolve()).then(fn);
+  runQueues.set(ort, next.catch(() => undefined));
+  return next;
+}
+
 export interface VisionOutput {
   embeds: Float32Array; // [M, H]
   deepstack: Float32Array; // [n_ds, M, H]
@@ -94,7 +104,7 @@ export async function runVision(m: LoadedModel, patches: Float32Array, grid: Gri
     rot_sin: new ort.Tensor('float32', inp.rotSin, [inp.patches, inp.rotSin.length / inp.patches]),
     frame_shape: new ort.Tensor('int64', inp.frameShape, [2]),
   };
-  const out = await m.vision.run(feeds);
+  const out = await exclusive(ort, () => m.vision.run(feeds));
   const embeds = (await out.embeds.getData()) as Float32Array;
   const deepstack = out.deepstack ? ((await out.deepstack.getData()) as Float32Array) : new Float32Array(0);
   let blocks: Float32Array[] | undefined;
@@ -141,7 +151,7 @@ export async function runDecoder(m: LoadedModel, step: DecoderStep): Promise<Dec
     feeds[decoderIO.pastKey(i)] = new ort.Tensor('float32', step.past.keys[i], [1, kvH, P, D]);
     feeds[decoderIO.pastValue(i)] = new ort.Tensor('float32', step.past.values[i], [1, kvH, P, D]);
   }
-  const out = await m.decoder.run(feeds);
+  const out = await exclusive(ort, () => m.decoder.run(feeds));
   const result: DecoderResult = { logits: (await out.logits.getData()) as Float32Array, keys: [], values: [] };
   if (step.wantPresent) {
     for (let i = 0; i < numLayers; i++) {
