@@ -112,7 +112,7 @@ function sortRows(rows: ResultRow[]): ResultRow[] {
 
 export class SiftUi {
   // ── worker ──────────────────────────────────────────────────────────────────────────────────
-  client: SiftClient | null = null;
+  client = $state.raw<SiftClient | null>(null);
   fatal = $state<string | null>(null);
 
   // ── query ───────────────────────────────────────────────────────────────────────────────────
