@@ -1,5 +1,5 @@
 // Environment-free media pipeline (browser and Node): plain pixels in, patches / grids / timestamps out.
-// Node-only decoding lives in decodeNode.ts and is not re-exported here.
+// Node-only decoding lives in nodeDecoder.ts (browser: browserDecoder.ts) and is not re-exported here.
 export { MediaError, type MediaErrorCode } from './errors.ts';
 export { pythonRound, roundHalfEven } from './rounding.ts';
 export * from './smartResize.ts';

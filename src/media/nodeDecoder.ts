@@ -1,0 +1,191 @@
+// The engine's MediaDecoder for Node (the `sift` CLI): request media → patches, grids, timestamps,
+// plus `measure`, which computes the same grids from headers / ffprobe metadata without decoding
+// pixels (for `sift prompt --expand`). Every failure is a MediaError naming the item and what to do.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { DecodedImage, DecodedVideo, MediaDecoder } from '../engine/rerank.ts';
+import type { ImageItem, VideoItem } from '../prompt/conversation.ts';
+import type { MediaGridInfo } from '../prompt/promptCommand.ts';
+import { MediaError } from './errors.ts';
+import { planImage, preprocessImage } from './image.ts';
+import { readImageHeader, type ImageHeader } from './imageHeader.ts';
+import { decodeVideoFrames, FFMPEG_MISSING, findFfTools, probeVideo, type FfTools } from './nodeFfmpeg.ts';
+import { checkDecodeLimit, decodeImageBytes, orientedSize, type NodeImageOptions } from './nodeImage.ts';
+import { locate, readAll, readHead, type Located, type SourceOptions } from './nodeSource.ts';
+import type { RawPixels } from './pixels.ts';
+import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
+import { preprocessFrameList, preprocessVideoFrames } from './video.ts';
+import { frameListPreSize, planFrameList, planVideo } from './videoPlan.ts';
+
+export interface NodeMediaDecoderOptions extends NodeImageOptions, SourceOptions {
+  /**
+   * Factor of the per-frame pre-resize of frame-list videos: 64 reproduces qwen-vl-utils 0.0.14 as
+   * published (it passes image_factor where the patch size belongs); 32 is the later upstream fix.
+   */
+  frameListPreResizeFactor?: number;
+  /** Largest raw RGB buffer a video file may decode to (sampled frames × w × h × 3), default 2 GiB. */
+  maxVideoBytes?: number;
+}
+
+export interface NodeMediaDecoder extends MediaDecoder {
+  /** Grid (and video timestamps) from headers / metadata only. */
+  measure(item: ImageItem | VideoItem): Promise<MediaGridInfo>;
+}
+
+const HEAD_BYTES = 256 * 1024;
+
+/** Prefixes a MediaError's message with the item it is about; other errors become MediaErrors. */
+async function about<T>(label: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof MediaError) throw new MediaError(e.code, `${label}: ${e.message}`);
+    throw new MediaError('corrupt', `${label}: ${(e as Error).message}`);
+  }
+}
+
+export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions = {}): NodeMediaDecoder {
+  const preFactor = opts.frameListPreResizeFactor ?? 64;
+  const maxVideoBytes = opts.maxVideoBytes ?? 2 ** 31;
+
+  async function pixelsOf(loc: Located): Promise<RawPixels> {
+    if (loc.kind === 'pixels') return loc.pixels;
+    return decodeImageBytes(await readAll(loc, opts), opts);
+  }
+
+  /** Header (and oriented size) of an image; reads only the head of local files. */
+  async function headerOf(loc: Located): Promise<{ width: number; height: number }> {
+    if (loc.kind === 'pixels') return { width: loc.pixels.width, height: loc.pixels.height };
+    let bytes: Uint8Array;
+    let h: ImageHeader;
+    if (loc.kind === 'file') {
+      const head = await readHead(loc.path, HEAD_BYTES);
+      bytes = head.bytes;
+      try {
+        h = readImageHeader(bytes);
+      } catch (e) {
+        // A JPEG may carry >256 KB of metadata before its frame header: then read the whole file.
+        if (head.complete || !(e instanceof MediaError) || e.code !== 'corrupt') throw e;
+        bytes = await readAll(loc, opts);
+        h = readImageHeader(bytes);
+      }
+    } else {
+      bytes = await readAll(loc, opts);
+      h = readImageHeader(bytes);
+    }
+    checkDecodeLimit(h, opts.maxDecodePixels);
+    return orientedSize(h, bytes, opts.exifOrientation);
+  }
+
+  async function tools(): Promise<FfTools> {
+    const t = await findFfTools(opts.ffTools);
+    if (!t) throw new MediaError('unsupported-format', FFMPEG_MISSING);
+    return t;
+  }
+
+  /** A path or URL ffmpeg can open; in-memory bytes go through a temporary file. */
+  async function withVideoLocation<T>(loc: Located, use: (location: string) => Promise<T>): Promise<T> {
+    if (loc.kind === 'file') return use(loc.path);
+    if (loc.kind === 'url') return use(loc.url);
+    if (loc.kind === 'pixels') throw new MediaError('bad-argument', 'a video must be a file, a URL or a list of frame images, not one decoded image');
+    const dir = await mkdtemp(join(tmpdir(), 'sift-video-'));
+    try {
+      const path = join(dir, 'video');
+      await writeFile(path, loc.bytes);
+      return await use(path);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; width: number; height: number }) {
+    return planVideo({
+      frames: probe.frames,
+      sourceFps: probe.fps,
+      width: probe.width,
+      height: probe.height,
+      fps: item.fps,
+      maxFrames: item.max_frames,
+      // No budget on the item = the reference's fetch_video default (MODEL_SEQ_LEN · 32² · 0.9).
+      totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
+    });
+  }
+
+  const frameListOptions = (item: VideoItem) => ({
+    maxFrames: item.max_frames,
+    totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
+    preResizeFactor: preFactor,
+  });
+
+  const labelOf = (ref: unknown) => (typeof ref === 'string' ? (ref.length > 80 ? `${ref.slice(0, 60)}…` : ref) : 'image');
+
+  return {
+    async image(item: ImageItem): Promise<DecodedImage> {
+      return about(labelOf(item.image), async () => {
+        const pixels = await pixelsOf(await locate(item.image, baseDir));
+        const out = preprocessImage(pixels, { minPixels: item.min_pixels, maxPixels: item.max_pixels });
+        return { patches: out.patches, grid: out.grid };
+      });
+    },
+
+    async video(item: VideoItem): Promise<DecodedVideo> {
+      if (Array.isArray(item.video)) {
+        const refs = item.video;
+        if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
+        const frames: RawPixels[] = [];
+        for (let k = 0; k < refs.length; k++) {
+          frames.push(await about(`frame ${k} (${labelOf(refs[k])})`, async () => pixelsOf(await locate(refs[k], baseDir))));
+        }
+        const out = preprocessFrameList(frames, frameListOptions(item));
+        return { patches: out.patches, grid: out.grid, timestamps: out.timestamps };
+      }
+      return about(labelOf(item.video), async () => {
+        const t = await tools();
+        return withVideoLocation(await locate(item.video, baseDir), async (location) => {
+          const probe = await probeVideo(t, location);
+          const plan = videoPlanFor(item, probe);
+          const bytes = plan.frames * probe.width * probe.height * 3;
+          if (bytes > maxVideoBytes) {
+            throw new MediaError('too-large', `${plan.frames} frames of ${probe.width}×${probe.height} need ${bytes} bytes of RGB, above the ${maxVideoBytes}-byte limit; lower max_frames or downscale the video`);
+          }
+          const frames = await decodeVideoFrames(t, location, probe, plan.indices);
+          const out = preprocessVideoFrames(frames, plan);
+          return { patches: out.patches, grid: out.grid, timestamps: out.timestamps };
+        });
+      });
+    },
+
+    async measure(item: ImageItem | VideoItem): Promise<MediaGridInfo> {
+      if (item.type === 'image') {
+        return about(labelOf(item.image), async () => {
+          const size = await headerOf(await locate(item.image, baseDir));
+          return { grid: planImage({ ...size, minPixels: item.min_pixels, maxPixels: item.max_pixels }).grid };
+        });
+      }
+      if (Array.isArray(item.video)) {
+        const refs = item.video;
+        if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
+        const first = await about(`frame 0 (${labelOf(refs[0])})`, async () => headerOf(await locate(refs[0], baseDir)));
+        const o = frameListOptions(item);
+        const plan = planFrameList({ ...o, count: refs.length, width: first.width, height: first.height });
+        // The same check preprocessFrameList makes on decoded frames: every used frame pre-resizes alike.
+        for (const k of plan.sampled) {
+          const s = await about(`frame ${k} (${labelOf(refs[k])})`, async () => headerOf(await locate(refs[k], baseDir)));
+          const [h, w] = frameListPreSize(s.width, s.height, preFactor);
+          if (w !== plan.preWidth || h !== plan.preHeight) {
+            throw new MediaError('bad-frames', `frame ${k} (${s.width}×${s.height}) does not match the first frame (${first.width}×${first.height}); all frames of a video must have the same size`);
+          }
+        }
+        return { grid: plan.grid, timestamps: plan.timestamps };
+      }
+      return about(labelOf(item.video), async () => {
+        const t = await tools();
+        return withVideoLocation(await locate(item.video, baseDir), async (location) => {
+          const plan = videoPlanFor(item, await probeVideo(t, location));
+          return { grid: plan.grid, timestamps: plan.timestamps };
+        });
+      });
+    },
+  };
+}
