@@ -96,3 +96,37 @@ test('screenshots of the three regions at desktop and phone widths', async ({ pa
     expect(overflow, `no horizontal scrolling at ${width}px`).toBeLessThanOrEqual(0);
   }
 });
+
+test('keyboard only: load the model, add candidates and rerank without a mouse', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('#load-model')).toBeEnabled();
+  // Tab from the top of the page to "Load model": every control on the way is reachable.
+  const reached: string[] = [];
+  for (let i = 0; i < 40 && (await page.evaluate(() => document.activeElement?.id)) !== 'load-model'; i++) {
+    await page.keyboard.press('Tab');
+    const name = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement | null;
+      return el ? `${el.tagName.toLowerCase()}#${el.id}:${el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent?.trim() ?? el.textContent?.trim() ?? ''}` : '';
+    });
+    reached.push(name);
+  }
+  expect(await page.evaluate(() => document.activeElement?.id), `focus path: ${reached.join(' → ')}`).toBe('load-model');
+  // Every focusable control on the way has a name a screen reader can read.
+  for (const r of reached) expect(r.split(':').slice(1).join(':').trim(), r).not.toBe('');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('active-model')).toBeVisible({ timeout: 120_000 });
+
+  await page.locator('#candidate-lines').focus();
+  await page.keyboard.type('first line');
+  await page.keyboard.press('Enter');
+  await page.keyboard.type('second line');
+  await page.keyboard.press('Control+Enter');
+  await expect(page.locator('ol.list > li')).toHaveCount(2);
+  await page.locator('#query-text').focus();
+  await page.keyboard.type('a query');
+  await page.keyboard.press('Control+Enter');
+  await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  await expect(page.locator('[data-testid="results"] > li[data-state="scored"]')).toHaveCount(2);
+  // The result is announced in the live region for screen readers.
+  await expect(page.locator('[role="status"][aria-live="polite"]').first()).toContainText('Done: 2 candidates scored');
+});
