@@ -106,7 +106,7 @@ test('keyboard only: load the model, add candidates and rerank without a mouse',
     await page.keyboard.press('Tab');
     const name = await page.evaluate(() => {
       const el = document.activeElement as HTMLElement | null;
-      return el ? `${el.tagName.toLowerCase()}#${el.id}:${el.getAttribute('aria-label') ?? el.labels?.[0]?.textContent?.trim() ?? el.textContent?.trim() ?? ''}` : '';
+      return el ? `${el.tagName.toLowerCase()}#${el.id}:${el.getAttribute('aria-label') ?? (el as HTMLInputElement).labels?.[0]?.textContent?.trim() ?? el.textContent?.trim() ?? ''}` : '';
     });
     reached.push(name);
   }

@@ -46,6 +46,27 @@ function serial<T>(op: (signal: AbortSignal) => Promise<T>): Promise<T> {
 
 const decoder = new TextDecoder();
 
+class DeviceLostError extends Error {}
+/** Why the WebGPU device was lost, once it has been; resolves then. */
+let gpuLost: string | null = null;
+let deviceLost: Promise<string> = new Promise(() => {});
+
+/** Watches the device onnxruntime's WebGPU backend uses, so a loss is noticed even while idle. */
+async function watchDevice(): Promise<void> {
+  const device = (await ort.env.webgpu.device) as { lost: Promise<{ message?: string; reason?: string }> } | undefined;
+  if (!device) return;
+  gpuLost = null;
+  deviceLost = device.lost.then((info) => (gpuLost = info.message || info.reason || 'no reason given'));
+}
+
+async function fallBackToWasm(why: string): Promise<void> {
+  const ready = active!.ready;
+  await active!.model.release().catch(() => {});
+  active = null;
+  active = await compile(ready, 'wasm');
+  backendReason = `WebGPU device lost (${why}); fell back to WASM`;
+}
+
 function infoOf(ready: ReadyModel): ModelInfo {
   const m = ready.manifest;
   return { id: m.id, version: m.version, label: m.label, bytes: m.totalBytes, state: 'ready', randomWeights: m.randomWeights };
@@ -60,6 +81,7 @@ async function compile(ready: ReadyModel, prefer: Backend | undefined, onProgres
   const model = await loadModel(ort, ready.manifest, read, { executionProviders: sessionOptionsFor(choice), backend: choice.backend });
   const json = async (file: string) => JSON.parse(decoder.decode(await read(file)));
   const tokenizer = loadPromptTokenizer(await json(ready.manifest.files.tokenizer), await json(ready.manifest.files.tokenizerConfig));
+  if (choice.backend === 'webgpu') await watchDevice();
   onProgress?.({ phase: 'ready', done: 1, total: 1 });
   return { info: infoOf(ready), ready, model, tokenizer };
 }
@@ -137,16 +159,16 @@ const api: SiftWorkerApi = {
           signal,
           onScore,
         });
+      // A GPU device lost while idle (GPU reset, driver update, sleep): switch to WASM before running.
+      if (backend === 'webgpu' && gpuLost !== null) await fallBackToWasm(gpuLost);
       try {
-        return await run(active);
+        return await (backend === 'webgpu' ? Promise.race([run(active), deviceLost.then((why) => Promise.reject(new DeviceLostError(why)))]) : run(active));
       } catch (err) {
-        // A lost GPU device: recompile on WASM and run the request again.
-        if (backend === 'webgpu' && isDeviceLost(err)) {
-          const ready = active.ready;
-          await active.model.release().catch(() => {});
-          active = await compile(ready, 'wasm');
-          backendReason = `WebGPU device lost (${(err as Error).message}); fell back to WASM`;
-          return run(active);
+        // Lost during the run: onnxruntime's pending GPU work never settles, so the race above ends
+        // it; recompile on WASM and run the request again.
+        if (backend === 'webgpu' && (err instanceof DeviceLostError || isDeviceLost(err))) {
+          await fallBackToWasm((err as Error).message);
+          return run(active!);
         }
         throw err;
       }
@@ -155,6 +177,14 @@ const api: SiftWorkerApi = {
 
   async cancel() {
     for (const c of controllers) c.abort();
+  },
+
+  async debugLoseGpuDevice() {
+    if (backend !== 'webgpu') return false;
+    const device = (await ort.env.webgpu.device) as { destroy(): void } | undefined;
+    if (!device) return false;
+    device.destroy();
+    return true;
   },
 };
 

@@ -95,6 +95,8 @@ export interface SiftWorkerApi {
   /** Downloads / converts (unless cached), verifies and compiles. Nothing happens before this is called. */
   load(source: ModelSource, onProgress?: (p: LoadProgress) => void, prefer?: Backend): Promise<ModelInfo>;
   rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options?: RerankOptions): Promise<RerankResult>;
-  /** Cancels the running rerank or load; it rejects with an AbortError. */
+  /** Cancels the running and queued reranks and loads; they reject with an AbortError. */
   cancel(): Promise<void>;
+  /** Diagnostics (fault tests): destroys the WebGPU device, as a GPU reset would. False when not on WebGPU. */
+  debugLoseGpuDevice(): Promise<boolean>;
 }

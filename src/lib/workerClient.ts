@@ -26,8 +26,10 @@ export interface SiftClient {
   cancel(): Promise<void>;
   /** `cb` runs once if the worker could not start or died; calls reject from then on. */
   onFatal(cb: (message: string) => void): void;
-  /** Stops the worker; every later call rejects. */
-  terminate(): void;
+  /** Stops the worker; every pending and later call rejects with `reason`. */
+  terminate(reason?: string): void;
+  /** Diagnostics: destroys the worker's WebGPU device, as a GPU reset would (false when not on WebGPU). */
+  debugLoseGpuDevice(): Promise<boolean>;
 }
 
 /** Starts the Sift worker (or wraps one the caller started) and returns its client. */
@@ -82,10 +84,11 @@ function wrap(worker: Worker): SiftClient {
     load: (source, onProgress, prefer) => call(() => remote.load(source, onProgress ? Comlink.proxy(onProgress) : undefined, prefer)),
     rerank: (request, onScore, options) => call(() => remote.rerank(request, onScore ? Comlink.proxy(onScore) : undefined, options)),
     cancel: () => call(() => remote.cancel()),
-    terminate() {
+    terminate(reason = 'The Sift worker was terminated.') {
       worker.terminate();
-      die('The Sift worker was terminated.');
+      die(reason);
     },
+    debugLoseGpuDevice: () => call(() => remote.debugLoseGpuDevice()),
     onFatal(cb) {
       fatalListeners.push(cb);
       if (fatal) cb(fatal);

@@ -13,3 +13,6 @@ createClient()
   .catch((err) => ui.failToStart(err));
 
 registerServiceWorker();
+
+// Fault-injection tests (e2e/faults.spec.ts) reach the app's state with ?test-hooks; never otherwise.
+if (new URLSearchParams(location.search).has('test-hooks')) (window as unknown as { __sift: unknown }).__sift = { ui };

@@ -3,7 +3,7 @@
 // proxy cannot be structured-cloned into a worker).
 import { SvelteMap } from 'svelte/reactivity';
 import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankRequest, RerankSide, ScoreEvent, WorkerStatus } from '../lib/types.ts';
-import type { SiftClient } from '../lib/workerClient.ts';
+import { createClient, type SiftClient } from '../lib/workerClient.ts';
 import { errorMessage, formatBytes, formatSeconds, isAbortError, plural } from './format.ts';
 import { mediaKindOfFile, parseCandidateLines, probeVideo, type MediaKind } from './media.ts';
 import { attachExtra, createObjectUrl, releaseUrl, retainUrl } from './objectUrls.ts';
@@ -211,11 +211,54 @@ export class SiftUi {
 
   async attach(client: SiftClient): Promise<void> {
     this.client = client;
+    let started = false;
     client.onFatal((m) => {
-      this.fatal = m;
-      this.loading = false;
+      if (this.client !== client) return;
+      if (started) void this.restartWorker(m);
+      else {
+        this.fatal = m;
+        this.loading = false;
+      }
     });
     await this.refreshModelInfo();
+    started = !this.fatal;
+  }
+
+  private restarts: number[] = [];
+  /** The source of the model loaded last, to reload it (from IndexedDB) after a worker restart. */
+  private lastSource: ModelSource | null = null;
+  private lastBackend: Backend | undefined;
+
+  /**
+   * The worker stopped after it had started (killed, crashed): fail what was running with the reason,
+   * start a new worker and reload the model from this browser's storage. Gives up after 3 restarts in
+   * a minute, so a worker that dies at once does not loop.
+   */
+  private async restartWorker(reason: string): Promise<void> {
+    const now = Date.now();
+    this.restarts = this.restarts.filter((t) => now - t < 60_000);
+    const run = this.run;
+    if (run?.status === 'running') {
+      run.status = 'failed';
+      run.finishedAt = performance.now();
+      run.error = `The model worker stopped while scoring (${reason}). It has been restarted: press Rerank to try again.`;
+      for (const r of run.rows) if (r.state === 'pending') r.state = 'cancelled';
+      this.stopTicker();
+    }
+    this.loading = false;
+    this.activeModel = null;
+    if (this.restarts.length >= 3) {
+      this.fatal = `The model worker keeps stopping (${reason}). Reload the page.`;
+      return;
+    }
+    this.restarts.push(now);
+    this.announce('The model worker stopped and is being restarted.');
+    try {
+      await this.attach(await createClient());
+      if (this.lastSource) await this.load(this.lastSource, this.lastBackend);
+    } catch (err) {
+      this.fatal = `The model worker stopped (${reason}) and could not be restarted: ${errorMessage(err)}. Reload the page.`;
+    }
   }
 
   failToStart(err: unknown): void {
@@ -502,7 +545,7 @@ export class SiftUi {
     return { source: { kind: 'manifest', url: url.href } };
   }
 
-  async load(source?: ModelSource): Promise<void> {
+  async load(source?: ModelSource, backend?: Backend): Promise<void> {
     const c = this.client;
     if (!c || this.loading) return;
     let src = source;
@@ -521,10 +564,12 @@ export class SiftUi {
     this.loadStartedAt = performance.now();
     this.progress = { phase: 'manifest', done: 0, total: 0 };
     this.announce('Loading the model…');
-    const prefer = this.backendPref === 'auto' ? undefined : this.backendPref;
+    const prefer = backend ?? (this.backendPref === 'auto' ? undefined : this.backendPref);
     try {
       const info = await c.load($state.snapshot(src) as ModelSource, (p) => (this.progress = p), prefer);
       rememberModelSource(info.id, $state.snapshot(src) as ModelSource);
+      this.lastSource = $state.snapshot(src) as ModelSource;
+      this.lastBackend = prefer;
       const secs = (performance.now() - this.loadStartedAt) / 1000;
       this.loadedNote = `${info.label} is ready (${formatBytes(info.bytes)}, loaded in ${formatSeconds(secs)}).`;
       this.announce(this.loadedNote);
@@ -650,6 +695,10 @@ export class SiftUi {
         row.error = score === null ? err?.message || 'This candidate failed (no reason was given).' : null;
         row.warnings = result.warnings.filter((w) => w.index === index).map((w) => w.message);
       });
+      // The worker may have changed backend during the run (a lost GPU device falls back to WASM).
+      await this.refreshModelInfo();
+      run.backend = this.status?.backend ?? run.backend;
+      run.backendReason = this.status?.backendReason ?? run.backendReason;
       run.status = 'done';
       run.finishedAt = performance.now();
       const n = this.runCounts;
@@ -658,7 +707,7 @@ export class SiftUi {
       );
     } catch (err) {
       const run = this.run as Run | null;
-      if (!run || run.id !== id) return;
+      if (!run || run.id !== id || run.status !== 'running') return; // e.g. already failed by a worker restart
       run.finishedAt = performance.now();
       for (const r of run.rows) if (r.state === 'pending') r.state = 'cancelled';
       if (isAbortError(err)) {
