@@ -12,9 +12,41 @@ const ISOLATION_HEADERS = {
   'Cross-Origin-Embedder-Policy': 'require-corp',
 };
 
+/**
+ * The production page's Content-Security-Policy (a <meta> tag, so it travels to any static host):
+ * scripts only from the site itself (+ WebAssembly compilation for onnxruntime), no plugins, no
+ * inline scripts. connect/img allow https: because the user may pick a model source or image URLs.
+ * Not in dev: Vite's HMR client needs inline scripts and a websocket.
+ */
+const CSP = [
+  "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "worker-src 'self' blob:",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' blob: data: https: http:",
+  "media-src 'self' blob: data:",
+  "connect-src 'self' blob: data: https: http:",
+  "font-src 'self'",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'sift:csp',
+    apply: 'build',
+    transformIndexHtml: () => [{ tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CSP }, injectTo: 'head-prepend' }],
+  };
+}
+
 /** Where the app serves onnxruntime-web's wasm runtime, relative to the app root: set `ort.env.wasm.wasmPaths` to it. */
 const ORT_DIR = 'ort';
 const ortDist = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', import.meta.url));
+// The worker imports 'onnxruntime-web' (the JSEP build: WASM + WebGPU), which loads only the jsep
+// variant; the other variants (plain, asyncify, jspi) would add ~60 MB to the offline cache for nothing.
+const isShippedOrtFile = (name: string) => /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/.test(name);
+// The dev server serves every variant (the engine e2e tests also try the native WebGPU build).
 const isOrtRuntimeFile = (name: string) => /^ort-wasm-simd-threaded.*\.(wasm|mjs)$/.test(name);
 
 /**
@@ -42,7 +74,7 @@ function ortRuntimeFiles(): Plugin {
     writeBundle(options) {
       const dir = join(options.dir ?? 'dist', ORT_DIR);
       mkdirSync(dir, { recursive: true });
-      for (const name of readdirSync(ortDist).filter(isOrtRuntimeFile)) copyFileSync(join(ortDist, name), join(dir, name));
+      for (const name of readdirSync(ortDist).filter(isShippedOrtFile)) copyFileSync(join(ortDist, name), join(dir, name));
     },
   };
 }
@@ -53,6 +85,7 @@ export default defineConfig({
   plugins: [
     svelte(),
     ortRuntimeFiles(),
+    contentSecurityPolicy(),
     // PWA: workbox precaches the app shell and the ort runtime files the engine loads (needed
     // offline), but not models/**: model files live in IndexedDB (src/store fetches them with
     // `cache: 'no-store'` and Range requests), and a second copy in Cache Storage would double
@@ -78,7 +111,8 @@ export default defineConfig({
       },
       workbox: {
         globPatterns: ['**/*.{js,mjs,css,html,wasm,png,svg,webmanifest}'],
-        globIgnores: ['models/**'],
+        // assets/ort-*.wasm is Vite's copy of the same runtime, never fetched: ort loads from ort/ (wasmPaths).
+        globIgnores: ['models/**', 'assets/ort-wasm-*.wasm'],
         // The threaded wasm runtimes are 14-27 MB each.
         maximumFileSizeToCacheInBytes: 64 * 1024 * 1024,
         navigateFallback: 'index.html',
