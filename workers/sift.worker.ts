@@ -1,6 +1,7 @@
 // The Sift worker: all model work happens here, behind a comlink API (SiftWorkerApi), so the page's
 // main thread never blocks. Weights come from the IndexedDB store; sessions run on WebGPU when an
 // adapter exists (fp32 activations, so no shader-f16 is needed) and on WASM otherwise.
+import { wasmHeapBytes } from './wasmMemory.ts'; // first: it watches the wasm memory ort creates
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from '../src/lib/types.ts';
@@ -8,6 +9,7 @@ import { loadModel, type LoadedModel } from '../src/engine/session.ts';
 import { RerankSession } from '../src/engine/rerank.ts';
 import { loadPromptTokenizer, validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
 import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
+import { openVideoFrameCount } from '../src/media/browserVideo.ts';
 import { deleteModel, downloadModel, listModels, readModelFile, readyModelFromUrl, ModelStoreError, type ReadyModel, type DownloadProgress } from '../src/store/index.ts';
 import { convertIntoStore } from './convertIntoStore.ts';
 import { pickBackend, sessionOptionsFor, isDeviceLost } from './backend.ts';
@@ -177,6 +179,10 @@ const api: SiftWorkerApi = {
 
   async cancel() {
     for (const c of controllers) c.abort();
+  },
+
+  async diagnostics() {
+    return { wasmHeapBytes: wasmHeapBytes(), openVideoFrames: openVideoFrameCount() };
   },
 
   async debugLoseGpuDevice() {

@@ -80,6 +80,11 @@ export class Reranker {
     await (await this.client).cancel();
   }
 
+  /** onnxruntime's wasm heap size and the VideoFrames not yet closed, for memory checks. */
+  async diagnostics(): Promise<{ wasmHeapBytes: number; openVideoFrames: number }> {
+    return (await this.client).diagnostics();
+  }
+
   /** Stops the worker and frees the model's memory. */
   async terminate(): Promise<void> {
     (await this.client).terminate();

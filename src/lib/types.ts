@@ -97,6 +97,8 @@ export interface SiftWorkerApi {
   rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options?: RerankOptions): Promise<RerankResult>;
   /** Cancels the running and queued reranks and loads; they reject with an AbortError. */
   cancel(): Promise<void>;
+  /** Memory diagnostics: onnxruntime's wasm heap size and VideoFrames not yet closed. */
+  diagnostics(): Promise<{ wasmHeapBytes: number; openVideoFrames: number }>;
   /** Diagnostics (fault tests): destroys the WebGPU device, as a GPU reset would. False when not on WebGPU. */
   debugLoseGpuDevice(): Promise<boolean>;
 }

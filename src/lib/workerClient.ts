@@ -28,6 +28,7 @@ export interface SiftClient {
   onFatal(cb: (message: string) => void): void;
   /** Stops the worker; every pending and later call rejects with `reason`. */
   terminate(reason?: string): void;
+  diagnostics(): Promise<{ wasmHeapBytes: number; openVideoFrames: number }>;
   /** Diagnostics: destroys the worker's WebGPU device, as a GPU reset would (false when not on WebGPU). */
   debugLoseGpuDevice(): Promise<boolean>;
 }
@@ -89,6 +90,7 @@ function wrap(worker: Worker): SiftClient {
       die(reason);
     },
     debugLoseGpuDevice: () => call(() => remote.debugLoseGpuDevice()),
+    diagnostics: () => call(() => remote.diagnostics()),
     onFatal(cb) {
       fatalListeners.push(cb);
       if (fatal) cb(fatal);

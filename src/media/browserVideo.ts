@@ -12,6 +12,20 @@ import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
 import { resizeBicubicTorch } from './torchBicubic.ts';
 import { planVideo, type VideoPlan } from './videoPlan.ts';
 
+/** VideoFrames output by decoders here and not closed yet (leak checks read it via the worker). */
+let openFrames = 0;
+export const openVideoFrameCount = (): number => openFrames;
+function trackFrame(frame: VideoFrame): void {
+  openFrames++;
+  const close = frame.close.bind(frame);
+  let closed = false;
+  frame.close = () => {
+    if (!closed) openFrames--;
+    closed = true;
+    close();
+  };
+}
+
 export interface BrowserVideoOptions {
   fps?: number;
   maxFrames?: number;
@@ -133,6 +147,7 @@ async function decodeAt(
   const decoder = new VideoDecoder({
     output: (frame) => {
       decoded++;
+      trackFrame(frame);
       const us = frame.timestamp;
       if (failure || !wanted.has(us) || seen.has(us)) {
         frame.close();
