@@ -32,6 +32,43 @@ const CSP = [
   "form-action 'none'",
 ].join('; ');
 
+/**
+ * Dev server only, for e2e/convert.spec.ts: serves the generated tiny *checkpoint* (.cache/tiny-ckpt,
+ * made by scripts/prepare-tiny.mjs) with HTTP Range support, the way the model hub serves the
+ * official safetensors, so the in-browser converter is tested over real Range requests.
+ */
+function testCheckpointFiles(): Plugin {
+  const dir = fileURLToPath(new URL('./.cache/tiny-ckpt/', import.meta.url));
+  return {
+    name: 'sift:test-checkpoint',
+    apply: 'serve',
+    configureServer(server) {
+      server.middlewares.use('/__test/checkpoint/', (req, res) => {
+        const name = decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\//, ''));
+        const path = join(dir, name);
+        if (!/^[\w.-]+$/.test(name) || !existsSync(path)) {
+          res.statusCode = 404;
+          return res.end('not found');
+        }
+        const size = statSync(path).size;
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        res.setHeader('Accept-Ranges', 'bytes');
+        const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+        if (!m) {
+          res.setHeader('Content-Length', String(size));
+          return createReadStream(path).pipe(res);
+        }
+        const start = Number(m[1]);
+        const end = Math.min(m[2] ? Number(m[2]) : size - 1, size - 1);
+        res.statusCode = 206;
+        res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+        res.setHeader('Content-Length', String(end - start + 1));
+        createReadStream(path, { start, end }).pipe(res);
+      });
+    },
+  };
+}
+
 function contentSecurityPolicy(): Plugin {
   return {
     name: 'sift:csp',
@@ -86,6 +123,7 @@ export default defineConfig({
     svelte(),
     ortRuntimeFiles(),
     contentSecurityPolicy(),
+    testCheckpointFiles(),
     // PWA: workbox precaches the app shell and the ort runtime files the engine loads (needed
     // offline), but not models/**: model files live in IndexedDB (src/store fetches them with
     // `cache: 'no-store'` and Range requests), and a second copy in Cache Storage would double
