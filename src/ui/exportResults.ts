@@ -1,7 +1,7 @@
 // The results as a JSON file: a summary of the request (never media bytes: files are described by
 // name, type and size; image URLs are kept), every score and error, the model and the backend.
 import type { WorkerStatus } from '../lib/types.ts';
-import type { MediaRef, Run } from './state.svelte.ts';
+import type { MediaRef, Run } from './stateTypes.ts';
 
 export const EXPORT_FORMAT = 'sift-results';
 export const EXPORT_FORMAT_VERSION = 1;
