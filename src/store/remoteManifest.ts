@@ -51,11 +51,19 @@ export async function fetchManifest(manifestUrl: string, fetchFn: typeof fetch, 
     if (res.status >= 500 || res.status === 408 || res.status === 429) throw new TransientError(what);
     throw new ModelStoreError('http', `Could not download the model manifest ${what}`);
   }
-  let json: unknown;
+  // Reading the body and parsing it fail differently: a connection dropped mid-body is worth a retry,
+  // a body that is not JSON is not.
+  let text: string;
   try {
-    json = await res.json();
+    text = await res.text();
   } catch (err) {
     if (isAbort(err, signal)) throw err;
+    throw new TransientError(`manifest.json: the connection dropped (${(err as Error).message || 'read error'})`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
     throw new ModelStoreError('manifest', `${url} is not valid JSON (${(err as Error).message})`);
   }
   return { manifest: checkStoreFields(json, url), url };
