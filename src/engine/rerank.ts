@@ -89,7 +89,7 @@ export class RerankSession {
       throw new Error(`the query's media could not be used: ${(err as Error).message}`);
     }
     const prefix = this.encode(nullDoc, queryItems, queryDecoded, opts, merge);
-    await scorer.setPrefix(opts.reusePrefix === false ? null : prefix.input, { chunkTokens: opts.chunkTokens });
+    await scorer.setPrefix(opts.reusePrefix === false ? null : prefix.input, { chunkTokens: opts.chunkTokens, signal: opts.signal });
 
     const windowDocs = opts.windowDocs ?? 16;
     const windowBytes = opts.windowPatchBytes ?? 256 * 1024 * 1024;

@@ -39,6 +39,19 @@ export interface ScoreOptions {
 const MASKED = -1e9;
 const DEFAULT_ATTENTION_BYTES = 256 * 1024 * 1024;
 
+/**
+ * Lets the event loop run between decoder calls. onnxruntime's WASM runs compute synchronously and
+ * resolve as microtasks, so without this a whole request runs in one macrotask and a cancel() message
+ * sent to the worker is only read after every document is scored.
+ */
+function yieldThenCheck(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) =>
+    setTimeout(() => (signal?.aborted ? reject(new DOMException('scoring was cancelled', 'AbortError')) : resolve()), 0),
+  );
+}
+
+const isAbort = (e: unknown) => (e as { name?: string } | null)?.name === 'AbortError';
+
 /** Where each token's embedding comes from, for one prompt. */
 interface Plan {
   input: PromptInput;
@@ -150,10 +163,11 @@ export class Scorer {
   }
 
   /** Extends `past` (of which slots 1…visible are this plan's) with tokens [from, to), in chunks. */
-  private async extend(past: KvCache, visible: number, plan: Plan, from: number, to: number, chunk: number, keep: boolean) {
+  private async extend(past: KvCache, visible: number, plan: Plan, from: number, to: number, chunk: number, keep: boolean, signal?: AbortSignal) {
     let cache = past.slice(visible + 1);
     let last = 0;
     for (let a = from; a < to; a += chunk) {
+      if (a > from) await yieldThenCheck(signal); // a long prompt is many calls: stay cancellable
       const b = Math.min(to, a + chunk);
       const more = b < to || keep;
       const r = await this.call(cache, [{ plan, from: a, to: b, visible: cache.length - 1 }], more);
@@ -193,7 +207,7 @@ export class Scorer {
     if (!prefix || opts.reusePrefix === false) return;
     const plan = this.plan(prefix, null);
     const chunk = this.chunkFor(prefix.ids.length, opts.chunkTokens ?? 512, opts.attentionBytes ?? DEFAULT_ATTENTION_BYTES);
-    this.prefixCache = (await this.extend(this.prefixCache, 0, plan, 0, prefix.ids.length, chunk, true)).cache;
+    this.prefixCache = (await this.extend(this.prefixCache, 0, plan, 0, prefix.ids.length, chunk, true, opts.signal)).cache;
     this.prefixIds = prefix.ids;
   }
 
@@ -227,9 +241,10 @@ export class Scorer {
     const solo = async (item: (typeof pending)[number]) => {
       try {
         const { plan } = item;
-        const r = await this.extend(prefixCache, plan.shared, plan, plan.shared, plan.input.ids.length, chunk, false);
+        const r = await this.extend(prefixCache, plan.shared, plan, plan.shared, plan.input.ids.length, chunk, false, opts.signal);
         finish(item, r.logit);
       } catch (e) {
+        if (isAbort(e)) throw e;
         done(item.index, { score: null, logit: null, error: `scoring failed: ${(e as Error).message}`, ms: performance.now() - item.start });
       }
     };
@@ -237,7 +252,7 @@ export class Scorer {
     try {
       let i = 0;
       while (i < pending.length) {
-        if (opts.signal?.aborted) throw new DOMException('scoring was cancelled', 'AbortError');
+        await yieldThenCheck(opts.signal);
         const group = [pending[i++]];
         let tokens = suffix(group[0].plan);
         while (tokens <= chunk && i < pending.length && tokens + suffix(pending[i].plan) <= chunk) {
