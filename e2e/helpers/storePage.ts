@@ -116,3 +116,17 @@ export async function servedManifest(page: Page): Promise<{ id: string; version:
   expect(res.ok()).toBe(true);
   return res.json();
 }
+
+/** Per-file state of every stored record, read with the raw IndexedDB API. */
+export function recordFiles(page: Page) {
+  return page.evaluate(() => (window as unknown as { storeTest: StoreTestApi }).storeTest.recordFiles());
+}
+
+/** Starts hashing, from the raw database, every record the moment it is first seen "ready" (see pages/store.ts). */
+export function startReadyAudit(page: Page, expected: ManifestShard[]) {
+  return page.evaluate((e) => (window as unknown as { storeTest: StoreTestApi }).storeTest.startReadyAudit(e), expected);
+}
+
+export function stopReadyAudit(page: Page) {
+  return page.evaluate(() => (window as unknown as { storeTest: StoreTestApi }).storeTest.stopReadyAudit());
+}

@@ -100,7 +100,119 @@ async function writeFromServer(url: string, opts: { stopAfter?: number; tamper?:
   }
 }
 
-const api = { store, tryDownload, rawStoreView, readBackHashes, writeFromServer };
+/** What each stored record says about each of its files (for the download fault tests). */
+async function recordFiles() {
+  const db = await openRaw();
+  const records = await new Promise<{ key: string; value: { state: string; version: string; files: Record<string, { chunks: number; verified: boolean }> } }[]>((resolve, reject) => {
+    const tx = db.transaction('files', 'readonly');
+    const store = tx.objectStore('files');
+    const range = IDBKeyRange.bound('model/', 'model/\uffff');
+    const keys = store.getAllKeys(range);
+    const values = store.getAll(range);
+    tx.oncomplete = () => resolve((keys.result as string[]).map((key, i) => ({ key, value: values.result[i] })));
+    tx.onerror = () => reject(tx.error);
+  });
+  db.close();
+  return records.map(({ key, value }) => ({ key, state: value.state, version: value.version, files: value.files }));
+}
+
+function openRaw(): Promise<IDBDatabase> {
+  return new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open('sift-models');
+    req.onupgradeneeded = () => req.result.createObjectStore('files');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+}
+
+interface ExpectedShard {
+  file: string;
+  bytes: number;
+  sha256: string;
+}
+
+/**
+ * Watches the database while downloads run (every `intervalMs`, from this page): each time a record is
+ * first seen "ready", its chunks are read in the same transaction and every file is hashed and compared
+ * with `expected` (the manifest as served), independently of the store's own verification.
+ */
+let audit: { timer: ReturnType<typeof setInterval>; polls: number; audited: string[]; violations: string[]; busy: boolean; poll: () => Promise<void> } | null = null;
+
+function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
+  if (audit) clearInterval(audit.timer);
+  const state = { timer: 0 as unknown as ReturnType<typeof setInterval>, polls: 0, audited: [] as string[], violations: [] as string[], busy: false, poll: async () => {} };
+  audit = state;
+  const poll = async () => {
+    if (state.busy) return;
+    state.busy = true;
+    try {
+      const db = await openRaw();
+      const found = await new Promise<{ key: string; chunks: Map<string, Uint8Array[]> }[]>((resolve, reject) => {
+        const tx = db.transaction('files', 'readonly');
+        const store = tx.objectStore('files');
+        const out: { key: string; chunks: Map<string, Uint8Array[]> }[] = [];
+        const req = store.openCursor(IDBKeyRange.bound('model/', 'model/\uffff'));
+        req.onsuccess = () => {
+          const cursor = req.result;
+          if (!cursor) return;
+          const key = String(cursor.key);
+          const rec = cursor.value as { id: string; version: string; slot?: string; state: string };
+          if (rec.state === 'ready' && !state.audited.includes(key)) {
+            const entry = { key, chunks: new Map<string, Uint8Array[]>() };
+            out.push(entry);
+            const prefix = `chunk/${encodeURIComponent(rec.id)}/${encodeURIComponent(rec.slot ?? rec.version)}/`;
+            const chunks = store.openCursor(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
+            chunks.onsuccess = () => {
+              const c = chunks.result;
+              if (!c) return;
+              const [file, index] = String(c.key).slice(prefix.length).split('#');
+              const list = entry.chunks.get(decodeURIComponent(file)) ?? [];
+              list[Number(index)] = c.value as Uint8Array;
+              entry.chunks.set(decodeURIComponent(file), list);
+              c.continue();
+            };
+          }
+          cursor.continue();
+        };
+        tx.oncomplete = () => resolve(out);
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+      state.polls++;
+      for (const { key, chunks } of found) {
+        state.audited.push(key);
+        for (const s of expected) {
+          const parts = chunks.get(s.file) ?? [];
+          const bytes = new Uint8Array(parts.reduce((n, p) => n + (p?.length ?? 0), 0));
+          let o = 0;
+          for (const p of parts) if (p) bytes.set(p, (o += p.length) - p.length);
+          const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+          if (parts.includes(undefined as unknown as Uint8Array) || bytes.length !== s.bytes || digest !== s.sha256) {
+            state.violations.push(`${key} was marked ready while ${s.file} held ${bytes.length} bytes with sha256 ${digest.slice(0, 12)}… (expected ${s.bytes}, ${s.sha256.slice(0, 12)}…)`);
+          }
+        }
+      }
+    } catch (err) {
+      state.violations.push(`audit failed: ${(err as Error).message}`);
+    } finally {
+      state.busy = false;
+    }
+  };
+  state.poll = poll;
+  state.timer = setInterval(() => void poll(), intervalMs);
+}
+
+async function stopReadyAudit() {
+  if (!audit) return { polls: 0, audited: [], violations: ['no audit was running'] };
+  const a = audit;
+  audit = null;
+  clearInterval(a.timer);
+  while (a.busy) await new Promise((r) => setTimeout(r, 5));
+  await a.poll(); // the state the downloads left behind
+  return { polls: a.polls, audited: a.audited, violations: a.violations };
+}
+
+const api = { store, tryDownload, rawStoreView, readBackHashes, writeFromServer, recordFiles, startReadyAudit, stopReadyAudit };
 export type StoreTestApi = typeof api;
 (window as unknown as { storeTest: StoreTestApi }).storeTest = api;
 document.body.dataset.ready = 'true';
