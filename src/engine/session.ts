@@ -9,6 +9,8 @@ import { decoderIO } from '../model/graphs/decoder.ts';
 import type { KvCache } from './kvcache.ts';
 import type { Grid } from './rope.ts';
 import { visionGridInputs } from './visionInputs.ts';
+import { rewriteMatMulNBitsToInt8Async } from './int8Matmul.ts';
+import { createRequantizer, inlineRequantizer } from './requantPool.ts';
 
 export type Ort = typeof OrtTypes;
 export type ReadModelFile = (file: string) => Promise<Uint8Array>;
@@ -21,12 +23,32 @@ export interface LoadedModel {
   decoder: OrtTypes.InferenceSession;
   embedding: QuantizedMatrix;
   backend: string;
+  /** How the graphs' quantized linear layers run (see LoadOptions.matmul). */
+  matmul: 'stored' | 'int8';
+  /** When each step of loadModel finished, ms after it started (reads and preparation overlap). */
+  loadTimeline: Record<string, number>;
   release(): Promise<void>;
 }
 
 export interface LoadOptions {
   executionProviders?: OrtTypes.InferenceSession.SessionOptions['executionProviders'];
   backend?: string;
+  /**
+   * How 4/8-bit MatMulNBits layers run. 'stored' (default): as converted. 'int8': requantized at load
+   * time to int8 weights (one scale per output column) with per-token int8 activations
+   * (MatMulIntegerToFloat, src/engine/int8Matmul.ts). 'auto': 'int8' on the WASM EP, where
+   * MatMulNBits has no quantized kernel and int8 runs about twice as fast (bench/README.md), 'stored'
+   * elsewhere — what an app should pass. Scores move by the int8 rounding (≈1e-2 on the tiny model).
+   */
+  matmul?: 'auto' | 'stored' | 'int8';
+}
+
+/** True when every execution provider is onnxruntime-web's CPU (WASM) one. */
+function wasmOnly(eps: NonNullable<LoadOptions['executionProviders']>): boolean {
+  return eps.every((ep) => {
+    const name = typeof ep === 'string' ? ep : ep.name;
+    return name === 'wasm' || name === 'cpu';
+  });
 }
 
 function view(bytes: Uint8Array, r: { offset: number; length: number }): Uint8Array {
@@ -34,21 +56,82 @@ function view(bytes: Uint8Array, r: { offset: number; length: number }): Uint8Ar
 }
 
 export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFile, opts: LoadOptions = {}): Promise<LoadedModel> {
+  const started = performance.now();
+  const timeline: Record<string, number> = {};
+  const mark = (step: string) => void (timeline[step] = Math.round(performance.now() - started));
   const cfg = parseConfig(manifest.config);
   const options: OrtTypes.InferenceSession.SessionOptions = {
     executionProviders: opts.executionProviders ?? ['wasm'],
     graphOptimizationLevel: 'all',
   };
-  const open = async (g: { file: string; shards: string[] }) => {
-    const model = await read(g.file);
-    const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: await read(path) })));
+  const quantized = manifest.weights.bits === 4 || manifest.weights.bits === 8;
+  const wanted = opts.matmul ?? 'stored';
+  const matmul: LoadedModel['matmul'] = quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!))) ? 'int8' : 'stored';
+  // Every file is requested up front and read one after another in the order it is needed (all at
+  // once would make the vision graph wait for everyone's bytes): the store delivers the decoder's
+  // and the embedding's bytes while the vision session is being built. A file is dropped from the
+  // map once used, so its bytes can be collected after its session exists.
+  const e = manifest.embedding;
+  const order = [
+    manifest.graphs.vision.file,
+    ...manifest.graphs.vision.shards,
+    manifest.graphs.decoder.file,
+    ...manifest.graphs.decoder.shards,
+    e.packed.file,
+    e.scales.file,
+    e.zeroPoints.file,
+  ];
+  const pending = new Map<string, Promise<Uint8Array>>();
+  let queue: Promise<unknown> = Promise.resolve();
+  for (const f of order) {
+    if (pending.has(f)) continue;
+    const p = queue.then(() => read(f));
+    queue = p.catch(() => undefined);
+    p.catch(() => undefined); // awaited below; a failure surfaces there
+    pending.set(f, p);
+  }
+  const take = (f: string) => {
+    const p = pending.get(f) ?? read(f);
+    pending.delete(f);
+    return p;
+  };
+  // Each graph's bytes are prepared as soon as they arrive — on WASM, its MatMulNBits weights are
+  // requantized to int8 in a Worker — so the decoder is converted while the vision session is built.
+  const requantizer = matmul === 'int8' ? createRequantizer() : inlineRequantizer;
+  const prepare = async (g: { file: string; shards: string[] }, prefix: string) => {
+    const model = await take(g.file);
+    const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: await take(path) })));
+    mark(`${prefix}Read`);
+    if (matmul !== 'int8') return { model, externalData };
+    const rw = await rewriteMatMulNBitsToInt8Async(model, new Map(externalData.map((x) => [x.path, x.data])), { prefix, requantizer });
+    mark(`${prefix}Int8`);
+    return { model: rw.model, externalData: [...externalData, ...rw.externalData] };
+  };
+  type Prepared = { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
+  // A graph's bytes are let go as soon as its session exists (the 2B decoder's are ≈2 GB as int8).
+  const slots: { v: Promise<Prepared> | null; d: Promise<Prepared> | null } = { v: prepare(manifest.graphs.vision, 'vision'), d: null };
+  slots.d = slots.v!.then(() => prepare(manifest.graphs.decoder, 'decoder'));
+  slots.d.catch(() => undefined); // awaited below
+  const create = async (key: 'v' | 'd') => {
+    const { model, externalData } = await slots[key]!;
+    slots[key] = null;
     return ort.InferenceSession.create(model, { ...options, externalData });
   };
-  const vision = await open(manifest.graphs.vision);
-  const decoder = await open(manifest.graphs.decoder);
-  const e = manifest.embedding;
-  const embFile = await read(e.packed.file);
-  const fileOf = async (r: { file: string }) => (r.file === e.packed.file ? embFile : read(r.file));
+  let vision: OrtTypes.InferenceSession;
+  let decoder: OrtTypes.InferenceSession;
+  try {
+    vision = await create('v');
+    mark('visionSession');
+    decoder = await create('d').catch(async (err) => {
+      await vision.release();
+      throw err;
+    });
+    mark('decoderSession');
+  } finally {
+    requantizer.close();
+  }
+  const embFile = await take(e.packed.file);
+  const fileOf = async (r: { file: string }) => (r.file === e.packed.file ? embFile : take(r.file));
   const scalesBytes = view(await fileOf(e.scales), e.scales).slice();
   const embedding: QuantizedMatrix = {
     rows: e.rows,
@@ -59,6 +142,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     scales: new Float32Array(scalesBytes.buffer),
     zeroPoints: view(await fileOf(e.zeroPoints), e.zeroPoints),
   };
+  mark('embedding');
   return {
     ort,
     manifest,
@@ -67,6 +151,8 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     decoder,
     embedding,
     backend: opts.backend ?? 'wasm',
+    matmul,
+    loadTimeline: timeline,
     async release() {
       await vision.release();
       await decoder.release();

@@ -126,6 +126,11 @@ export async function getChunk(record: ModelRecord, file: string, index: number)
   return get<Uint8Array>(chunkKey(record.id, slotOf(record), file, index), modelsDb());
 }
 
+/** Several chunks of one file, read in a single transaction. */
+export async function getChunks(record: ModelRecord, file: string, indices: number[]): Promise<(Uint8Array | undefined)[]> {
+  return getMany<Uint8Array>(indices.map((i) => chunkKey(record.id, slotOf(record), file, i)), modelsDb());
+}
+
 /** Removes every stored chunk of one file (also stray ones beyond the record's count). */
 export async function deleteFileChunks(record: ModelRecord, file: string): Promise<void> {
   const keys = await keysWithPrefix(chunkPrefix(record.id, slotOf(record), file));

@@ -1,7 +1,7 @@
 // Reading what the store holds: whole files (for onnxruntime's externalData and the tokenizer), the
 // ready version of a model, the list of stored models, and deleting them.
 import type { Manifest } from '../model/manifest.ts';
-import { deleteVersion, getChunk, getRecord, recordsOf, type ModelRecord, type ModelState } from './db.ts';
+import { deleteVersion, getChunks, getRecord, recordsOf, type ModelRecord, type ModelState } from './db.ts';
 import { ModelStoreError } from './errors.ts';
 
 export interface ReadyModel {
@@ -35,22 +35,36 @@ export function storedBytesOf(record: ModelRecord): number {
   return sum;
 }
 
-/** Concatenates a file's stored chunks, one chunk read at a time to keep peak memory near the file size. */
+/** Chunks requested per IndexedDB transaction while assembling a file. */
+const CHUNKS_PER_READ = 16;
+
+/**
+ * Concatenates a file's stored chunks. Chunks are fetched CHUNKS_PER_READ at a time in one
+ * transaction (one `get` per transaction made a cached start ≈3× slower than a raw read of the same
+ * bytes); peak memory stays near the file size plus one batch.
+ */
 export async function assembleStoredFile(record: ModelRecord, file: string): Promise<Uint8Array> {
   const info = record.files[file];
   if (!info) throw new ModelStoreError('missing', `Model ${record.label} has no file "${file}"`);
   const out = new Uint8Array(info.bytes);
+  const count = Math.ceil(info.bytes / record.chunkBytes);
   let offset = 0;
-  for (let i = 0; offset < info.bytes; i++) {
-    const chunk = await getChunk(record, file, i);
-    if (!chunk || offset + chunk.length > info.bytes) {
-      throw new ModelStoreError(
-        'missing',
-        `Stored model ${record.label} is damaged (${file}, chunk ${i} is missing): delete it and download it again`,
-      );
-    }
-    out.set(chunk, offset);
-    offset += chunk.length;
+  for (let first = 0; first < count; first += CHUNKS_PER_READ) {
+    const indices = Array.from({ length: Math.min(CHUNKS_PER_READ, count - first) }, (_, i) => first + i);
+    const chunks = await getChunks(record, file, indices);
+    chunks.forEach((chunk, k) => {
+      if (!chunk || offset + chunk.length > info.bytes) {
+        throw new ModelStoreError(
+          'missing',
+          `Stored model ${record.label} is damaged (${file}, chunk ${indices[k]} is missing): delete it and download it again`,
+        );
+      }
+      out.set(chunk, offset);
+      offset += chunk.length;
+    });
+  }
+  if (offset !== info.bytes) {
+    throw new ModelStoreError('missing', `Stored model ${record.label} is damaged (${file} is ${offset} of ${info.bytes} bytes): delete it and download it again`);
   }
   return out;
 }
