@@ -31,6 +31,7 @@ function parseArgs(argv) {
     else if (a === '--port') o.port = Number(argv[++i]);
     else if (a === '--browser') o.browser = argv[++i];
     else if (a === '--reps') o.reps = Number(argv[++i]);
+    else if (a === '--cached-only') o.cachedOnly = true;
     else throw new Error(`bench: unknown argument ${a}`);
   }
   if (o.quick) o.full2b = false;
@@ -135,13 +136,17 @@ export async function main(argv) {
       const stored = await call(p, 'storeDownload', `${modelUrl}manifest.json`);
       await p.close();
       const raws = [];
+      const readers = [];
       const loads = Object.fromEntries(modes.map((m) => [m, []]));
       let runtime = null;
       for (let i = 0; i < n; i++) {
         const order = i % 2 ? [...modes, 'raw'] : ['raw', ...modes];
         for (const what of order) {
           p = await newPage(ctx);
-          if (what === 'raw') raws.push(await call(p, 'rawRead', stored.id, stored.version));
+          if (what === 'raw') {
+            raws.push(await call(p, 'rawRead', stored.id, stored.version));
+            readers.push(await call(p, 'readerRead', stored.id, stored.version));
+          }
           else {
             const w = await call(p, 'warmRuntime');
             runtime ??= w.ms;
@@ -151,7 +156,8 @@ export async function main(argv) {
         }
       }
       const rawMs = median(raws.map((r) => r.ms));
-      const out = { bytes: stored.bytes, raw_read_ms: raws.map((r) => round(r.ms, 0)), runtime_start_ms: round(runtime, 0) };
+      const out = { bytes: stored.bytes, raw_read_ms: raws.map((r) => round(r.ms, 0)), store_reader_ms: readers.map((r) => round(r.ms, 0)), runtime_start_ms: round(runtime, 0) };
+      log(`raw read ${raws.map((r) => round(r.ms, 0)).join(', ')} ms; every file through the store's reader ${readers.map((r) => round(r.ms, 0)).join(', ')} ms`);
       for (const m of modes) {
         const ms = median(loads[m].map((x) => x.ms));
         out[m] = {
@@ -191,6 +197,20 @@ export async function main(argv) {
     if (!env.crossOriginIsolated || env.numThreads !== 2) log('WARNING: not cross-origin isolated with 2 threads; numbers are not comparable');
     await page.context().close();
 
+    const docs = textDocuments(cfg.docs);
+    const textQuery = { text: 'A woman playing with her dog on a beach at sunset.' };
+    const summary = (r) => ({
+      ms: round(r.ms, 0),
+      decoder_calls: r.work.decoderCalls,
+      decoder_tokens: r.work.decoderTokens,
+      vision_patches: r.work.visionPatches,
+      decoder_ms: round(r.work.decoderMs, 0),
+      vision_ms: round(r.work.visionMs, 0),
+      gflop: round(r.work.flops / 1e9, 1),
+      gflops: round(r.work.flops / r.ms / 1e6, 1),
+      errors: r.errors,
+    });
+    if (!opts.cachedOnly) { // sections 1-3 and memory
     // ── 1. Roofline ────────────────────────────────────────────────────────────────────────
     section('1. roofline: lone matmul, K = 2048 (down: K = 6144), every weight format');
     page = await newPage();
@@ -224,8 +244,6 @@ export async function main(argv) {
     result.flops = { ...loadInfo.flopFormulas, note: 'multiply-add = 2 FLOPs; matrix products only (norms, activations, softmax not counted); attention counted over each token\'s visible keys' };
     result.bench_model = { url: benchUrl, bytes: loadInfo.totalBytes, matmul: loadInfo.matmul, text_layers: loadInfo.config.text.numLayers, vision_depth: loadInfo.config.vision.depth, hidden: loadInfo.config.text.hiddenSize, ffn: loadInfo.config.text.intermediateSize, heads: `${loadInfo.config.text.numHeads}/${loadInfo.config.text.numKvHeads}`, vision_width: loadInfo.config.vision.hiddenSize };
 
-    const docs = textDocuments(cfg.docs);
-    const textQuery = { text: 'A woman playing with her dog on a beach at sunset.' };
     const imageQuery = { image: cfg.queryImage };
     const runs = async (request, mode, n) => {
       const out = [];
@@ -233,17 +251,6 @@ export async function main(argv) {
       out.sort((a, b) => a.ms - b.ms);
       return out[(out.length - 1) >> 1];
     };
-    const summary = (r) => ({
-      ms: round(r.ms, 0),
-      decoder_calls: r.work.decoderCalls,
-      decoder_tokens: r.work.decoderTokens,
-      vision_patches: r.work.visionPatches,
-      decoder_ms: round(r.work.decoderMs, 0),
-      vision_ms: round(r.work.visionMs, 0),
-      gflop: round(r.work.flops / 1e9, 1),
-      gflops: round(r.work.flops / r.ms / 1e6, 1),
-      errors: r.errors,
-    });
 
     // A first small request warms the sessions up (the first run of a session allocates its buffers).
     await call(page, 'rerank', 'bench', { query: textQuery, documents: docs.slice(0, 2) }, 'reuse');
@@ -335,6 +342,7 @@ export async function main(argv) {
     result.peak_js_heap_mb = result.memory.peak_js_heap_mb;
     await page.context().close();
 
+    } // not --cached-only
     // ── 4. Cached start ────────────────────────────────────────────────────────────────────
     section('4. cached start: load from IndexedDB vs a raw read of the same bytes');
     result.cached_start = await cachedStart(benchUrl, reps, quick ? ['auto'] : ['auto', 'stored']);
@@ -345,6 +353,7 @@ export async function main(argv) {
       result.cached_start_full2b = await cachedStart(fullUrl, 1, ['auto', 'stored']);
     }
 
+    if (!opts.cachedOnly) {
     // ── 5. Full-size 2B ─────────────────────────────────────────────────────────────────────
     if (full) {
       section('5. full-size 2B checkpoint (random weights, 4-bit): load and score one text pair');
@@ -403,6 +412,7 @@ export async function main(argv) {
       };
       log(`WebGPU: text documents ${summary(t).gflops} GFLOP/s`);
     }
+    } // not --cached-only
   } finally {
     await browser.close().catch(() => {});
     await server.close();
@@ -422,6 +432,11 @@ export async function main(argv) {
   ];
   result.duration_s = round((Date.now() - started) / 1000, 0);
 
+  if (opts.cachedOnly) {
+    // Development runs of section 4 alone: printed, latest.* untouched.
+    console.log(JSON.stringify({ cached_start: result.cached_start, cached_start_full2b: result.cached_start_full2b, machine: result.machine, page_errors: result.page_errors }, null, 1));
+    return 0;
+  }
   const dir = join(root, 'bench/results');
   mkdirSync(dir, { recursive: true });
   const md = markdownReport(result);

@@ -5,12 +5,13 @@ import { wasmHeapBytes } from './wasmMemory.ts'; // first: it watches the wasm m
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from '../src/lib/types.ts';
-import { loadModel, type LoadedModel } from '../src/engine/session.ts';
+import type { LoadedModel } from '../src/engine/session.ts';
+import { startModel } from '../src/engine/startModel.ts';
 import { RerankSession } from '../src/engine/rerank.ts';
-import { loadPromptTokenizer, validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
+import { validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
 import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
 import { openVideoFrameCount } from '../src/media/browserVideo.ts';
-import { deleteModel, downloadModel, listModels, readModelFile, readyModelFromUrl, ModelStoreError, type ReadyModel, type DownloadProgress } from '../src/store/index.ts';
+import { deleteModel, downloadModel, listModels, openModelReader, readyModelFromUrl, ModelStoreError, type ReadyModel, type DownloadProgress } from '../src/store/index.ts';
 import { convertIntoStore } from './convertIntoStore.ts';
 import { pickBackend, sessionOptionsFor, isDeviceLost } from './backend.ts';
 
@@ -46,7 +47,6 @@ function serial<T>(op: (signal: AbortSignal) => Promise<T>): Promise<T> {
   return run.finally(() => controllers.delete(ctl));
 }
 
-const decoder = new TextDecoder();
 
 class DeviceLostError extends Error {}
 /** Why the WebGPU device was lost, once it has been; resolves then. */
@@ -75,15 +75,22 @@ function infoOf(ready: ReadyModel): ModelInfo {
 }
 
 async function compile(ready: ReadyModel, prefer: Backend | undefined, onProgress?: (p: LoadProgress) => void): Promise<Active> {
-  const read = (file: string) => readModelFile(ready.manifest.id, ready.manifest.version, file);
-  const choice = await pickBackend(prefer);
-  backend = choice.backend;
-  backendReason = choice.reason;
-  onProgress?.({ phase: 'compile', done: 0, total: 1, message: `compiling for ${choice.backend}` });
-  const model = await loadModel(ort, ready.manifest, read, { executionProviders: sessionOptionsFor(choice), backend: choice.backend });
-  const json = async (file: string) => JSON.parse(decoder.decode(await read(file)));
-  const tokenizer = loadPromptTokenizer(await json(ready.manifest.files.tokenizer), await json(ready.manifest.files.tokenizerConfig));
-  if (choice.backend === 'webgpu') await watchDevice();
+  // Reading starts at once, in a Worker of the store's, and overlaps the backend probe, the
+  // tokenizer and each session's creation here.
+  const reader = openModelReader(ready.manifest.id, ready.manifest.version);
+  let model: LoadedModel;
+  let tokenizer: PromptTokenizer;
+  try {
+    reader.prefetch([ready.manifest.files.tokenizer, ready.manifest.files.tokenizerConfig]);
+    const choice = await pickBackend(prefer);
+    backend = choice.backend;
+    backendReason = choice.reason;
+    onProgress?.({ phase: 'compile', done: 0, total: 1, message: `compiling for ${choice.backend}` });
+    ({ model, tokenizer } = await startModel(ort, ready.manifest, reader, { executionProviders: sessionOptionsFor(choice), backend: choice.backend }));
+  } finally {
+    reader.close();
+  }
+  if (backend === 'webgpu') await watchDevice();
   onProgress?.({ phase: 'ready', done: 1, total: 1 });
   return { info: infoOf(ready), ready, model, tokenizer };
 }

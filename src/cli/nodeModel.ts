@@ -4,8 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
 import { parseManifest, type Manifest } from '../model/manifest.ts';
-import { loadModel, type LoadedModel } from '../engine/session.ts';
-import { loadPromptTokenizer, type PromptTokenizer } from '../prompt/index.ts';
+import type { LoadedModel } from '../engine/session.ts';
+import { startModel } from '../engine/startModel.ts';
+import type { PromptTokenizer } from '../prompt/index.ts';
 
 export interface NodeModel {
   manifest: Manifest;
@@ -22,8 +23,6 @@ export async function loadModelDir(dir: string): Promise<NodeModel> {
   }
   const manifest = parseManifest(JSON.parse(manifestText));
   const read = async (file: string) => new Uint8Array(await readFile(join(dir, file)));
-  const json = async (file: string) => JSON.parse(new TextDecoder().decode(await read(file)));
-  const tokenizer = loadPromptTokenizer(await json(manifest.files.tokenizer), await json(manifest.files.tokenizerConfig));
-  const model = await loadModel(ort, manifest, read);
+  const { model, tokenizer } = await startModel(ort, manifest, { read });
   return { manifest, model, tokenizer };
 }

@@ -41,6 +41,12 @@ export interface LoadOptions {
    * elsewhere — what an app should pass. Scores move by the int8 rounding (≈1e-2 on the tiny model).
    */
   matmul?: 'auto' | 'stored' | 'int8';
+  /**
+   * Starts reading files ahead, in the order given (the store's reader does so in a Worker, so bytes
+   * keep arriving while a session is being built here). Without it, loadModel asks `read` for one
+   * file after another itself.
+   */
+  prefetch?: (files: string[]) => void;
 }
 
 /** True when every execution provider is onnxruntime-web's CPU (WASM) one. */
@@ -82,13 +88,17 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     e.zeroPoints.file,
   ];
   const pending = new Map<string, Promise<Uint8Array>>();
-  let queue: Promise<unknown> = Promise.resolve();
-  for (const f of order) {
-    if (pending.has(f)) continue;
-    const p = queue.then(() => read(f));
-    queue = p.catch(() => undefined);
-    p.catch(() => undefined); // awaited below; a failure surfaces there
-    pending.set(f, p);
+  if (opts.prefetch) {
+    opts.prefetch(order);
+  } else {
+    let queue: Promise<unknown> = Promise.resolve();
+    for (const f of order) {
+      if (pending.has(f)) continue;
+      const p = queue.then(() => read(f));
+      queue = p.catch(() => undefined);
+      p.catch(() => undefined); // awaited below; a failure surfaces there
+      pending.set(f, p);
+    }
   }
   const take = (f: string) => {
     const p = pending.get(f) ?? read(f);

@@ -79,17 +79,25 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
   if (!byteLevel) throw new Error('tokenizer.json: expected a byte-level BPE tokenizer');
 
   const raw = new Tokenizer(tj, tc);
-  const bpeVocab = new Map<string, number>(Object.entries(model.vocab as Record<string, number>));
-  const vocab = new Map(bpeVocab);
+  // Building a tokenizer is on the path of every model load: the 151k-entry maps are built once
+  // (tokenizers.js's own token → id map is reused) and the merged vocabulary only when asked for.
+  const own = (raw.model as unknown as { tokens_to_ids?: unknown }).tokens_to_ids;
+  const bpeVocab: ReadonlyMap<string, number> = own instanceof Map ? (own as Map<string, number>) : new Map(Object.entries(model.vocab as Record<string, number>));
   const added = new Map<string, number>();
-  for (const t of (tj.added_tokens as Json[] | undefined) ?? []) {
-    added.set(t.content as string, t.id as number);
-    vocab.set(t.content as string, t.id as number);
-  }
+  for (const t of (tj.added_tokens as Json[] | undefined) ?? []) added.set(t.content as string, t.id as number);
+  let vocab: Map<string, number> | undefined;
+  const fullVocab = () => {
+    if (!vocab) {
+      vocab = new Map(bpeVocab);
+      for (const [content, id] of added) vocab.set(content, id);
+    }
+    return vocab;
+  };
+  const lookup = (s: string) => added.get(s) ?? bpeVocab.get(s);
 
   const allSpecialIds = new Set<number>();
   for (const s of specialTokenStrings(tc)) {
-    const id = vocab.get(s);
+    const id = lookup(s);
     if (id !== undefined) allSpecialIds.add(id);
   }
 
@@ -124,7 +132,9 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
       return id;
     },
     allSpecialIds,
-    vocab,
+    get vocab() {
+      return fullVocab();
+    },
     raw,
   };
 }

@@ -6,3 +6,4 @@ export { createModelWriter, type ModelWriter } from './writeModel.ts';
 export { ModelStoreError, megabytes, type StoreErrorKind } from './errors.ts';
 export type { DownloadProgress, DownloadPhase } from './progress.ts';
 export type { ModelState } from './db.ts';
+export { openModelReader, type ModelFileReader } from './readAhead.ts';

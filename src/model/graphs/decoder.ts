@@ -72,15 +72,17 @@ export async function buildDecoderGraph(r: TensorReader, cfg: ModelConfig, sink:
     g.node('Identity', [v], { outputs: [decoderIO.presentValue(i)] });
     g.output(decoderIO.presentKey(i), DType.FLOAT, [1, Hkv, 'S', D]);
     g.output(decoderIO.presentValue(i), DType.FLOAT, [1, Hkv, 'S', D]);
-    const kAll = g.op('Concat', [pastK, k], { axis: 2 });
-    const vAll = g.op('Concat', [pastV, v], { axis: 2 });
+    // Shapes shape inference cannot derive (P+S, rep·S) are declared: T = P+S as in attn_bias, RS =
+    // rep·S; onnxruntime sizes (and reuses) buffers only for values whose shapes it knows.
+    const kAll = g.shape(g.op('Concat', [pastK, k], { axis: 2 }), DType.FLOAT, [1, Hkv, 'T', D]);
+    const vAll = g.shape(g.op('Concat', [pastV, v], { axis: 2 }), DType.FLOAT, [1, Hkv, 'T', D]);
 
     // Grouped-query attention without repeating K/V: the rep query heads that share a KV head are
     // stacked along the sequence axis, so one plain MatMul serves them all.
-    const qGrouped = g.op('Reshape', [q, g.ints([0, Hkv, -1, D])]);
-    const ctx = attention(g, qGrouped, kAll, vAll, bias, { to: [0, Hq, -1, 0], back: [0, Hkv, -1, 0] });
+    const qGrouped = g.shape(g.op('Reshape', [q, g.ints([0, Hkv, -1, D])]), DType.FLOAT, [1, Hkv, 'RS', D]);
+    const ctx = attention(g, qGrouped, kAll, vAll, bias, { to: [0, Hq, -1, 0], back: [0, Hkv, -1, 0], shapes: [[1, Hq, 'S', 'T'], [1, Hkv, 'RS', 'T']] });
     const merged = g.op('Reshape', [
-      g.op('Transpose', [g.op('Reshape', [ctx, g.ints([0, Hq, -1, D])])], { perm: [0, 2, 1, 3] }),
+      g.op('Transpose', [g.shape(g.op('Reshape', [ctx, g.ints([0, Hq, -1, D])]), DType.FLOAT, [1, Hq, 'S', D])], { perm: [0, 2, 1, 3] }),
       g.ints([0, 0, Hq * D]),
     ]);
     h = g.op('Add', [h, await linear(g, r, merged, n.o, fmt)]);

@@ -1,6 +1,6 @@
 // Building blocks shared by the vision and decoder graphs. Every op here runs on onnxruntime-web's
 // WASM and WebGPU EPs with fp32 activations; fused contrib ops are used only where they were verified.
-import { DType, type GraphBuilder } from '../onnx/graph.ts';
+import { DType, type Dim, type GraphBuilder } from '../onnx/graph.ts';
 import { quantizeMatrix, type Bits } from '../quantize.ts';
 
 /** How weights of large matrices are stored in a graph. */
@@ -100,11 +100,19 @@ export function applyRotary(g: GraphBuilder, x: string, cos: string, sin: string
 }
 
 /** softmax(q·kᵀ + bias)·v for q [.., Sq, d] (already scaled), k/v [.., Sk, d]. */
-export function attention(g: GraphBuilder, q: string, k: string, v: string, bias?: string, reshapeScores?: { to: number[]; back: number[] }): string {
+export function attention(
+  g: GraphBuilder,
+  q: string,
+  k: string,
+  v: string,
+  bias?: string,
+  reshapeScores?: { to: number[]; back: number[]; shapes?: [Dim[], Dim[]] },
+): string {
   let scores = g.op('MatMul', [q, g.op('Transpose', [k], { perm: [0, 1, 3, 2] })]);
-  if (reshapeScores) scores = g.op('Reshape', [scores, g.ints(reshapeScores.to)]);
+  const declare = (name: string, dims?: Dim[]) => (dims ? g.shape(name, DType.FLOAT, dims) : name);
+  if (reshapeScores) scores = declare(g.op('Reshape', [scores, g.ints(reshapeScores.to)]), reshapeScores.shapes?.[0]);
   if (bias) scores = g.op('Add', [scores, bias]);
   let probs = g.op('Softmax', [scores], { axis: -1 });
-  if (reshapeScores) probs = g.op('Reshape', [probs, g.ints(reshapeScores.back)]);
+  if (reshapeScores) probs = declare(g.op('Reshape', [probs, g.ints(reshapeScores.back)]), reshapeScores.shapes?.[1]);
   return g.op('MatMul', [probs, v]);
 }

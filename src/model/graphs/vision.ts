@@ -25,7 +25,8 @@ async function merger(g: GraphBuilder, r: TensorReader, cfg: ModelConfig, x: str
   const wide = cfg.vision.hiddenSize * unit;
   const norm = async (y: string) => layerNorm(g, y, await weightVector(g, r, n.normWeight), await weightVector(g, r, n.normBias), LN_EPS);
   // DeepStack mergers normalise after grouping the 2×2 window (postshuffle); the final one before.
-  const y = index === null ? g.op('Reshape', [await norm(x), g.ints([-1, wide])]) : await norm(g.op('Reshape', [x, g.ints([-1, wide])]));
+  const group = (y: string) => g.shape(g.op('Reshape', [y, g.ints([-1, wide])]), DType.FLOAT, ['M', wide]); // M = N/4
+  const y = index === null ? group(await norm(x)) : await norm(group(x));
   const hidden = geluErf(g, await linear(g, r, y, n.fc1Weight, fmt, n.fc1Bias));
   return linear(g, r, hidden, n.fc2Weight, fmt, n.fc2Bias);
 }
@@ -67,8 +68,9 @@ export async function buildVisionGraph(r: TensorReader, cfg: ModelConfig, sink: 
     const [q0, k0, v0] = g
       .node('Split', [qkv, g.ints([1, 1, 1])], { outputs: 3, attrs: { axis: 1 } })
       .map((s) => g.op('Squeeze', [s, g.ints([1])])); // [N, nh, hd]
+    // Shapes computed at run time are declared (T·HW = N), so onnxruntime can size every value.
     const toFrames = (s: string) =>
-      g.op('Transpose', [g.op('Reshape', [s, frameHeads])], { perm: [0, 2, 1, 3] }); // [t, nh, hw, hd]
+      g.op('Transpose', [g.shape(g.op('Reshape', [s, frameHeads]), DType.FLOAT, ['T', 'HW', nh, hd])], { perm: [0, 2, 1, 3] }); // [t, nh, hw, hd]
     const q = toFrames(g.op('Mul', [applyRotary(g, q0, cos, sin, hd), scale]));
     const k = toFrames(applyRotary(g, k0, cos, sin, hd));
     const vv = toFrames(v0);
@@ -83,7 +85,7 @@ export async function buildVisionGraph(r: TensorReader, cfg: ModelConfig, sink: 
       const vs = g.node('Split', [vv, split], { outputs: groups, attrs: { axis: 1 } });
       ctx = g.op('Concat', qs.map((qi, j) => attention(g, qi, ks[j], vs[j])), { axis: 1 });
     }
-    const flat = g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([-1, D])]);
+    const flat = g.shape(g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([-1, D])]), DType.FLOAT, ['N', D]);
     x = g.op('Add', [x, await linear(g, r, flat, n.projWeight, fmt, n.projBias)]);
     const z = layerNorm(g, x, await weightVector(g, r, n.norm2Weight), await weightVector(g, r, n.norm2Bias), LN_EPS);
     const mlp = await linear(g, r, geluTanh(g, await linear(g, r, z, n.fc1Weight, fmt, n.fc1Bias)), n.fc2Weight, fmt, n.fc2Bias);

@@ -47,6 +47,8 @@ const INLINE_LIMIT = 1024; // bytes: tiny tensors stay inside the .onnx
 export class GraphBuilder {
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
+  /** Declared shapes of intermediate values (graph.value_info). */
+  private known: ValueInfo[] = [];
   private inits: Initializer[] = [];
   private nodes: NodeSpec[] = [];
   private counter = 0;
@@ -64,6 +66,16 @@ export class GraphBuilder {
 
   output(name: string, type: DTypeCode, dims: Dim[]): void {
     this.outputs.push({ name, type, dims });
+  }
+
+  /**
+   * Declares an intermediate value's shape where ONNX shape inference cannot derive it (a Reshape
+   * to a shape computed at run time). onnxruntime's allocation planner can only reuse buffers of
+   * values whose sizes it can compare, so unknown dims make session creation grow quadratically.
+   */
+  shape(name: string, type: DTypeCode, dims: Dim[]): string {
+    this.known.push({ name, type, dims });
+    return name;
   }
 
   fresh(hint: string): string {
@@ -163,6 +175,7 @@ export class GraphBuilder {
     for (const t of this.inits) g.message(5, (m) => writeTensor(m, t));
     for (const v of this.inputs) g.message(11, (m) => writeValueInfo(m, v));
     for (const v of this.outputs) g.message(12, (m) => writeValueInfo(m, v));
+    for (const v of this.known) g.message(13, (m) => writeValueInfo(m, v));
   }
 }
 

@@ -1,0 +1,114 @@
+// Reads a stored model's files ahead of need, in a dedicated Worker. IndexedDB hands its results
+// (for large values, blobs the page must still read) to the thread that asked, as events; while that
+// thread is inside onnxruntime building a session — a synchronous call of a second or more — nothing
+// would arrive. In a Worker of its own the reads keep going, and each file is transferred, not copied.
+// Where no Worker can start (Node, or a failure to start one) the files are read here, one at a time.
+import { ModelStoreError, type StoreErrorKind } from './errors.ts';
+import { readModelFile } from './readModel.ts';
+
+export interface ModelFileReader {
+  /** Starts reading these files in this order (after those already asked for). */
+  prefetch(files: string[]): void;
+  /** One verified file: the prefetched copy (handed over once), or a fresh read. */
+  read(file: string): Promise<Uint8Array>;
+  /** Stops the worker; reads still waiting fail. */
+  close(): void;
+}
+
+/** What the worker answers: the file's bytes, or the error of reading it. */
+export type ReadReply = { n: number; bytes: Uint8Array } | { n: number; error: { name: string; kind?: StoreErrorKind; message: string } };
+export interface ReadRequest {
+  n: number;
+  id: string;
+  version: string;
+  file: string;
+}
+
+export function errorFromReply(e: { name: string; kind?: StoreErrorKind; message: string }): Error {
+  if (e.name === 'ModelStoreError' && e.kind) return new ModelStoreError(e.kind, e.message);
+  const err = new Error(e.message);
+  err.name = e.name;
+  return err;
+}
+
+function startWorker(): Worker | null {
+  const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  if (node || typeof Worker === 'undefined') return null;
+  try {
+    return new Worker(new URL('./readAhead.worker.ts', import.meta.url), { type: 'module', name: 'sift-store-reader' });
+  } catch {
+    return null;
+  }
+}
+
+/** A reader of one stored model version (see ModelFileReader). */
+export function openModelReader(id: string, version: string): ModelFileReader {
+  let worker = startWorker();
+  const ahead = new Map<string, Promise<Uint8Array>>();
+  const waiting = new Map<number, { file: string; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  let closed = false;
+  // Reads on this thread run one after another, in the order asked (all at once would make the
+  // first file wait for everyone's bytes).
+  let local: Promise<unknown> = Promise.resolve();
+  const readHere = (file: string) => {
+    const p = local.then(() => readModelFile(id, version, file));
+    local = p.catch(() => undefined);
+    return p;
+  };
+  const fallBack = () => {
+    worker?.terminate();
+    worker = null;
+    for (const [n, w] of [...waiting].sort((a, b) => a[0] - b[0])) {
+      waiting.delete(n);
+      readHere(w.file).then(w.resolve, w.reject);
+    }
+  };
+  if (worker) {
+    worker.onerror = (e) => {
+      e.preventDefault?.();
+      fallBack();
+    };
+    worker.onmessage = (e: MessageEvent<ReadReply>) => {
+      const w = waiting.get(e.data.n);
+      if (!w) return;
+      waiting.delete(e.data.n);
+      if ('bytes' in e.data) w.resolve(e.data.bytes);
+      else w.reject(errorFromReply(e.data.error));
+    };
+  }
+  const request = (file: string): Promise<Uint8Array> => {
+    if (closed) return Promise.reject(new ModelStoreError('missing', `The reader of model ${id} was closed`));
+    if (!worker) return readHere(file);
+    return new Promise((resolve, reject) => {
+      const n = next++;
+      waiting.set(n, { file, resolve, reject });
+      worker!.postMessage({ n, id, version, file } satisfies ReadRequest);
+    });
+  };
+  return {
+    prefetch(files) {
+      for (const f of files) {
+        if (ahead.has(f)) continue;
+        const p = request(f);
+        p.catch(() => undefined); // surfaces when read() takes it
+        ahead.set(f, p);
+      }
+    },
+    read(file) {
+      const p = ahead.get(file);
+      ahead.delete(file); // handed over once, so its bytes can be collected after use
+      return p ?? request(file);
+    },
+    close() {
+      closed = true;
+      worker?.terminate();
+      worker = null;
+      ahead.clear();
+      for (const [n, w] of waiting) {
+        waiting.delete(n);
+        w.reject(new ModelStoreError('missing', `Reading ${w.file} of model ${id} was stopped`));
+      }
+    },
+  };
+}
