@@ -32,6 +32,7 @@ function parseArgs(argv) {
     else if (a === '--browser') o.browser = argv[++i];
     else if (a === '--reps') o.reps = Number(argv[++i]);
     else if (a === '--cached-only') o.cachedOnly = true;
+    else if (a === '--threads') o.threads = Number(argv[++i]);
     else throw new Error(`bench: unknown argument ${a}`);
   }
   if (o.quick) o.full2b = false;
@@ -116,7 +117,7 @@ export async function main(argv) {
     page.on('console', (m) => {
       if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) pageErrors.push(m.text());
     });
-    await page.goto(`${server.url}/bench/pages/bench.html`);
+    await page.goto(`${server.url}/bench/pages/bench.html${opts.threads ? `?threads=${opts.threads}` : ''}`);
     await page.waitForFunction(() => 'siftBench' in window, null, { timeout: 180_000 });
     return page;
   };

@@ -47,7 +47,8 @@ async function getOrt(): Promise<Ort> {
     }
   };
   mod.env.wasm.wasmPaths = new URL('/ort/', location.href).href;
-  mod.env.wasm.numThreads = crossOriginIsolated ? 2 : 1;
+  // --threads N (diagnostics): another thread count than the 2 cores here.
+  mod.env.wasm.numThreads = crossOriginIsolated ? Number(new URLSearchParams(location.search).get('threads') ?? 2) : 1;
   ort = mod;
   return mod;
 }
@@ -512,6 +513,9 @@ async function cachedStart(key: string, manifestUrl: string, opts: Pick<LoadOpti
   }
   const t1 = performance.now();
   const { model, tokenizer } = started;
+  // Reads finished, in ms after startModel began (as the timeline's marks).
+  const base = performance.timeOrigin + tObtain;
+  const reads = Object.fromEntries(reader.timings.map((r) => [`read:${r.file}`, Math.round(r.doneAt - base)]));
   instrument(model);
   loaded.set(key, { model, tokenizer });
   return {
@@ -522,7 +526,7 @@ async function cachedStart(key: string, manifestUrl: string, opts: Pick<LoadOpti
     tokenizerMs: started.tokenizerMs,
     wasmHeapMB: wasmHeapBytes() / 2 ** 20,
     matmul: model.matmul,
-    timeline: { ...model.loadTimeline, tokenizer: started.tokenizerMs },
+    timeline: { ...model.loadTimeline, tokenizer: started.tokenizerMs, ...reads },
     id: ready.id,
     version: ready.version,
   };
@@ -539,7 +543,7 @@ async function createProbe(base: string, graph: 'vision' | 'decoder', level: 'di
   let rewriteMs = 0;
   if (matmul === 'int8') {
     const t = performance.now();
-    const { rewriteMatMulNBitsToInt8 } = await import('../../src/engine/int8Matmul.ts');
+    const { rewriteMatMulNBitsToInt8 } = await import('../../src/model/int8Matmul.ts');
     const rw = rewriteMatMulNBitsToInt8(model, new Map(externalData.map((e) => [e.path, e.data])), { prefix: graph });
     model = rw.model;
     externalData = [...externalData, ...rw.externalData];
@@ -599,7 +603,7 @@ async function loadParts(manifestUrl: string, matmul: 'stored' | 'int8') {
   const files = new Map<string, Uint8Array>();
   for (const s of m.shards) files.set(s.file, await store.readModelFile(ready.id, ready.version, s.file));
   t.readAll = performance.now() - t0;
-  const { rewriteMatMulNBitsToInt8 } = await import('../../src/engine/int8Matmul.ts');
+  const { rewriteMatMulNBitsToInt8 } = await import('../../src/model/int8Matmul.ts');
   for (const g of ['vision', 'decoder'] as const) {
     let model = files.get(m.graphs[g].file)!;
     let externalData = m.graphs[g].shards.map((path) => ({ path, data: files.get(path)! }));
@@ -622,10 +626,10 @@ async function loadParts(manifestUrl: string, matmul: 'stored' | 'int8') {
 }
 
 async function kernelCheck() {
-  const { requantKernel } = await import('../../src/engine/requantWasm.ts');
+  const { requantKernel } = await import('../../src/model/requantWasm.ts');
   const { createRequantizer } = await import('../../src/engine/requantPool.ts');
   const { quantizeMatrix } = await import('../../src/model/quantize.ts');
-  const { requantizeInt8 } = await import('../../src/engine/int8Matmul.ts');
+  const { requantizeInt8 } = await import('../../src/model/int8Matmul.ts');
   const N = 6144;
   const K = 2048;
   const q = quantizeMatrix(randn(N * K, 3), N, K, 4, 32);

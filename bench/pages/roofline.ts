@@ -3,7 +3,7 @@
 // for the same random W, so the formats can also be compared for accuracy against the fp32 result.
 import { DType, GraphBuilder } from '../../src/model/onnx/graph.ts';
 import { quantizeMatrix } from '../../src/model/quantize.ts';
-import { rewriteMatMulNBitsToInt8 } from '../../src/engine/int8Matmul.ts';
+import { rewriteMatMulNBitsToInt8 } from '../../src/model/int8Matmul.ts';
 
 export type Format =
   | 'fp32-matmul' // MatMul, B fp32 [K, N]
@@ -15,7 +15,7 @@ export type Format =
   | 'int8-dynamicquantizematmul' // DynamicQuantizeMatMul: per-tensor uint8 activations, int8 B [K, N], per-column scale
   | 'int8-matmulintegertofloat' // DynamicQuantizeLinear + MatMulIntegerToFloat (per-tensor, unfused)
   | 'int8-pertoken-matmulinteger' // per-token int8 activations + MatMulInteger + two Muls
-  | 'int8-pertoken-mmitf'; // Sift on WASM: the q4 graph rewritten by src/engine/int8Matmul.ts (per-token + MatMulIntegerToFloat)
+  | 'int8-pertoken-mmitf'; // Sift on WASM: the q4 graph rewritten by src/model/int8Matmul.ts (per-token + MatMulIntegerToFloat)
 
 export const ALL_FORMATS: Format[] = [
   'fp32-matmul',

@@ -29,10 +29,13 @@ function progressBar(): (p: ConvertProgress) => void {
 export async function runConvertCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const [input, outDir] = args.positional;
-  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N]');
+  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--linear nbits|int8] [--shard-mb N]');
   const bits = numberOption(args, 'bits', 4);
   if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
   const shardMB = numberOption(args, 'shard-mb', 256)!;
+  // int8: linear layers stored as the WASM EP runs fastest (src/model/int8Graph.ts); nbits: MatMulNBits.
+  const linear = args.options.get('linear') ?? 'nbits';
+  if (linear !== 'nbits' && linear !== 'int8') throw new Error('--linear must be nbits or int8');
   if (!(shardMB > 0)) throw new Error('--shard-mb must be positive');
   const location = /^https?:\/\//.test(input) ? new UrlLocation(input) : new NodeDirLocation(input);
   const ckpt = await openCheckpoint(location);
@@ -47,6 +50,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   try {
     const manifest = await convertCheckpoint(checkpointSource(ckpt), out, {
       bits,
+      linear,
       shardMB,
       id,
       source: input,

@@ -1,22 +1,9 @@
 // Runs requantization jobs (int8Matmul.ts) in a dedicated Worker where one can be started (browser
 // pages and workers), so they overlap with session creation on the loading thread; inline elsewhere
 // (Node, or if the worker fails to start — then every job still completes, just on this thread).
-import { requantizeInt8, type Int8Matrix } from './int8Matmul.ts';
+import { requantizeInt8, type Int8Matrix, type RequantJob, type Requantizer } from '../model/int8Matmul.ts';
 
-export interface RequantJob {
-  packed: Uint8Array;
-  blockScales: Float32Array;
-  zeroPoints: Uint8Array | null;
-  N: number;
-  K: number;
-  bits: number;
-  blockSize: number;
-}
-
-export interface Requantizer {
-  run(job: RequantJob): Promise<Int8Matrix>;
-  close(): void;
-}
+export type { RequantJob, Requantizer };
 
 const inline = (job: RequantJob) => requantizeInt8(job.packed, job.blockScales, job.zeroPoints, job.N, job.K, job.bits, job.blockSize);
 

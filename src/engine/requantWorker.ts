@@ -1,6 +1,6 @@
 // Worker entry: requantizes MatMulNBits weights to int8 (int8Matmul.ts) off the loading thread, so
 // that the decoder's weights are converted while onnxruntime builds the vision session.
-import { requantizeInt8 } from './int8Matmul.ts';
+import { requantizeInt8 } from '../model/int8Matmul.ts';
 import type { RequantJob } from './requantPool.ts';
 
 self.onmessage = (e: MessageEvent<{ id: number; job: RequantJob }>) => {

@@ -9,7 +9,7 @@ import { decoderIO } from '../model/graphs/decoder.ts';
 import type { KvCache } from './kvcache.ts';
 import type { Grid } from './rope.ts';
 import { visionGridInputs } from './visionInputs.ts';
-import { rewriteMatMulNBitsToInt8Async } from './int8Matmul.ts';
+import { rewriteMatMulNBitsToInt8Async } from '../model/int8Matmul.ts';
 import { createRequantizer, inlineRequantizer } from './requantPool.ts';
 
 export type Ort = typeof OrtTypes;
@@ -23,7 +23,7 @@ export interface LoadedModel {
   decoder: OrtTypes.InferenceSession;
   embedding: QuantizedMatrix;
   backend: string;
-  /** How the graphs' quantized linear layers run (see LoadOptions.matmul). */
+  /** How the graphs' quantized linear layers run (see LoadOptions.matmul; 'int8' also for graphs stored so). */
   matmul: 'stored' | 'int8';
   /** When each step of loadModel finished, ms after it started (reads and preparation overlap). */
   loadTimeline: Record<string, number>;
@@ -39,6 +39,8 @@ export interface LoadOptions {
    * (MatMulIntegerToFloat, src/engine/int8Matmul.ts). 'auto': 'int8' on the WASM EP, where
    * MatMulNBits has no quantized kernel and int8 runs about twice as fast (bench/README.md), 'stored'
    * elsewhere — what an app should pass. Scores move by the int8 rounding (≈1e-2 on the tiny model).
+   * Models converted with int8 linear layers (manifest weights.linear, src/model/int8Graph.ts) run as
+   * stored whatever this says.
    */
   matmul?: 'auto' | 'stored' | 'int8';
   /**
@@ -71,8 +73,10 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     graphOptimizationLevel: 'all',
   };
   const quantized = manifest.weights.bits === 4 || manifest.weights.bits === 8;
+  const storedInt8 = manifest.weights.linear === 'int8';
   const wanted = opts.matmul ?? 'stored';
-  const matmul: LoadedModel['matmul'] = quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!))) ? 'int8' : 'stored';
+  const rewrite = !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
+  const matmul: LoadedModel['matmul'] = storedInt8 || rewrite ? 'int8' : 'stored';
   // Every file is requested up front and read one after another in the order it is needed (all at
   // once would make the vision graph wait for everyone's bytes): the store delivers the decoder's
   // and the embedding's bytes while the vision session is being built. A file is dropped from the
@@ -107,12 +111,12 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   };
   // Each graph's bytes are prepared as soon as they arrive — on WASM, its MatMulNBits weights are
   // requantized to int8 in a Worker — so the decoder is converted while the vision session is built.
-  const requantizer = matmul === 'int8' ? createRequantizer() : inlineRequantizer;
+  const requantizer = rewrite ? createRequantizer() : inlineRequantizer;
   const prepare = async (g: { file: string; shards: string[] }, prefix: string) => {
     const model = await take(g.file);
     const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: await take(path) })));
     mark(`${prefix}Read`);
-    if (matmul !== 'int8') return { model, externalData };
+    if (!rewrite) return { model, externalData };
     const rw = await rewriteMatMulNBitsToInt8Async(model, new Map(externalData.map((x) => [x.path, x.data])), { prefix, requantizer });
     mark(`${prefix}Int8`);
     return { model: rw.model, externalData: [...externalData, ...rw.externalData] };

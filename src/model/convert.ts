@@ -8,6 +8,8 @@ import { contentVersion, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from
 import { textNames } from './names.ts';
 import { quantizeMatrix, type Bits } from './quantize.ts';
 import { sha256Hex, ShardWriter, type ShardInfo } from './shards.ts';
+import { storedInt8Graph } from './int8Graph.ts';
+import type { WeightSink } from './onnx/graph.ts';
 
 /** What the converter needs from a checkpoint (see src/model/checkpoint). */
 export interface CheckpointSource extends TensorReader {
@@ -73,6 +75,12 @@ export interface ConvertOptions {
   version?: string;
   /** Also output per-layer hidden states (tests compare them with the CPU reference). */
   debugOutputs?: boolean;
+  /**
+   * How the graphs' linear layers are stored: 'nbits' (MatMulNBits, `bits` wide; what WebGPU runs) or
+   * 'int8' (requantized from the 4-bit blocks to per-column int8 with per-token int8 activations,
+   * int8Graph.ts; about twice as fast on the WASM EP). The embedding table is `bits` wide either way.
+   */
+  linear?: 'nbits' | 'int8';
   onProgress?: (p: ConvertProgress) => void;
 }
 
@@ -160,15 +168,30 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     files.push({ file, bytes: bytes.length, sha256: await sha256Hex(bytes) });
   };
 
+  const int8 = opts.linear === 'int8';
+  if (int8 && bits !== 4 && bits !== 8) throw new Error('int8 linear layers are made from 4- or 8-bit blocks: use --bits 4 or 8');
+  // With int8 linear layers a graph is built in memory, rewritten, then sharded (int8Graph.ts).
+  const graphFile = async (name: 'vision' | 'decoder', build: (sink: WeightSink) => Promise<Uint8Array>): Promise<ShardInfo[]> => {
+    const shards = new ShardWriter(name, shardBytes, out);
+    if (!int8) {
+      await writeFile(`${name}.onnx`, await build(shards));
+      return shards.finish();
+    }
+    const held = new Map<string, Uint8Array>();
+    const memory = new ShardWriter(`${name}-q`, shardBytes, async (file, bytes) => void held.set(file, bytes));
+    const model = await build(memory);
+    await memory.finish();
+    await writeFile(`${name}.onnx`, storedInt8Graph(model, held, name, shards));
+    return shards.finish();
+  };
+
   progress({ phase: 'vision' });
-  const visionShards = new ShardWriter('vision', shardBytes, out);
-  await writeFile('vision.onnx', await buildVisionGraph(src, cfg, visionShards, { format, debugBlocks: opts.debugOutputs }));
-  const vShards = await visionShards.finish();
+  const vShards = await graphFile('vision', (sink) => buildVisionGraph(src, cfg, sink, { format, debugBlocks: opts.debugOutputs }));
 
   progress({ phase: 'decoder' });
-  const decoderShards = new ShardWriter('decoder', shardBytes, out);
-  await writeFile('decoder.onnx', await buildDecoderGraph(src, cfg, decoderShards, { format, yesId: tokens.yes, noId: tokens.no, debugHidden: opts.debugOutputs }));
-  const dShards = await decoderShards.finish();
+  const dShards = await graphFile('decoder', (sink) =>
+    buildDecoderGraph(src, cfg, sink, { format, yesId: tokens.yes, noId: tokens.no, debugHidden: opts.debugOutputs }),
+  );
 
   progress({ phase: 'embedding' });
   // The embedding table stays block-quantized (4-bit, or 8-bit for higher-precision conversions).
@@ -206,7 +229,7 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     randomWeights: opts.randomWeights ?? false,
     source: opts.source ?? '',
     config: source.rawConfig,
-    weights: { bits, blockSize, activations: 'fp32' },
+    weights: { bits, blockSize, activations: 'fp32', ...(int8 ? { linear: 'int8' as const } : {}) },
     tokens,
     files: extra,
     graphs: {

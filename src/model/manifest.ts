@@ -23,7 +23,8 @@ export interface Manifest {
   randomWeights: boolean;
   source: string;
   config: unknown;
-  weights: { bits: 4 | 8 | 32; blockSize: number; activations: 'fp32' };
+  /** linear 'int8': the graphs' linear layers are already int8 (int8Graph.ts), made from `bits`-wide blocks. */
+  weights: { bits: 4 | 8 | 32; blockSize: number; activations: 'fp32'; linear?: 'int8' };
   tokens: { yes: number; no: number };
   files: { tokenizer: string; tokenizerConfig: string; chatTemplate?: string; preprocessor?: string; videoPreprocessor?: string };
   graphs: { vision: { file: string; shards: string[] }; decoder: { file: string; shards: string[] } };

@@ -13,10 +13,21 @@ export interface ModelFileReader {
   read(file: string): Promise<Uint8Array>;
   /** Stops the worker; reads still waiting fail. */
   close(): void;
+  /** When each file finished reading (epoch ms, comparable across threads) and how long it took. */
+  readonly timings: FileReadTiming[];
+}
+
+export interface FileReadTiming {
+  file: string;
+  bytes: number;
+  /** Time spent reading this file (after the previous one finished). */
+  ms: number;
+  /** performance.timeOrigin + performance.now() when it finished. */
+  doneAt: number;
 }
 
 /** What the worker answers: the file's bytes, or the error of reading it. */
-export type ReadReply = { n: number; bytes: Uint8Array } | { n: number; error: { name: string; kind?: StoreErrorKind; message: string } };
+export type ReadReply = { n: number; bytes: Uint8Array; ms: number; doneAt: number } | { n: number; error: { name: string; kind?: StoreErrorKind; message: string } };
 export interface ReadRequest {
   n: number;
   id: string;
@@ -48,11 +59,18 @@ export function openModelReader(id: string, version: string): ModelFileReader {
   const waiting = new Map<number, { file: string; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
   let next = 0;
   let closed = false;
+  const timings: FileReadTiming[] = [];
+  const now = () => performance.timeOrigin + performance.now();
   // Reads on this thread run one after another, in the order asked (all at once would make the
   // first file wait for everyone's bytes).
   let local: Promise<unknown> = Promise.resolve();
   const readHere = (file: string) => {
-    const p = local.then(() => readModelFile(id, version, file));
+    const p = local.then(async () => {
+      const t0 = now();
+      const bytes = await readModelFile(id, version, file);
+      timings.push({ file, bytes: bytes.byteLength, ms: now() - t0, doneAt: now() });
+      return bytes;
+    });
     local = p.catch(() => undefined);
     return p;
   };
@@ -73,7 +91,10 @@ export function openModelReader(id: string, version: string): ModelFileReader {
       const w = waiting.get(e.data.n);
       if (!w) return;
       waiting.delete(e.data.n);
-      if ('bytes' in e.data) w.resolve(e.data.bytes);
+      if ('bytes' in e.data) {
+        timings.push({ file: w.file, bytes: e.data.bytes.byteLength, ms: e.data.ms, doneAt: e.data.doneAt });
+        w.resolve(e.data.bytes);
+      }
       else w.reject(errorFromReply(e.data.error));
     };
   }
@@ -87,6 +108,7 @@ export function openModelReader(id: string, version: string): ModelFileReader {
     });
   };
   return {
+    timings,
     prefetch(files) {
       for (const f of files) {
         if (ahead.has(f)) continue;

@@ -11,8 +11,10 @@ self.onmessage = (e: MessageEvent<ReadRequest>) => {
   const { n, id, version, file } = e.data;
   queue = queue.then(async () => {
     try {
+      const t0 = performance.now();
       const bytes = await readModelFile(id, version, file);
-      post({ n, bytes }, [bytes.buffer]);
+      const end = performance.now();
+      post({ n, bytes, ms: end - t0, doneAt: performance.timeOrigin + end }, [bytes.buffer]);
     } catch (err) {
       const kind = err instanceof ModelStoreError ? err.kind : undefined;
       post({ n, error: { name: (err as Error)?.name ?? 'Error', kind, message: (err as Error)?.message ?? String(err) } });

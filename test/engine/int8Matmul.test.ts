@@ -1,5 +1,5 @@
 // The WASM weight format: MatMulNBits rewritten at load time to per-token int8 activations +
-// MatMulIntegerToFloat on per-column int8 weights (src/engine/int8Matmul.ts). Checked against the
+// MatMulIntegerToFloat on per-column int8 weights (src/model/int8Matmul.ts). Checked against the
 // exact product with the stored (dequantized) weights, for outlier tokens, for independence of a
 // row's result from the other rows (packing and prefix reuse stay exact), and end to end.
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,8 @@ import * as ort from 'onnxruntime-web';
 import { DType, GraphBuilder } from '../../src/model/onnx/graph.ts';
 import { linearFromArray } from '../../src/model/graphs/layers.ts';
 import { dequantizeRows, quantizeMatrix } from '../../src/model/quantize.ts';
-import { requantizeInt8, rewriteMatMulNBitsToInt8 } from '../../src/engine/int8Matmul.ts';
+import { requantizeInt8, rewriteMatMulNBitsToInt8 } from '../../src/model/int8Matmul.ts';
+import { body, parseFields, parseTensor } from '../../src/model/onnx/protoRead.ts';
 import { Scorer, type PromptInput } from '../../src/engine/scorer.ts';
 import { prng } from '../reference/testModel.ts';
 import { tinyModel } from './tinyModel.ts';
@@ -167,3 +168,43 @@ describe('tiny model with int8 linear layers', () => {
     await fp32.model.release();
   });
 });
+
+describe('int8 linear layers stored at conversion (src/model/int8Graph.ts)', () => {
+  const r = prng(31);
+  const text = (n: number) => Array.from({ length: n }, () => 100 + Math.floor(r() * 20000));
+  const img = { patches: Float32Array.from({ length: 48 * 1536 }, () => r() * 2 - 1), grid: [1, 6, 8] as [number, number, number] };
+  const imageIds = [151652, ...Array(12).fill(151655), 151653];
+  const docs: PromptInput[] = [9, 40].map((n) => ({ ids: [...text(12), ...imageIds, ...text(n)], images: [img], videos: [] }));
+
+  it('scores exactly as the load-time rewrite of the 4-bit graphs, with no 4-bit weights left in the files', async () => {
+    const stored = await tinyModel(4, false, 'stored', 'int8');
+    const rewritten = await tinyModel(4, false, 'int8');
+    expect(stored.manifest.weights.linear).toBe('int8');
+    expect(stored.model.matmul).toBe('int8');
+    const a = await new Scorer(stored.model).score(null, docs, { reusePrefix: false });
+    const b = await new Scorer(rewritten.model).score(null, docs, { reusePrefix: false });
+    let d = 0;
+    a.forEach((x, i) => (d = Math.max(d, Math.abs(x.logit! - b[i].logit!))));
+    console.log(`stored int8 vs load-time int8: max |Δlogit| ${d.toExponential(2)}`);
+    expect(d).toBeLessThan(1e-5);
+    const text8 = new TextDecoder('latin1');
+    for (const g of ['vision', 'decoder'] as const) {
+      const onnx = text8.decode(stored.files.get(stored.manifest.graphs[g].file)!);
+      expect(onnx).toContain('MatMulIntegerToFloat');
+      expect(onnx).not.toContain('MatMulNBits');
+      // The shards hold exactly the graph's external initializers (64-byte aligned): no dead 4-bit blocks.
+      const model = stored.files.get(stored.manifest.graphs[g].file)!;
+      const graph = parseFields(model).find((f) => f.no === 7)!;
+      const inits = parseFields(body(model, graph)).filter((f) => f.no === 5).map((f) => parseTensor(body(body(model, graph), f)));
+      const external = inits.filter((t) => t.external);
+      const used = external.reduce((n, t) => n + t.external!.length, 0);
+      const shardBytes = stored.manifest.graphs[g].shards.reduce((n, f) => n + stored.files.get(f)!.length, 0);
+      expect(external.some((t) => t.dataType === DType.INT8)).toBe(true);
+      expect(shardBytes - used).toBeGreaterThanOrEqual(0);
+      expect(shardBytes - used).toBeLessThan(64 * external.length);
+    }
+    await stored.model.release();
+    await rewritten.model.release();
+  });
+});
+
