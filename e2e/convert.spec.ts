@@ -1,5 +1,6 @@
 // The official-checkpoint path in the browser: the worker streams a safetensors checkpoint (the
-// generated tiny one, official names and layout) over HTTP Range requests, converts it to 4-bit,
+// generated tiny one, official names and layout) over HTTP Range requests, converts it (on WASM: int8
+// linear layers from 4-bit blocks, as prepare-tiny makes tiny-int8),
 // stores it in IndexedDB and scores — the same scores as the CLI's conversion of the same checkpoint.
 import { expect, test } from '@playwright/test';
 
@@ -21,7 +22,7 @@ test('converts a safetensors checkpoint in the worker over Range requests and sc
     ([t]) => (window as unknown as { rerankerTest: Api }).rerankerTest.convertAndScore(new URL('/__test/checkpoint/', location.href).href, 'dogs', t),
     [texts] as const,
   );
-  // The built-in tiny model is the CLI's 4-bit conversion of the very same checkpoint (prepare-tiny).
+  // The built-in tiny model on WASM is the CLI's int8 conversion of the very same checkpoint (prepare-tiny).
   const cli = await page.evaluate(([t]) => (window as unknown as { rerankerTest: Api }).rerankerTest.process('dogs', t.map((text) => ({ text }))), [texts] as const);
   console.log(`converted in the browser: ${(here.info.bytes / 1e6).toFixed(1)} MB; phases ${here.phases.join(' → ')}; ${ranges.length} checkpoint requests`);
   expect(here.info.state).toBe('ready');

@@ -1,14 +1,19 @@
 #!/usr/bin/env node
-// Builds the app's built-in tiny model (random weights, ~18 MB) into public/models/tiny/ with the
-// `sift` CLI, unless it is already there and was made from the current model code. The stamp is a
-// hash of the files the model is generated from (not git state), kept next to the build cache.
+// Builds the app's built-in tiny model (random weights, ~18 MB) with the `sift` CLI in the two formats
+// the app stores, unless they are already there and were made from the current model code:
+//   public/models/tiny/       4-bit MatMulNBits linear layers (what WebGPU runs)
+//   public/models/tiny-int8/  the same checkpoint with int8 linear layers (what the WASM EP runs fastest)
+// The stamp is a hash of the files the models are generated from (not git state), kept in .cache.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const out = join(root, 'public/models/tiny');
+const variants = [
+  { dir: join(root, 'public/models/tiny'), args: ['--bits', '4', '--id', 'sift-tiny'] },
+  { dir: join(root, 'public/models/tiny-int8'), args: ['--bits', '4', '--linear', 'int8', '--id', 'sift-tiny-int8'] },
+];
 const cache = join(root, '.cache');
 const ckpt = join(cache, 'tiny-ckpt');
 const staging = join(cache, 'tiny-model.tmp');
@@ -44,8 +49,8 @@ function sift(args) {
 const started = Date.now();
 const hash = sourceHash();
 const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
-if (existsSync(join(out, 'manifest.json')) && stamp === hash) {
-  console.log('prepare-tiny: public/models/tiny is up to date');
+if (variants.every((v) => existsSync(join(v.dir, 'manifest.json'))) && stamp === hash) {
+  console.log('prepare-tiny: public/models/tiny and tiny-int8 are up to date');
   process.exit(0);
 }
 
@@ -54,16 +59,22 @@ try {
   rmSync(ckpt, { recursive: true, force: true });
   rmSync(staging, { recursive: true, force: true });
   sift(['tiny', relative(root, ckpt), '--seed', '1']);
-  sift(['convert', relative(root, ckpt), relative(root, staging), '--bits', '4', '--id', 'sift-tiny']);
-  // Swap the finished directory in, so a failed run never leaves a half-written model being served.
-  rmSync(out, { recursive: true, force: true });
   mkdirSync(join(root, 'public/models'), { recursive: true });
-  renameSync(staging, out);
+  for (const v of variants) {
+    rmSync(staging, { recursive: true, force: true });
+    sift(['convert', relative(root, ckpt), relative(root, staging), ...v.args]);
+    // Swap the finished directory in, so a failed run never leaves a half-written model being served.
+    rmSync(v.dir, { recursive: true, force: true });
+    renameSync(staging, v.dir);
+  }
   writeFileSync(stampFile, `${hash}\n`);
 } catch (err) {
   console.error(`prepare-tiny: ${err.message}`);
   process.exit(1);
 }
-const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
 const secs = ((Date.now() - started) / 1000).toFixed(1);
-console.log(`prepare-tiny: built ${manifest.id} ${manifest.version} (${(manifest.totalBytes / 1e6).toFixed(1)} MB, ${manifest.shards.length} files) in ${secs} s`);
+for (const v of variants) {
+  const manifest = JSON.parse(readFileSync(join(v.dir, 'manifest.json'), 'utf8'));
+  console.log(`prepare-tiny: built ${manifest.id} ${manifest.version} (${(manifest.totalBytes / 1e6).toFixed(1)} MB, ${manifest.shards.length} files)`);
+}
+console.log(`prepare-tiny: done in ${secs} s`);

@@ -12,11 +12,12 @@ import { DEFAULT_CHUNK_BYTES } from '../src/store/index.ts';
 
 export async function convertIntoStore(
   source: Extract<ModelSource, { kind: 'checkpoint' }>,
+  linear: 'nbits' | 'int8',
   onProgress: ((p: LoadProgress) => void) | undefined,
   signal: AbortSignal,
 ): Promise<ReadyModel> {
   const bits = source.bits ?? 4;
-  const version = `conv-${(await sha256Hex(new TextEncoder().encode(`${source.url}|${bits}|1`))).slice(0, 16)}`;
+  const version = `conv-${(await sha256Hex(new TextEncoder().encode(`${source.url}|${bits}|${linear}|1`))).slice(0, 16)}`;
   onProgress?.({ phase: 'manifest', done: 0, total: 0, message: `reading ${source.url}` });
   const ckpt = await openCheckpoint(new UrlLocation(source.url));
   const record: ModelRecord = {
@@ -47,6 +48,7 @@ export async function convertIntoStore(
   try {
     const manifest = await convertCheckpoint(checkpointSource(ckpt), out, {
       bits,
+      linear,
       version,
       id: source.id,
       label: source.id,

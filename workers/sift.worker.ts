@@ -13,7 +13,7 @@ import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
 import { openVideoFrameCount } from '../src/media/browserVideo.ts';
 import { deleteModel, downloadModel, listModels, openModelReader, readyModelFromUrl, ModelStoreError, type ReadyModel, type DownloadProgress } from '../src/store/index.ts';
 import { convertIntoStore } from './convertIntoStore.ts';
-import { pickBackend, sessionOptionsFor, isDeviceLost } from './backend.ts';
+import { pickBackend, sessionOptionsFor, isDeviceLost, type BackendChoice } from './backend.ts';
 
 ort.env.wasm.wasmPaths = new URL('../ort/', self.location.href).href;
 ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 2) : 1;
@@ -65,8 +65,8 @@ async function fallBackToWasm(why: string): Promise<void> {
   const ready = active!.ready;
   await active!.model.release().catch(() => {});
   active = null;
-  active = await compile(ready, 'wasm');
-  backendReason = `WebGPU device lost (${why}); fell back to WASM`;
+  // The model obtained for WebGPU (4-bit MatMulNBits) runs on WASM as it is: same scores, slower.
+  active = await compile(ready, { backend: 'wasm', reason: `WebGPU device lost (${why}); fell back to WASM` });
 }
 
 function infoOf(ready: ReadyModel): ModelInfo {
@@ -74,15 +74,12 @@ function infoOf(ready: ReadyModel): ModelInfo {
   return { id: m.id, version: m.version, label: m.label, bytes: m.totalBytes, state: 'ready', randomWeights: m.randomWeights };
 }
 
-async function compile(ready: ReadyModel, prefer: Backend | undefined, onProgress?: (p: LoadProgress) => void): Promise<Active> {
-  // Reading starts at once, in a Worker of the store's, and overlaps the backend probe, the
-  // tokenizer and each session's creation here.
+async function compile(ready: ReadyModel, choice: BackendChoice, onProgress?: (p: LoadProgress) => void): Promise<Active> {
+  // Reading runs in a Worker of the store's and overlaps the tokenizer and each session's creation.
   const reader = openModelReader(ready.manifest.id, ready.manifest.version);
   let model: LoadedModel;
   let tokenizer: PromptTokenizer;
   try {
-    reader.prefetch([ready.manifest.files.tokenizer, ready.manifest.files.tokenizerConfig]);
-    const choice = await pickBackend(prefer);
     backend = choice.backend;
     backendReason = choice.reason;
     onProgress?.({ phase: 'compile', done: 0, total: 1, message: `compiling for ${choice.backend}` });
@@ -95,9 +92,14 @@ async function compile(ready: ReadyModel, prefer: Backend | undefined, onProgres
   return { info: infoOf(ready), ready, model, tokenizer };
 }
 
-async function obtain(source: ModelSource, onProgress: ((p: LoadProgress) => void) | undefined, signal: AbortSignal): Promise<ReadyModel> {
-  if (source.kind === 'checkpoint') return convertIntoStore(source, onProgress, signal);
-  const url = source.kind === 'builtin-tiny' ? new URL('../models/tiny/manifest.json', self.location.href).href : source.url;
+/**
+ * The model in the format its backend runs fastest (bench/README.md): on WASM, int8 linear layers
+ * (the built-in tiny's tiny-int8 build, or an official checkpoint converted so); on WebGPU, 4-bit
+ * MatMulNBits. A manifest URL is loaded in whatever format it was converted to.
+ */
+async function obtain(source: ModelSource, on: Backend, onProgress: ((p: LoadProgress) => void) | undefined, signal: AbortSignal): Promise<ReadyModel> {
+  if (source.kind === 'checkpoint') return convertIntoStore(source, on === 'wasm' && source.bits !== 32 ? 'int8' : 'nbits', onProgress, signal);
+  const url = source.kind === 'builtin-tiny' ? new URL(`../models/${on === 'wasm' ? 'tiny-int8' : 'tiny'}/manifest.json`, self.location.href).href : source.url;
   // Offline (or the model server is down): a ready copy in IndexedDB is good enough. Online, the
   // manifest is fetched first so that a newer version replaces the cached one.
   const cached = await readyModelFromUrl(url);
@@ -149,10 +151,11 @@ const api: SiftWorkerApi = {
 
   load(source, onProgress, prefer) {
     return serial(async (signal) => {
-      const ready = await obtain(source, onProgress, signal);
+      const choice = await pickBackend(prefer);
+      const ready = await obtain(source, choice.backend, onProgress, signal);
       if (active) await active.model.release();
       active = null;
-      active = await compile(ready, prefer, onProgress);
+      active = await compile(ready, choice, onProgress);
       return active.info;
     });
   },

@@ -133,7 +133,7 @@ export async function cancelLoad(ui: SiftUi): Promise<void> {
 
 /** Where a cached model came from (to load it again), or null if this browser does not remember. */
 export function sourceForCached(id: string): ModelSource | null {
-  if (id === 'sift-tiny') return { kind: 'builtin-tiny' };
+  if (id === 'sift-tiny' || id === 'sift-tiny-int8') return { kind: 'builtin-tiny' };
   return loadModelSources()[id] ?? null;
 }
 
