@@ -36,7 +36,7 @@ export interface LoadOptions {
   /**
    * How 4/8-bit MatMulNBits layers run. 'stored' (default): as converted. 'int8': requantized at load
    * time to int8 weights (one scale per output column) with per-token int8 activations
-   * (MatMulIntegerToFloat, src/engine/int8Matmul.ts). 'auto': 'int8' on the WASM EP, where
+   * (MatMulIntegerToFloat, src/model/int8Matmul.ts). 'auto': 'int8' on the WASM EP, where
    * MatMulNBits has no quantized kernel and int8 runs about twice as fast (bench/README.md), 'stored'
    * elsewhere — what an app should pass. Scores move by the int8 rounding (≈1e-2 on the tiny model).
    * Models converted with int8 linear layers (manifest weights.linear, src/model/int8Graph.ts) run as

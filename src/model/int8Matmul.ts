@@ -1,4 +1,5 @@
-// The WASM EP's fast weight format, made at load time from the stored 4/8-bit blocks.
+// The WASM EP's fast weight format: made once at conversion (int8Graph.ts, `sift convert --linear int8`)
+// or at load time (LoadOptions.matmul), from the stored 4/8-bit blocks.
 //
 // On onnxruntime-web's WASM EP, MatMulNBits has no quantized kernel: it dequantizes the whole weight to
 // fp32 on every call and runs an fp32 GEMM (measured here: ≈30 GFLOP/s at best, ≈5 at 16 tokens),
