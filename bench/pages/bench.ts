@@ -2,7 +2,7 @@
 // engine in the page (as e2e/pages/engine.ts does) on onnxruntime-web's WASM EP with 2 threads.
 import { ALL_FORMATS, FORMAT_NOTES, matmulGraph, toHalf, type Format } from './roofline.ts';
 import { decoderFlops, decoderLayerLinearParams, flopFormulas, visionFlops } from './flops.ts';
-import { loadModel, runDecoder, type LoadedModel, type LoadOptions } from '../../src/engine/session.ts';
+import { runDecoder, type LoadedModel, type LoadOptions } from '../../src/engine/session.ts';
 import { startModel, type StartedModel } from '../../src/engine/startModel.ts';
 import { KvCache } from '../../src/engine/kvcache.ts';
 import { attention } from '../../src/model/graphs/layers.ts';
@@ -12,6 +12,7 @@ import { loadPromptTokenizer, type PromptTokenizer, type RerankRequest } from '.
 import { smartResize } from '../../src/media/smartResize.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 import * as store from '../../src/store/index.ts';
+import { prng } from '../../test/reference/testModel.ts';
 
 // The wasm heap: onnxruntime creates one WebAssembly.Memory (shared, threaded build) and grows it;
 // capturing it here lets the bench read its size (wasm memory never shrinks, so the size is the peak).
@@ -58,18 +59,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function randn(n: number, seed: number, std = 1): Float32Array {
-  const r = rng(seed);
+  const r = prng(seed);
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     const u = Math.max(r(), 1e-12);
@@ -275,8 +266,7 @@ async function loadHttp(key: string, base: string, opts: Pick<LoadOptions, 'matm
   };
   const ep = opts.ep ?? 'wasm';
   // 'auto' = what the app should pass: int8 on the WASM EP, the stored 4-bit weights on WebGPU.
-  const model = await loadModel(o, manifest, read, { executionProviders: [ep], backend: ep, matmul: opts.matmul ?? 'auto' });
-  const tokenizer = await tokenizerOf(manifest, read);
+  const { model, tokenizer } = await startModel(o, manifest, { read }, { executionProviders: [ep], backend: ep, matmul: opts.matmul ?? 'auto' });
   instrument(model);
   loaded.set(key, { model, tokenizer });
   return { ms: performance.now() - t0, readMs, wasmHeapMB: wasmHeapBytes() / 2 ** 20, config: model.cfg, flopFormulas: flopFormulas(model.cfg), weights: manifest.weights, totalBytes: manifest.totalBytes, matmul: model.matmul };
@@ -290,7 +280,7 @@ const benchMedia: MediaDecoder = {
     const [h, w] = smartResize(Number(m[2]), Number(m[1]), { minPixels: item.min_pixels, maxPixels: item.max_pixels });
     const grid: [number, number, number] = [1, h / 16, w / 16];
     const n = grid[1] * grid[2];
-    const r = rng(Number(m[3]));
+    const r = prng(Number(m[3]));
     const patches = new Float32Array(n * 1536);
     for (let i = 0; i < patches.length; i++) patches[i] = r() * 2 - 1;
     return { patches, grid };

@@ -11,6 +11,7 @@ import type { Grid } from './rope.ts';
 import { visionGridInputs } from './visionInputs.ts';
 import { rewriteMatMulNBitsToInt8Async } from '../model/int8Matmul.ts';
 import { createRequantizer, inlineRequantizer } from './requantPool.ts';
+import { readInOrder } from '../store/readInOrder.ts';
 
 export type Ort = typeof OrtTypes;
 export type ReadModelFile = (file: string) => Promise<Uint8Array>;
@@ -77,10 +78,9 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   const wanted = opts.matmul ?? 'stored';
   const rewrite = !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
   const matmul: LoadedModel['matmul'] = storedInt8 || rewrite ? 'int8' : 'stored';
-  // Every file is requested up front and read one after another in the order it is needed (all at
-  // once would make the vision graph wait for everyone's bytes): the store delivers the decoder's
-  // and the embedding's bytes while the vision session is being built. A file is dropped from the
-  // map once used, so its bytes can be collected after its session exists.
+  // Every file is asked for up front, in the order it is needed: the decoder's and the embedding's
+  // bytes arrive while the vision session is being built. A file is handed over once, so its bytes
+  // can be collected after its session exists.
   const e = manifest.embedding;
   const order = [
     manifest.graphs.vision.file,
@@ -91,24 +91,9 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     e.scales.file,
     e.zeroPoints.file,
   ];
-  const pending = new Map<string, Promise<Uint8Array>>();
-  if (opts.prefetch) {
-    opts.prefetch(order);
-  } else {
-    let queue: Promise<unknown> = Promise.resolve();
-    for (const f of order) {
-      if (pending.has(f)) continue;
-      const p = queue.then(() => read(f));
-      queue = p.catch(() => undefined);
-      p.catch(() => undefined); // awaited below; a failure surfaces there
-      pending.set(f, p);
-    }
-  }
-  const take = (f: string) => {
-    const p = pending.get(f) ?? read(f);
-    pending.delete(f);
-    return p;
-  };
+  const files = opts.prefetch ? { read, prefetch: opts.prefetch } : readInOrder(read);
+  files.prefetch(order);
+  const take = files.read;
   // Each graph's bytes are prepared as soon as they arrive — on WASM, its MatMulNBits weights are
   // requantized to int8 in a Worker — so the decoder is converted while the vision session is built.
   const requantizer = rewrite ? createRequantizer() : inlineRequantizer;

@@ -4,6 +4,7 @@
 // would arrive. In a Worker of its own the reads keep going, and each file is transferred, not copied.
 // Where no Worker can start (Node, or a failure to start one) the files are read here, one at a time.
 import { ModelStoreError, type StoreErrorKind } from './errors.ts';
+import { prefetching, readInOrder } from './readInOrder.ts';
 import { readModelFile } from './readModel.ts';
 
 export interface ModelFileReader {
@@ -55,31 +56,24 @@ function startWorker(): Worker | null {
 /** A reader of one stored model version (see ModelFileReader). */
 export function openModelReader(id: string, version: string): ModelFileReader {
   let worker = startWorker();
-  const ahead = new Map<string, Promise<Uint8Array>>();
   const waiting = new Map<number, { file: string; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
   let next = 0;
   let closed = false;
   const timings: FileReadTiming[] = [];
   const now = () => performance.timeOrigin + performance.now();
-  // Reads on this thread run one after another, in the order asked (all at once would make the
-  // first file wait for everyone's bytes).
-  let local: Promise<unknown> = Promise.resolve();
-  const readHere = (file: string) => {
-    const p = local.then(async () => {
-      const t0 = now();
-      const bytes = await readModelFile(id, version, file);
-      timings.push({ file, bytes: bytes.byteLength, ms: now() - t0, doneAt: now() });
-      return bytes;
-    });
-    local = p.catch(() => undefined);
-    return p;
-  };
+  // Without the worker, files are read on this thread, one after another.
+  const here = readInOrder(async (file) => {
+    const t0 = now();
+    const bytes = await readModelFile(id, version, file);
+    timings.push({ file, bytes: bytes.byteLength, ms: now() - t0, doneAt: now() });
+    return bytes;
+  });
   const fallBack = () => {
     worker?.terminate();
     worker = null;
     for (const [n, w] of [...waiting].sort((a, b) => a[0] - b[0])) {
       waiting.delete(n);
-      readHere(w.file).then(w.resolve, w.reject);
+      here.read(w.file).then(w.resolve, w.reject);
     }
   };
   if (worker) {
@@ -94,13 +88,13 @@ export function openModelReader(id: string, version: string): ModelFileReader {
       if ('bytes' in e.data) {
         timings.push({ file: w.file, bytes: e.data.bytes.byteLength, ms: e.data.ms, doneAt: e.data.doneAt });
         w.resolve(e.data.bytes);
-      }
-      else w.reject(errorFromReply(e.data.error));
+      } else w.reject(errorFromReply(e.data.error));
     };
   }
+  // Every request is posted at once (the worker reads them in order), so none waits for this thread.
   const request = (file: string): Promise<Uint8Array> => {
     if (closed) return Promise.reject(new ModelStoreError('missing', `The reader of model ${id} was closed`));
-    if (!worker) return readHere(file);
+    if (!worker) return here.read(file);
     return new Promise((resolve, reject) => {
       const n = next++;
       waiting.set(n, { file, resolve, reject });
@@ -108,25 +102,12 @@ export function openModelReader(id: string, version: string): ModelFileReader {
     });
   };
   return {
+    ...prefetching(request),
     timings,
-    prefetch(files) {
-      for (const f of files) {
-        if (ahead.has(f)) continue;
-        const p = request(f);
-        p.catch(() => undefined); // surfaces when read() takes it
-        ahead.set(f, p);
-      }
-    },
-    read(file) {
-      const p = ahead.get(file);
-      ahead.delete(file); // handed over once, so its bytes can be collected after use
-      return p ?? request(file);
-    },
     close() {
       closed = true;
       worker?.terminate();
       worker = null;
-      ahead.clear();
       for (const [n, w] of waiting) {
         waiting.delete(n);
         w.reject(new ModelStoreError('missing', `Reading ${w.file} of model ${id} was stopped`));
