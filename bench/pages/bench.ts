@@ -435,7 +435,10 @@ async function storeDelete(id: string) {
   await store.deleteModel(id);
 }
 
-/** Reads every stored chunk of a model version with the bare IndexedDB API (one transaction, a cursor). */
+/**
+ * Reads every stored chunk of a model version with the bare IndexedDB API: one transaction, a cursor,
+ * and each Blob chunk's bytes read out (one after another, the fastest way here).
+ */
 async function rawRead(id: string, version: string) {
   const t0 = performance.now();
   const db = await new Promise<IDBDatabase>((resolve, reject) => {
@@ -446,13 +449,16 @@ async function rawRead(id: string, version: string) {
   const prefix = `chunk/${encodeURIComponent(id)}/${encodeURIComponent(version)}/`;
   let bytes = 0;
   let chunks = 0;
+  const blobs: Blob[] = [];
   await new Promise<void>((resolve, reject) => {
     const tx = db.transaction('files', 'readonly');
     const req = tx.objectStore('files').openCursor(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
     req.onsuccess = () => {
       const c = req.result;
       if (!c) return;
-      bytes += (c.value as Uint8Array).byteLength;
+      const v = c.value as Blob | Uint8Array;
+      if (v instanceof Blob) blobs.push(v);
+      else bytes += v.byteLength;
       chunks++;
       c.continue();
     };
@@ -460,6 +466,7 @@ async function rawRead(id: string, version: string) {
     tx.onerror = () => reject(tx.error);
   });
   db.close();
+  for (const b of blobs) bytes += (await b.arrayBuffer()).byteLength;
   return { ms: performance.now() - t0, bytes, chunks };
 }
 
@@ -544,6 +551,26 @@ async function createProbe(base: string, graph: 'vision' | 'decoder', level: 'di
   const ms = performance.now() - t0;
   await session.release();
   return { graph, level, matmul, ms, rewriteMs, bytes: externalData.reduce((n, e) => n + e.data.byteLength, 0), wasmHeapMB: wasmHeapBytes() / 2 ** 20 };
+}
+
+/**
+ * Diagnostics: a graph's session built (bytes fetched beforehand) while the store's reader Worker reads
+ * a stored model; returns both times and each alone is measured by the caller.
+ */
+async function createWhileReading(base: string, graph: 'vision' | 'decoder', id: string, version: string, delayMs = 400, extra: Record<string, unknown> = {}) {
+  const o = await getOrt();
+  const url = (f: string) => new URL(f, new URL(base, location.href)).href;
+  const manifest = (await (await fetch(url('manifest.json'))).json()) as Manifest;
+  const g = manifest.graphs[graph];
+  const model = new Uint8Array(await (await fetch(url(g.file))).arrayBuffer());
+  const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: new Uint8Array(await (await fetch(url(path))).arrayBuffer()) })));
+  const read = id ? readerRead(id, version) : Promise.resolve({ ms: 0 });
+  await new Promise((r) => setTimeout(r, delayMs));
+  const t0 = performance.now();
+  const session = await o.InferenceSession.create(model, { executionProviders: ['wasm'], externalData, ...extra });
+  const createMs = performance.now() - t0;
+  await session.release();
+  return { createMs, readMs: (await read).ms };
 }
 
 /** Starts onnxruntime's wasm runtime (fetch, compile, threads) with a one-node session; returns its time. */
@@ -648,6 +675,7 @@ const api = {
   int8RowCheck,
   warmRuntime,
   createProbe,
+  createWhileReading,
   roofline,
   loadHttp,
   release,

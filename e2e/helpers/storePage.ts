@@ -23,6 +23,11 @@ export function rawStoreView(page: Page) {
   return page.evaluate(() => (window as unknown as { storeTest: StoreTestApi }).storeTest.rawStoreView());
 }
 
+/** Rewrites the stored chunks as Uint8Array values, the format of stores written before chunks were Blobs. */
+export function rewriteChunksAsBytes(page: Page) {
+  return page.evaluate(() => (window as unknown as { storeTest: StoreTestApi }).storeTest.rewriteChunksAsBytes());
+}
+
 export function readBackHashes(page: Page, id = 'sift-tiny') {
   return page.evaluate((i) => (window as unknown as { storeTest: StoreTestApi }).storeTest.readBackHashes(i), id);
 }

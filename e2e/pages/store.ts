@@ -6,6 +6,9 @@ import type { DownloadOptions, DownloadProgress } from '../../src/store/index.ts
 interface RawStoreView {
   chunkKeys: string[];
   chunkBytes: number;
+  /** Chunks stored as Blobs (the current format) and as Uint8Array (stores written before). */
+  blobChunks: number;
+  bytesChunks: number;
   records: { key: string; state: string; version: string }[];
   staging: string[];
 }
@@ -18,7 +21,7 @@ async function rawStoreView(): Promise<RawStoreView> {
     req.onsuccess = () => resolve(req.result);
     req.onerror = () => reject(req.error);
   });
-  const view: RawStoreView = { chunkKeys: [], chunkBytes: 0, records: [], staging: [] };
+  const view: RawStoreView = { chunkKeys: [], chunkBytes: 0, blobChunks: 0, bytesChunks: 0, records: [], staging: [] };
   await new Promise<void>((resolve, reject) => {
     const tx = db.transaction('files', 'readonly');
     const req = tx.objectStore('files').openCursor();
@@ -30,7 +33,10 @@ async function rawStoreView(): Promise<RawStoreView> {
         view.staging.push(key);
       } else if (key.startsWith('chunk/')) {
         view.chunkKeys.push(key);
-        view.chunkBytes += (cursor.value as Uint8Array).byteLength;
+        const v = cursor.value as Blob | Uint8Array;
+        if (v instanceof Blob) view.blobChunks++;
+        else view.bytesChunks++;
+        view.chunkBytes += v instanceof Blob ? v.size : v.byteLength;
       } else {
         view.records.push({ key, state: cursor.value.state, version: cursor.value.version });
       }
@@ -63,6 +69,42 @@ async function tryDownload(url: string, options: Omit<DownloadOptions, 'onProgre
     const e = err as Error & { kind?: string; neededBytes?: number; availableBytes?: number };
     return { ok: false as const, name: e.name, kind: e.kind, message: e.message, neededBytes: e.neededBytes, availableBytes: e.availableBytes, progress };
   }
+}
+
+/**
+ * Rewrites every Blob chunk in the store as a Uint8Array value, as stores written before chunks were
+ * Blobs hold them (raw IndexedDB, not through the store). Returns how many were rewritten.
+ */
+async function rewriteChunksAsBytes(): Promise<number> {
+  const db = await new Promise<IDBDatabase>((resolve, reject) => {
+    const req = indexedDB.open('sift-models');
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const blobs: [IDBValidKey, Blob][] = [];
+  await new Promise<void>((resolve, reject) => {
+    const tx = db.transaction('files', 'readonly');
+    const req = tx.objectStore('files').openCursor(IDBKeyRange.bound('chunk/', 'chunk/\uffff'));
+    req.onsuccess = () => {
+      const c = req.result;
+      if (!c) return;
+      if (c.value instanceof Blob) blobs.push([c.key, c.value]);
+      c.continue();
+    };
+    tx.oncomplete = () => resolve();
+    tx.onerror = () => reject(tx.error);
+  });
+  for (const [key, blob] of blobs) {
+    const bytes = new Uint8Array(await blob.arrayBuffer());
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('files', 'readwrite');
+      tx.objectStore('files').put(bytes, key);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  db.close();
+  return blobs.length;
 }
 
 /** sha256 of every file of a ready model, read back through readModelFile. */
@@ -147,10 +189,10 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
     state.busy = true;
     try {
       const db = await openRaw();
-      const found = await new Promise<{ key: string; chunks: Map<string, Uint8Array[]> }[]>((resolve, reject) => {
+      const found = await new Promise<{ key: string; chunks: Map<string, (Blob | Uint8Array)[]> }[]>((resolve, reject) => {
         const tx = db.transaction('files', 'readonly');
         const store = tx.objectStore('files');
-        const out: { key: string; chunks: Map<string, Uint8Array[]> }[] = [];
+        const out: { key: string; chunks: Map<string, (Blob | Uint8Array)[]> }[] = [];
         const req = store.openCursor(IDBKeyRange.bound('model/', 'model/\uffff'));
         req.onsuccess = () => {
           const cursor = req.result;
@@ -158,7 +200,7 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
           const key = String(cursor.key);
           const rec = cursor.value as { id: string; version: string; slot?: string; state: string };
           if (rec.state === 'ready' && !state.audited.includes(key)) {
-            const entry = { key, chunks: new Map<string, Uint8Array[]>() };
+            const entry = { key, chunks: new Map<string, (Blob | Uint8Array)[]>() };
             out.push(entry);
             const prefix = `chunk/${encodeURIComponent(rec.id)}/${encodeURIComponent(rec.slot ?? rec.version)}/`;
             const chunks = store.openCursor(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
@@ -167,7 +209,7 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
               if (!c) return;
               const [file, index] = String(c.key).slice(prefix.length).split('#');
               const list = entry.chunks.get(decodeURIComponent(file)) ?? [];
-              list[Number(index)] = c.value as Uint8Array;
+              list[Number(index)] = c.value as Blob | Uint8Array;
               entry.chunks.set(decodeURIComponent(file), list);
               c.continue();
             };
@@ -182,7 +224,7 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
       for (const { key, chunks } of found) {
         state.audited.push(key);
         for (const s of expected) {
-          const parts = chunks.get(s.file) ?? [];
+          const parts = await Promise.all((chunks.get(s.file) ?? []).map(async (p) => (p instanceof Blob ? new Uint8Array(await p.arrayBuffer()) : p)));
           const bytes = new Uint8Array(parts.reduce((n, p) => n + (p?.length ?? 0), 0));
           let o = 0;
           for (const p of parts) if (p) bytes.set(p, (o += p.length) - p.length);
@@ -212,7 +254,7 @@ async function stopReadyAudit() {
   return { polls: a.polls, audited: a.audited, violations: a.violations };
 }
 
-const api = { store, tryDownload, rawStoreView, readBackHashes, writeFromServer, recordFiles, startReadyAudit, stopReadyAudit };
+const api = { store, tryDownload, rawStoreView, rewriteChunksAsBytes, readBackHashes, writeFromServer, recordFiles, startReadyAudit, stopReadyAudit };
 export type StoreTestApi = typeof api;
 (window as unknown as { storeTest: StoreTestApi }).storeTest = api;
 document.body.dataset.ready = 'true';

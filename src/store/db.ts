@@ -3,7 +3,8 @@
 // Chunks are written as they arrive so an interrupted download resumes from the last whole chunk.
 //
 //   model/<id>/<version>                 → ModelRecord
-//   chunk/<id>/<slot>/<file>#<n>         → Uint8Array (chunkBytes long, except a file's last chunk)
+//   chunk/<id>/<slot>/<file>#<n>         → Blob (chunkBytes long, except a file's last chunk); stores
+//                                          written before Blobs hold Uint8Array chunks, read alike
 //   staging/<id>/<slot>                  → StagingMark (a model being converted on this device)
 //
 // The slot is the version for downloads. A model converted on this device learns its version (a hash
@@ -13,6 +14,20 @@ import { createStore, delMany, get, getMany, promisifyRequest, set, setMany, typ
 import type { Manifest } from '../model/manifest.ts';
 
 export type ModelState = 'downloading' | 'ready';
+
+/**
+ * A stored chunk. Written as a Blob: reading one back hands over a handle, and a file's chunks are
+ * then read into a single buffer (one copy into fresh memory, where an ArrayBuffer value is first
+ * deserialized into a buffer of its own and then copied again; on this VM a page touched for the
+ * first time costs more than copying it). Older stores hold Uint8Array chunks.
+ */
+export type StoredChunk = Blob | Uint8Array;
+
+/** Bytes of a stored chunk. */
+export const chunkSize = (c: StoredChunk): number => (c instanceof Uint8Array ? c.byteLength : c.size);
+
+// Blob parts must be ArrayBuffer-backed views (not SharedArrayBuffer).
+const asBlob = (data: Uint8Array): Blob => new Blob([data as Uint8Array<ArrayBuffer>]);
 
 export interface StoredFile {
   bytes: number;
@@ -107,7 +122,7 @@ export async function recordsOf(id?: string): Promise<ModelRecord[]> {
 export async function putChunkAndRecord(record: ModelRecord, file: string, index: number, data: Uint8Array): Promise<void> {
   await setMany(
     [
-      [chunkKey(record.id, slotOf(record), file, index), data],
+      [chunkKey(record.id, slotOf(record), file, index), asBlob(data)],
       [recordKey(record.id, record.version), record],
     ],
     modelsDb(),
@@ -117,18 +132,14 @@ export async function putChunkAndRecord(record: ModelRecord, file: string, index
 /** Stores chunks of a file under a slot (for conversions, which have no record yet). */
 export async function putChunks(id: string, slot: string, file: string, chunks: Uint8Array[], firstIndex = 0): Promise<void> {
   await setMany(
-    chunks.map((c, i) => [chunkKey(id, slot, file, firstIndex + i), c]),
+    chunks.map((c, i) => [chunkKey(id, slot, file, firstIndex + i), asBlob(c)]),
     modelsDb(),
   );
 }
 
-export async function getChunk(record: ModelRecord, file: string, index: number): Promise<Uint8Array | undefined> {
-  return get<Uint8Array>(chunkKey(record.id, slotOf(record), file, index), modelsDb());
-}
-
 /** Several chunks of one file, read in a single transaction. */
-export async function getChunks(record: ModelRecord, file: string, indices: number[]): Promise<(Uint8Array | undefined)[]> {
-  return getMany<Uint8Array>(indices.map((i) => chunkKey(record.id, slotOf(record), file, i)), modelsDb());
+export async function getChunks(record: ModelRecord, file: string, indices: number[]): Promise<(StoredChunk | undefined)[]> {
+  return getMany<StoredChunk>(indices.map((i) => chunkKey(record.id, slotOf(record), file, i)), modelsDb());
 }
 
 /** Removes every stored chunk of one file (also stray ones beyond the record's count). */

@@ -1,7 +1,7 @@
 // Reading what the store holds: whole files (for onnxruntime's externalData and the tokenizer), the
 // ready version of a model, the list of stored models, and deleting them.
 import type { Manifest } from '../model/manifest.ts';
-import { deleteVersion, getChunks, getRecord, recordsOf, type ModelRecord, type ModelState } from './db.ts';
+import { chunkSize, deleteVersion, getChunks, getRecord, recordsOf, type ModelRecord, type ModelState, type StoredChunk } from './db.ts';
 import { ModelStoreError } from './errors.ts';
 
 export interface ReadyModel {
@@ -35,36 +35,46 @@ export function storedBytesOf(record: ModelRecord): number {
   return sum;
 }
 
-/** Chunks requested per IndexedDB transaction while assembling a file. */
-const CHUNKS_PER_READ = 16;
+/** Chunk handles requested per IndexedDB transaction while assembling a file. */
+const CHUNKS_PER_READ = 64;
+
+const damaged = (record: ModelRecord, detail: string) =>
+  new ModelStoreError('missing', `Stored model ${record.label} is damaged (${detail}): delete it and download it again`);
 
 /**
- * Concatenates a file's stored chunks. Chunks are fetched CHUNKS_PER_READ at a time in one
- * transaction (one `get` per transaction made a cached start ≈3× slower than a raw read of the same
- * bytes); peak memory stays near the file size plus one batch.
+ * A file's stored chunks as one buffer. The chunks' handles are fetched CHUNKS_PER_READ at a time in
+ * one transaction each (one `get` per transaction made a cached start ≈3× slower than a raw read);
+ * Blob chunks (see StoredChunk) are then read straight into a buffer of the file's size.
  */
 export async function assembleStoredFile(record: ModelRecord, file: string): Promise<Uint8Array> {
   const info = record.files[file];
   if (!info) throw new ModelStoreError('missing', `Model ${record.label} has no file "${file}"`);
-  const out = new Uint8Array(info.bytes);
   const count = Math.ceil(info.bytes / record.chunkBytes);
-  let offset = 0;
+  const chunks: StoredChunk[] = [];
+  let total = 0;
   for (let first = 0; first < count; first += CHUNKS_PER_READ) {
     const indices = Array.from({ length: Math.min(CHUNKS_PER_READ, count - first) }, (_, i) => first + i);
-    const chunks = await getChunks(record, file, indices);
-    chunks.forEach((chunk, k) => {
-      if (!chunk || offset + chunk.length > info.bytes) {
-        throw new ModelStoreError(
-          'missing',
-          `Stored model ${record.label} is damaged (${file}, chunk ${indices[k]} is missing): delete it and download it again`,
-        );
-      }
-      out.set(chunk, offset);
-      offset += chunk.length;
+    (await getChunks(record, file, indices)).forEach((chunk, k) => {
+      if (!chunk) throw damaged(record, `${file}, chunk ${indices[k]} is missing`);
+      total += chunkSize(chunk);
+      if (total > info.bytes) throw damaged(record, `${file} holds more than its ${info.bytes} bytes`);
+      chunks.push(chunk);
     });
   }
-  if (offset !== info.bytes) {
-    throw new ModelStoreError('missing', `Stored model ${record.label} is damaged (${file} is ${offset} of ${info.bytes} bytes): delete it and download it again`);
+  if (total !== info.bytes) throw damaged(record, `${file} is ${total} of ${info.bytes} bytes`);
+  if (chunks.every((c) => c instanceof Blob)) {
+    try {
+      return new Uint8Array(await new Blob(chunks).arrayBuffer());
+    } catch (err) {
+      // The browser lost a chunk's blob file (profile damage, a cleared cache directory).
+      throw damaged(record, `${file} could not be read: ${(err as Error)?.message ?? err}`);
+    }
+  }
+  const out = new Uint8Array(info.bytes);
+  let offset = 0;
+  for (const c of chunks) {
+    out.set(c instanceof Uint8Array ? c : new Uint8Array(await c.arrayBuffer()), offset);
+    offset += chunkSize(c);
   }
   return out;
 }
