@@ -104,7 +104,7 @@ export function markdownReport(r) {
 
   lines.push('## 4. Cached start');
   lines.push('');
-  lines.push('Every shard already in IndexedDB (an on-disk profile). Raw read: one transaction, a cursor over the model\'s chunks (also shown: every file through the store\'s read-ahead Worker, nothing else running). Load: what the worker does on "Load model" — downloadModel (a manifest check), then startModel: the store\'s reader Worker reads the files in order while the tokenizer and then each session are built — in a fresh page after onnxruntime\'s runtime was started (timed apart: it is the same for any model). Timeline marks are ms after startModel began (`read:` = a file finished reading in the reader Worker).');
+  lines.push('Every shard already in IndexedDB (an on-disk profile). Raw read: one transaction, a cursor over the model\'s chunks, each Blob chunk\'s bytes read out (also shown: every file through the store\'s read-ahead Worker, nothing else running). Load: what the worker does on "Load model" — downloadModel (a manifest check), then startModel: the store\'s reader Worker reads the files in order while the tokenizer and then each session are built — in a fresh page after onnxruntime\'s runtime was started (timed apart: it is the same for any model), after two loads that let V8 compile and cache onnxruntime\'s wasm (a returning user\'s browser has it cached). Timeline marks are ms after startModel began (`read:` = a file finished reading in the reader Worker).');
   lines.push('');
   lines.push('| model | format | MB | raw read ms | through the reader ms | load ms | ratio | with runtime start | timeline of the first load |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
