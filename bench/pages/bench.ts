@@ -529,14 +529,20 @@ async function cachedStart(key: string, manifestUrl: string, opts: Pick<LoadOpti
   };
 }
 
+/** One graph of a converted model over HTTP: its .onnx bytes and its external-data shards. */
+async function fetchGraph(base: string, graph: 'vision' | 'decoder') {
+  const url = (f: string) => new URL(f, new URL(base, location.href)).href;
+  const bytes = async (f: string) => new Uint8Array(await (await fetch(url(f))).arrayBuffer());
+  const g = ((await (await fetch(url('manifest.json'))).json()) as Manifest).graphs[graph];
+  const model: Uint8Array = await bytes(g.file);
+  const externalData: { path: string; data: Uint8Array }[] = await Promise.all(g.shards.map(async (path) => ({ path, data: await bytes(path) })));
+  return { model, externalData };
+}
+
 /** Session creation alone for one graph of a model over HTTP, at an optimization level (diagnostics). */
 async function createProbe(base: string, graph: 'vision' | 'decoder', level: 'disabled' | 'basic' | 'extended' | 'all', matmul: 'stored' | 'int8' = 'stored', verbose = false, extra: Record<string, unknown> = {}) {
   const o = await getOrt();
-  const url = (f: string) => new URL(f, new URL(base, location.href)).href;
-  const manifest = (await (await fetch(url('manifest.json'))).json()) as Manifest;
-  const g = manifest.graphs[graph];
-  let model: Uint8Array = new Uint8Array(await (await fetch(url(g.file))).arrayBuffer());
-  let externalData: { path: string; data: Uint8Array }[] = await Promise.all(g.shards.map(async (path) => ({ path, data: new Uint8Array(await (await fetch(url(path))).arrayBuffer()) })));
+  let { model, externalData } = await fetchGraph(base, graph);
   let rewriteMs = 0;
   if (matmul === 'int8') {
     const t = performance.now();
@@ -559,11 +565,7 @@ async function createProbe(base: string, graph: 'vision' | 'decoder', level: 'di
  */
 async function createWhileReading(base: string, graph: 'vision' | 'decoder', id: string, version: string, delayMs = 400, extra: Record<string, unknown> = {}) {
   const o = await getOrt();
-  const url = (f: string) => new URL(f, new URL(base, location.href)).href;
-  const manifest = (await (await fetch(url('manifest.json'))).json()) as Manifest;
-  const g = manifest.graphs[graph];
-  const model = new Uint8Array(await (await fetch(url(g.file))).arrayBuffer());
-  const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: new Uint8Array(await (await fetch(url(path))).arrayBuffer()) })));
+  const { model, externalData } = await fetchGraph(base, graph);
   const read = id ? readerRead(id, version) : Promise.resolve({ ms: 0 });
   await new Promise((r) => setTimeout(r, delayMs));
   const t0 = performance.now();

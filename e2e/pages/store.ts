@@ -2,6 +2,7 @@
 // holds (read with the raw IndexedDB API, not through the store), for e2e/store.spec.ts.
 import * as store from '../../src/store/index.ts';
 import type { DownloadOptions, DownloadProgress } from '../../src/store/index.ts';
+import { chunkSize, type StoredChunk } from '../../src/store/db.ts';
 
 interface RawStoreView {
   chunkKeys: string[];
@@ -15,12 +16,7 @@ interface RawStoreView {
 
 /** Keys and byte counts of the store's database, read directly. */
 async function rawStoreView(): Promise<RawStoreView> {
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const req = indexedDB.open('sift-models');
-    req.onupgradeneeded = () => req.result.createObjectStore('files');
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
+  const db = await openRaw();
   const view: RawStoreView = { chunkKeys: [], chunkBytes: 0, blobChunks: 0, bytesChunks: 0, records: [], staging: [] };
   await new Promise<void>((resolve, reject) => {
     const tx = db.transaction('files', 'readonly');
@@ -33,10 +29,10 @@ async function rawStoreView(): Promise<RawStoreView> {
         view.staging.push(key);
       } else if (key.startsWith('chunk/')) {
         view.chunkKeys.push(key);
-        const v = cursor.value as Blob | Uint8Array;
+        const v = cursor.value as StoredChunk;
         if (v instanceof Blob) view.blobChunks++;
         else view.bytesChunks++;
-        view.chunkBytes += v instanceof Blob ? v.size : v.byteLength;
+        view.chunkBytes += chunkSize(v);
       } else {
         view.records.push({ key, state: cursor.value.state, version: cursor.value.version });
       }
@@ -76,11 +72,7 @@ async function tryDownload(url: string, options: Omit<DownloadOptions, 'onProgre
  * Blobs hold them (raw IndexedDB, not through the store). Returns how many were rewritten.
  */
 async function rewriteChunksAsBytes(): Promise<number> {
-  const db = await new Promise<IDBDatabase>((resolve, reject) => {
-    const req = indexedDB.open('sift-models');
-    req.onsuccess = () => resolve(req.result);
-    req.onerror = () => reject(req.error);
-  });
+  const db = await openRaw();
   const blobs: [IDBValidKey, Blob][] = [];
   await new Promise<void>((resolve, reject) => {
     const tx = db.transaction('files', 'readonly');
@@ -189,10 +181,10 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
     state.busy = true;
     try {
       const db = await openRaw();
-      const found = await new Promise<{ key: string; chunks: Map<string, (Blob | Uint8Array)[]> }[]>((resolve, reject) => {
+      const found = await new Promise<{ key: string; chunks: Map<string, StoredChunk[]> }[]>((resolve, reject) => {
         const tx = db.transaction('files', 'readonly');
         const store = tx.objectStore('files');
-        const out: { key: string; chunks: Map<string, (Blob | Uint8Array)[]> }[] = [];
+        const out: { key: string; chunks: Map<string, StoredChunk[]> }[] = [];
         const req = store.openCursor(IDBKeyRange.bound('model/', 'model/\uffff'));
         req.onsuccess = () => {
           const cursor = req.result;
@@ -200,7 +192,7 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
           const key = String(cursor.key);
           const rec = cursor.value as { id: string; version: string; slot?: string; state: string };
           if (rec.state === 'ready' && !state.audited.includes(key)) {
-            const entry = { key, chunks: new Map<string, (Blob | Uint8Array)[]>() };
+            const entry = { key, chunks: new Map<string, StoredChunk[]>() };
             out.push(entry);
             const prefix = `chunk/${encodeURIComponent(rec.id)}/${encodeURIComponent(rec.slot ?? rec.version)}/`;
             const chunks = store.openCursor(IDBKeyRange.bound(prefix, `${prefix}\uffff`));
@@ -209,7 +201,7 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
               if (!c) return;
               const [file, index] = String(c.key).slice(prefix.length).split('#');
               const list = entry.chunks.get(decodeURIComponent(file)) ?? [];
-              list[Number(index)] = c.value as Blob | Uint8Array;
+              list[Number(index)] = c.value as StoredChunk;
               entry.chunks.set(decodeURIComponent(file), list);
               c.continue();
             };
