@@ -1,4 +1,5 @@
 // The bench's markdown table and SVG chart, made from the results object (bench/runner.mjs).
+import { describeFirstTouch } from './firstTouch.mjs';
 
 const fmt = (v, d = 2) => {
   if (v === null || v === undefined) return '—';
@@ -120,6 +121,11 @@ export function markdownReport(r) {
       const steps = c[`${key}_steps`];
       if (steps) lines.push(`\nStep by step (${label}, ${c[key].label}; nothing overlapped, fresh page): ${Object.entries(steps).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`);
     }
+  }
+  const touch = r.memory_first_touch;
+  if (touch) {
+    const rows = [['before the bench model', touch.before_bench_model], ['before the full 2B', touch.before_full2b]].filter(([, m]) => m);
+    lines.push(`\nThis machine's fresh memory (a process touching 256 MB blocks while holding them, bench/firstTouch.mjs): ${rows.map(([when, m]) => `${when}: ${describeFirstTouch(m)}`).join('; ')}. A load needs about twice a model's bytes fresh (its files, then onnxruntime's copy of the weights), a raw read once.`);
   }
   lines.push('');
 

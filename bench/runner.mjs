@@ -8,6 +8,7 @@ import { chromium } from 'playwright-core';
 import { startBenchServer } from './server.mjs';
 import { prepareModel, root } from './prepare.mjs';
 import { heapSampler, rendererPeakMB } from './memory.mjs';
+import { describeFirstTouch, measureFirstTouch } from './firstTouch.mjs';
 import { markdownReport, svgChart } from './report.mjs';
 
 const CHROMIUM_ARGS = [
@@ -390,12 +391,17 @@ export async function main(argv) {
     } // not --cached-only
     // ── 4. Cached start ────────────────────────────────────────────────────────────────────
     section('4. cached start: load from IndexedDB vs a raw read of the same bytes');
+    // The machine's fresh-memory rate, measured next to each cached-start section (bench/firstTouch.mjs).
+    result.memory_first_touch = { before_bench_model: measureFirstTouch() };
+    log(describeFirstTouch(result.memory_first_touch.before_bench_model));
     result.cached_start = await cachedStart(startVariants(benchInt8Url, benchUrl, !quick), reps);
     result.cached_start_ratio = result.cached_start.int8.ratio;
     result.cached_start_subject = 'bench model';
     if (result.cached_start.nbits) result.cached_start_ratio_nbits = result.cached_start.nbits.ratio;
     if (full) {
       section('4b. cached start of the full-size 2B');
+      result.memory_first_touch.before_full2b = measureFirstTouch();
+      log(describeFirstTouch(result.memory_first_touch.before_full2b));
       result.cached_start_full2b = await cachedStart(startVariants(fullInt8Url, fullUrl, true).slice(0, 2), 2);
       // The headline is the model users load (the 2B), when this run has it; the bench model (4 of
       // 28 layers) keeps the fixed costs (runtime, tokenizer) but reads 3× fewer bytes.
@@ -484,7 +490,7 @@ export async function main(argv) {
 
   if (opts.cachedOnly) {
     // Development runs of section 4 alone: printed, latest.* untouched.
-    console.log(JSON.stringify({ cached_start: result.cached_start, cached_start_full2b: result.cached_start_full2b, machine: result.machine, page_errors: result.page_errors }, null, 1));
+    console.log(JSON.stringify({ cached_start: result.cached_start, cached_start_full2b: result.cached_start_full2b, memory_first_touch: result.memory_first_touch, machine: result.machine, page_errors: result.page_errors }, null, 1));
     return 0;
   }
   const dir = join(root, 'bench/results');
