@@ -6,6 +6,9 @@
 // then onnxruntime's copy of the weights), a raw read once, so this is printed next to the ratio.
 import { spawnSync } from 'node:child_process';
 
+/** A block is slow below the first block's rate divided by this (the child stops after three). */
+const SLOW_FACTOR = 4;
+
 const CHILD = `
 const block = 256 << 20, limit = Number(process.argv[1]), held = [];
 let slow = 0, first = 0;
@@ -16,7 +19,7 @@ while (held.length * 256 < limit && slow < 3) {
   const rate = 256 / (Number(process.hrtime.bigint() - t) / 1e9);
   held.push(b);
   first ||= rate;
-  slow = rate < first / 4 ? slow + 1 : 0;
+  slow = rate < first / ${SLOW_FACTOR} ? slow + 1 : 0;
   console.log(JSON.stringify({ held_mb: held.length * 256, mb_per_s: Math.round(rate) }));
 }`;
 
@@ -26,7 +29,7 @@ export function measureFirstTouch(limitMb = 4096) {
   const blocks = (r.stdout ?? '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
   if (!blocks.length) return { error: r.error?.message ?? r.stderr?.slice(0, 200) ?? 'no output' };
   const fast = blocks[0].mb_per_s;
-  const firstSlow = blocks.findIndex((b) => b.mb_per_s < fast / 4);
+  const firstSlow = blocks.findIndex((b) => b.mb_per_s < fast / SLOW_FACTOR);
   const slowRates = blocks.slice(firstSlow < 0 ? blocks.length : firstSlow).map((b) => b.mb_per_s).sort((a, b) => a - b);
   return {
     blocks,
