@@ -58,6 +58,19 @@ for (const backend of ['wasm', 'webgpu'] as const) {
   });
 }
 
+// "Auto" is the app's default. This machine's only WebGPU adapter is SwiftShader (≈100× slower than WASM).
+test('Auto runs on WASM when the only WebGPU adapter is a software one, says why, and scores as WASM does', async ({ page }) => {
+  await page.goto('/');
+  await expect(page.locator('#backend')).toHaveValue('auto');
+  const note = await loadTinyModel(page, 'auto');
+  expect(note).toMatch(/software fallback.*using WASM/);
+  await page.locator('#query-text').fill(QUERY);
+  await addCandidates(page, TEXTS, []);
+  const rows = await rerankAndRead(page, 120_000);
+  expect(rows.map((r) => r.state)).toEqual(['scored', 'scored']);
+  for (const r of rows) expect(Math.abs(r.score! - expected.wasm!.scores[r.index]!), `document ${r.index}`).toBeLessThanOrEqual(EXACT);
+});
+
 test('after a reload the model loads from IndexedDB with no weight request, and the typed state is kept', async ({ page }) => {
   await page.goto('/');
   await loadTinyModel(page, 'wasm');

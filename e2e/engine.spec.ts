@@ -181,6 +181,18 @@ const api = (page: Page) => ({
 });
 const wire = (p: Prompt): WirePrompt => ({ ids: p.ids, images: p.images, videos: p.videos });
 
+// The worker's choice with no preference ("auto"): this machine's only adapter is SwiftShader, ≈100×
+// slower than WASM. Chromium reports that on adapter.info, not on the adapter (where it is undefined).
+test('with no preference, a software WebGPU adapter is passed over for WASM; asked for, it is used', async ({ page }) => {
+  await page.goto('/e2e/pages/engine.html');
+  await page.waitForFunction(() => 'engineTest' in window);
+  const { call } = api(page);
+  expect(await call('adapterInfo')).toMatchObject({ architecture: 'swiftshader', fallback: true });
+  expect(await call('chooseBackend')).toEqual({ backend: 'wasm', reason: expect.stringMatching(/software fallback \(google swiftshader\).*using WASM/) });
+  expect(await call('chooseBackend', 'webgpu')).toEqual({ backend: 'webgpu', reason: expect.stringContaining('(software fallback)') });
+  expect(await call('chooseBackend', 'wasm')).toMatchObject({ backend: 'wasm' });
+});
+
 for (const ep of EPS) {
   test.describe(`graphs vs CPU reference in Chromium, ${ep.name} EP`, () => {
     test.describe.configure({ mode: 'serial', timeout: 150_000 });

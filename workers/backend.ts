@@ -8,7 +8,7 @@ export interface BackendChoice {
 }
 
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string }; isFallbackAdapter?: boolean; features: { has(f: string): boolean } } | null>;
+  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean; features: { has(f: string): boolean } } | null>;
 }
 
 /**
@@ -28,10 +28,13 @@ export async function pickBackend(prefer?: Backend): Promise<BackendChoice> {
   if (!adapter) return { backend: 'wasm', reason: 'no WebGPU adapter: using WASM' };
   const name = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(' ') || 'unknown GPU';
   const f16 = adapter.features.has('shader-f16') ? 'shader-f16 available' : 'no shader-f16';
-  if (adapter.isFallbackAdapter && prefer !== 'webgpu') {
+  // Chromium moved the flag to adapter.info (GPUAdapterInfo); adapter.isFallbackAdapter is undefined
+  // there, and reading only it sent "auto" to SwiftShader.
+  const fallback = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
+  if (fallback && prefer !== 'webgpu') {
     return { backend: 'wasm', reason: `WebGPU adapter is a software fallback (${name}), slower than WASM: using WASM` };
   }
-  return { backend: 'webgpu', reason: `WebGPU adapter ${name}${adapter.isFallbackAdapter ? ' (software fallback)' : ''}; ${f16}; fp32 activations` };
+  return { backend: 'webgpu', reason: `WebGPU adapter ${name}${fallback ? ' (software fallback)' : ''}; ${f16}; fp32 activations` };
 }
 
 export function sessionOptionsFor(choice: BackendChoice): InferenceSession.SessionOptions['executionProviders'] {

@@ -57,6 +57,11 @@ async function adapterInfo() {
   return { vendor: a.info.vendor, architecture: a.info.architecture, fallback: Boolean(a.isFallbackAdapter ?? a.info.isFallbackAdapter) };
 }
 
+/** What the worker's backend choice says for `prefer` in this browser. */
+function chooseBackend(prefer?: Backend) {
+  return pickBackend(prefer);
+}
+
 /** Loads manifest + files from `base` (a URL folder) on the backend that pickBackend chooses for `prefer`. */
 async function load(key: string, base: string, prefer: Backend, b: Bundle = 'default') {
   const o = await ortFor(b);
@@ -112,6 +117,7 @@ async function measured<T>(fn: () => Promise<T>, profile = false) {
 
 const engineTest = {
   adapterInfo,
+  chooseBackend,
   load,
   setItems(list: { patches: Float32Array; grid: Grid }[]) {
     items = list.map((x) => ({ patches: x.patches, grid: x.grid }));
