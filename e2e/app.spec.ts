@@ -1,7 +1,7 @@
 // The app end to end in real Chromium: the tiny model loaded through the UI on WASM and on WebGPU
 // (SwiftShader), a query reranked against text, PNG, JPEG, an h264 mp4 and a vp9 webm, and the
-// scores shown compared with `sift rank` in Node on the same files; "Auto" (texts) runs on WASM here.
-// Then a reload (the model comes from IndexedDB: no weight file is fetched) and screenshots of the
+// scores shown compared with `sift rank` in Node on the same files; "Auto" (texts) runs on WASM here;
+// a long list stays whole in the accessibility tree. Then a reload (the model comes from IndexedDB: no weight file is fetched) and screenshots of the
 // three regions.
 import { expect, test } from '@playwright/test';
 import { rmSync } from 'node:fs';
@@ -70,6 +70,25 @@ test('Auto runs on WASM when the only WebGPU adapter is a software one, says why
   const rows = await rerankAndRead(page, 120_000);
   expect(rows.map((r) => r.state)).toEqual(['scored', 'scored']);
   for (const r of rows) expect(Math.abs(r.score! - expected.wasm!.scores[r.index]!), `document ${r.index}`).toBeLessThanOrEqual(EXACT);
+});
+
+// Rows out of view skip rendering (content-visibility: auto, for long lists): they must still be in the
+// accessibility tree, every one, with their text.
+test('a long list: every candidate and every ranked row stays in the accessibility tree', async ({ page }) => {
+  await page.goto('/');
+  await loadTinyModel(page, 'wasm');
+  await page.locator('#query-text').fill(QUERY);
+  await addCandidates(page, Array.from({ length: 120 }, (_, i) => `Document ${i}: ${'colour bars and a clock on a test card, '.repeat(6)}`), []);
+  const rows = await rerankAndRead(page, 120_000);
+  expect(rows.filter((r) => r.state === 'scored')).toHaveLength(120);
+  const items = (snapshot: string) => snapshot.split('\n').filter((l) => /^\s*- listitem/.test(l));
+  const ranked = await page.getByTestId('results').ariaSnapshot();
+  const listed = await page.getByRole('list', { name: 'Candidates', exact: true }).ariaSnapshot();
+  expect(items(ranked)).toHaveLength(120);
+  expect(items(listed)).toHaveLength(120);
+  const last = rows.at(-1)!.index;
+  expect(ranked).toContain(`Document ${last}:`);
+  expect(await page.locator('[data-testid="results"] > li').last().evaluate((el) => getComputedStyle(el).contentVisibility)).toBe('auto');
 });
 
 test('after a reload the model loads from IndexedDB with no weight request, and the typed state is kept', async ({ page }) => {
