@@ -1,8 +1,8 @@
 // The app end to end in real Chromium: the tiny model loaded through the UI on WASM and on WebGPU
 // (SwiftShader), a query reranked against text, PNG, JPEG, an h264 mp4 and a vp9 webm, and the
 // scores shown compared with `sift rank` in Node on the same files; "Auto" (texts) runs on WASM here;
-// a long list stays whole in the accessibility tree. Then a reload (the model comes from IndexedDB: no weight file is fetched) and screenshots of the
-// three regions.
+// a long list stays whole in the accessibility tree. Then a reload (the model comes from IndexedDB:
+// no weight file is fetched) and screenshots of the three regions.
 import { expect, test } from '@playwright/test';
 import { rmSync } from 'node:fs';
 import { addCandidates, loadTinyModel, rerankAndRead, type ShownRow } from './helpers/appPage.ts';
