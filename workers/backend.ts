@@ -7,8 +7,21 @@ export interface BackendChoice {
   reason: string;
 }
 
+interface AdapterLike {
+  info?: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+
 interface GpuLike {
-  requestAdapter(): Promise<{ info?: { vendor?: string; architecture?: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean; features: { has(f: string): boolean } } | null>;
+  requestAdapter(): Promise<(AdapterLike & { features: { has(f: string): boolean } }) | null>;
+}
+
+/**
+ * True for a software adapter (SwiftShader). Chromium moved the flag to adapter.info (GPUAdapterInfo)
+ * and leaves adapter.isFallbackAdapter undefined; reading only that sent "auto" to SwiftShader.
+ */
+export function isFallbackAdapter(adapter: AdapterLike): boolean {
+  return Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
 }
 
 /**
@@ -28,9 +41,7 @@ export async function pickBackend(prefer?: Backend): Promise<BackendChoice> {
   if (!adapter) return { backend: 'wasm', reason: 'no WebGPU adapter: using WASM' };
   const name = [adapter.info?.vendor, adapter.info?.architecture].filter(Boolean).join(' ') || 'unknown GPU';
   const f16 = adapter.features.has('shader-f16') ? 'shader-f16 available' : 'no shader-f16';
-  // Chromium moved the flag to adapter.info (GPUAdapterInfo); adapter.isFallbackAdapter is undefined
-  // there, and reading only it sent "auto" to SwiftShader.
-  const fallback = Boolean(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
+  const fallback = isFallbackAdapter(adapter);
   if (fallback && prefer !== 'webgpu') {
     return { backend: 'wasm', reason: `WebGPU adapter is a software fallback (${name}), slower than WASM: using WASM` };
   }

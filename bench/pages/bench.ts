@@ -12,6 +12,7 @@ import { loadPromptTokenizer, type PromptTokenizer, type RerankRequest } from '.
 import { smartResize } from '../../src/media/smartResize.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 import * as store from '../../src/store/index.ts';
+import { isFallbackAdapter } from '../../workers/backend.ts';
 import { prng } from '../../test/reference/testModel.ts';
 
 // The wasm heap: onnxruntime creates one WebAssembly.Memory (shared, threaded build) and grows it;
@@ -78,7 +79,7 @@ async function env() {
   let adapter = null;
   try {
     const a = gpu ? await gpu.requestAdapter() : null;
-    if (a) adapter = { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description ?? '', fallback: Boolean(a.isFallbackAdapter ?? (a.info as { isFallbackAdapter?: boolean }).isFallbackAdapter) };
+    if (a) adapter = { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description ?? '', fallback: isFallbackAdapter(a) };
   } catch {
     adapter = null;
   }

@@ -6,7 +6,7 @@ import { Scorer, type PromptInput, type ScoreOptions, type VisionItem } from '..
 import type { Grid } from '../../src/engine/rope.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 import type { Backend } from '../../src/lib/types.ts';
-import { pickBackend, sessionOptionsFor } from '../../workers/backend.ts';
+import { isFallbackAdapter, pickBackend, sessionOptionsFor } from '../../workers/backend.ts';
 
 /** 'default' is the bundle the worker imports (JSEP WebGPU); 'webgpu' is ort's native WebGPU EP bundle. */
 export type Bundle = 'default' | 'webgpu';
@@ -54,12 +54,7 @@ async function adapterInfo() {
   const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info: { vendor: string; architecture: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
   const a = gpu ? await gpu.requestAdapter() : null;
   if (!a) return null;
-  return { vendor: a.info.vendor, architecture: a.info.architecture, fallback: Boolean(a.isFallbackAdapter ?? a.info.isFallbackAdapter) };
-}
-
-/** What the worker's backend choice says for `prefer` in this browser. */
-function chooseBackend(prefer?: Backend) {
-  return pickBackend(prefer);
+  return { vendor: a.info.vendor, architecture: a.info.architecture, fallback: isFallbackAdapter(a) };
 }
 
 /** Loads manifest + files from `base` (a URL folder) on the backend that pickBackend chooses for `prefer`. */
@@ -117,7 +112,8 @@ async function measured<T>(fn: () => Promise<T>, profile = false) {
 
 const engineTest = {
   adapterInfo,
-  chooseBackend,
+  /** What the worker's backend choice says for a preference in this browser. */
+  chooseBackend: pickBackend,
   load,
   setItems(list: { patches: Float32Array; grid: Grid }[]) {
     items = list.map((x) => ({ patches: x.patches, grid: x.grid }));
