@@ -1,16 +1,9 @@
 import { defineConfig } from '@playwright/test';
+import { CHROMIUM_ARGS } from './scripts/chromiumArgs.mjs';
 
 // Real Debian Chromium (Playwright cannot download its own browsers here), headless, with the flags
-// from docs: WebGPU via SwiftShader, and no background traffic to outside hosts.
-export const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
+// in scripts/chromiumArgs.mjs (shared with the bench).
+export { CHROMIUM_ARGS };
 
 const port = Number(process.env.SIFT_E2E_PORT ?? 4317);
 export const BASE_URL = `http://127.0.0.1:${port}`;

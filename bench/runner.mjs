@@ -10,17 +10,10 @@ import { prepareModel, root } from './prepare.mjs';
 import { heapSampler, rendererPeakMB } from './memory.mjs';
 import { describeFirstTouch, measureFirstTouch } from './firstTouch.mjs';
 import { markdownReport, svgChart } from './report.mjs';
+import { CHROMIUM_ARGS as TEST_CHROMIUM_ARGS } from '../scripts/chromiumArgs.mjs';
 
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-  '--enable-precise-memory-info',
-];
+// The tests' flags, plus performance.memory with real numbers (the JS heap samples).
+const CHROMIUM_ARGS = [...TEST_CHROMIUM_ARGS, '--enable-precise-memory-info'];
 
 function parseArgs(argv) {
   const o = { quick: false, full2b: true, webgpu: false, port: 4340, browser: '/usr/bin/chromium', reps: 0 };
