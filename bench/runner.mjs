@@ -1,7 +1,7 @@
 // `npm run bench [-- --quick] [-- --no-full2b] [-- --webgpu] [-- --port N] [-- --browser PATH]`
 // Drives bench/pages/bench.html in real Chromium (WASM EP, 2 threads) and writes
 // bench/results/latest.{json,md,svg}. See bench/README.md for what is measured and how.
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
 import { chromium } from 'playwright-core';
@@ -10,6 +10,8 @@ import { prepareModel, root } from './prepare.mjs';
 import { heapSampler, rendererPeakMB } from './memory.mjs';
 import { describeFirstTouch, measureFirstTouch } from './firstTouch.mjs';
 import { markdownReport, svgChart } from './report.mjs';
+import { cachedStartSection } from './cachedStartSection.mjs';
+import { round } from './numbers.mjs';
 import { CHROMIUM_ARGS as TEST_CHROMIUM_ARGS } from '../scripts/chromiumArgs.mjs';
 
 // The tests' flags, plus performance.memory with real numbers (the JS heap samples).
@@ -33,11 +35,6 @@ function parseArgs(argv) {
   return o;
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-const round = (x, d = 2) => (x === null || x === undefined || Number.isNaN(x) ? x : Math.round(x * 10 ** d) / 10 ** d);
 const load = () => os.loadavg().map((x) => round(x, 2));
 
 /** Deterministic English-like documents of 20…60 words. */
@@ -129,96 +126,8 @@ export async function main(argv) {
   };
   const call = (page, fn, ...args) => page.evaluate(([f, a]) => window.siftBench[f](...a), [fn, args]);
 
-  /**
-   * Cached start in an on-disk profile (an incognito context keeps IndexedDB in memory): the model is
-   * stored once; then, each in a fresh page, a raw read of its chunks and loads as the worker does
-   * them (runtime started first and timed apart), alternating the order rep by rep.
-   */
-  const cachedStart = async (variants, n) => {
-    const profile = join(root, '.cache/bench/profile');
-    rmSync(profile, { recursive: true, force: true });
-    const ctx = await chromium.launchPersistentContext(profile, { executablePath: opts.browser, args: CHROMIUM_ARGS });
-    try {
-      // Each model is stored once; raw reads are of that model's own chunks.
-      const models = {};
-      for (const v of variants) {
-        if (models[v.url]) continue;
-        const p = await newPage(ctx);
-        models[v.url] = { stored: await call(p, 'storeDownload', `${v.url}manifest.json`), raws: [], readers: [] };
-        await p.close();
-      }
-      // A returning user's browser has onnxruntime's wasm compiled in its code cache: V8 tiers hot
-      // functions up (TurboFan, seconds of CPU on background threads) during the first loads and caches
-      // the result. Two loads in fresh pages come first (the first with a cold code cache, reported
-      // apart), each followed by a pause while that compilation finishes.
-      const coldLoads = [];
-      for (let i = 0; i < 2; i++) {
-        const p = await newPage(ctx);
-        const w = await call(p, 'warmRuntime');
-        const first = variants[0];
-        const r = await call(p, 'cachedStart', 'cached', `${first.url}manifest.json`, { matmul: first.matmul });
-        coldLoads.push({ runtime_ms: round(w.ms, 0), load_ms: round(r.ms, 0) });
-        await new Promise((res) => setTimeout(res, 10_000));
-        await p.close();
-      }
-      const loads = Object.fromEntries(variants.map((v) => [v.key, []]));
-      let runtime = null;
-      for (let i = 0; i < n; i++) {
-        const steps = [...Object.keys(models).map((url) => ({ raw: url })), ...variants];
-        for (const step of i % 2 ? steps.reverse() : steps) {
-          const p = await newPage(ctx);
-          if (step.raw) {
-            const m = models[step.raw];
-            m.raws.push(await call(p, 'rawRead', m.stored.id, m.stored.version));
-            m.readers.push(await call(p, 'readerRead', m.stored.id, m.stored.version));
-          } else {
-            const w = await call(p, 'warmRuntime');
-            runtime ??= w.ms;
-            loads[step.key].push(await call(p, 'cachedStart', 'cached', `${step.url}manifest.json`, { matmul: step.matmul }));
-          }
-          await p.close();
-        }
-      }
-      const out = { runtime_start_ms: round(runtime, 0), code_cache_warmup: coldLoads };
-      log(`first loads in a new profile (${variants[0].label}; code cache cold, then warming): ${coldLoads.map((c) => `runtime ${c.runtime_ms} ms + load ${c.load_ms} ms`).join('; ')}`);
-      // Diagnostics: the same steps one after another in a fresh page (nothing overlapped).
-      for (const v of variants) {
-        const p = await newPage(ctx);
-        await call(p, 'warmRuntime');
-        const parts = await call(p, 'loadParts', `${v.url}manifest.json`, v.matmul === 'int8' ? 'int8' : 'stored');
-        await p.close();
-        out[`${v.key}_steps`] = Object.fromEntries(Object.entries(parts).map(([k, x]) => [k, round(x, 0)]));
-        log(`${v.label}, step by step: ${JSON.stringify(out[`${v.key}_steps`])}`);
-      }
-      for (const v of variants) {
-        const m = models[v.url];
-        const rawMs = median(m.raws.map((r) => r.ms));
-        const ms = median(loads[v.key].map((x) => x.ms));
-        out[v.key] = {
-          label: v.label,
-          url: v.url,
-          bytes: m.stored.bytes,
-          raw_read_ms: m.raws.map((r) => round(r.ms, 0)),
-          store_reader_ms: m.readers.map((r) => round(r.ms, 0)),
-          matmul: loads[v.key][0]?.matmul,
-          load_ms: loads[v.key].map((x) => round(x.ms, 0)),
-          ratio: round(ms / rawMs, 2),
-          ratio_with_runtime_start: round((ms + runtime) / rawMs, 2),
-          breakdown: loads[v.key].map((x) => ({
-            total: round(x.ms, 0),
-            tokenizer: round(x.tokenizerMs, 0),
-            wasm_heap_mb: round(x.wasmHeapMB, 0),
-            timeline: x.timeline,
-          })),
-        };
-        log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
-      }
-      return out;
-    } finally {
-      await ctx.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
-  };
+  const cachedStart = (variants, n) =>
+    cachedStartSection({ variants, n, browserPath: opts.browser, chromiumArgs: CHROMIUM_ARGS, newPage, call, log });
 
   try {
     // ── Environment ────────────────────────────────────────────────────────────────────────
