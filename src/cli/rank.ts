@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RerankSession } from '../engine/rerank.ts';
-import { RequestError, validateRequest } from '../prompt/index.ts';
+import { RequestError, validateRequest, type RerankRequest } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import { numberOption, parseArgs, printJson } from './args.ts';
 import { loadModelDir } from './nodeModel.ts';
@@ -23,6 +23,16 @@ export async function readRequestFile(path: string): Promise<unknown> {
   }
 }
 
+/** The validated request in `path`; on a bad file or request, prints {"error"} and returns null (exit 1). */
+export async function readValidRequest(path: string): Promise<RerankRequest | null> {
+  try {
+    return validateRequest(await readRequestFile(path));
+  } catch (err) {
+    printJson({ error: (err as Error).message });
+    return null;
+  }
+}
+
 export async function runRankCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv, ['no-prefix-reuse']);
   const modelDir = args.options.get('model');
@@ -31,13 +41,8 @@ export async function runRankCommand(argv: string[]): Promise<number> {
     printJson({ error: 'usage: sift rank --model <converted-dir> <request.json>' });
     return 2;
   }
-  let request;
-  try {
-    request = validateRequest(await readRequestFile(requestPath));
-  } catch (err) {
-    printJson({ error: (err as Error).message });
-    return 1;
-  }
+  const request = await readValidRequest(requestPath);
+  if (!request) return 1;
   const { model, tokenizer } = await loadModelDir(modelDir);
   const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath))));
   const result = await session.run(request, {

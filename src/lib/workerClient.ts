@@ -3,34 +3,14 @@
 // If the worker cannot start (its script fails to load), every pending and later call rejects with a
 // clear message instead of hanging.
 import * as Comlink from 'comlink';
-import type {
-  Backend,
-  LoadProgress,
-  ModelInfo,
-  ModelSource,
-  RerankOptions,
-  RerankRequest,
-  RerankResult,
-  ScoreEvent,
-  SiftWorkerApi,
-  WorkerStatus,
-} from './types.ts';
+import type { SiftWorkerApi } from './types.ts';
 
-export interface SiftClient {
-  status(): Promise<WorkerStatus>;
-  listModels(): Promise<ModelInfo[]>;
-  deleteModel(id: string): Promise<void>;
-  storageEstimate(): Promise<{ usage: number; quota: number; persisted: boolean }>;
-  load(source: ModelSource, onProgress?: (p: LoadProgress) => void, prefer?: Backend): Promise<ModelInfo>;
-  rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options?: RerankOptions): Promise<RerankResult>;
-  cancel(): Promise<void>;
+/** The worker's API as the page calls it, plus what only the page's side can do. */
+export interface SiftClient extends SiftWorkerApi {
   /** `cb` runs once if the worker could not start or died; calls reject from then on. */
   onFatal(cb: (message: string) => void): void;
   /** Stops the worker; every pending and later call rejects with `reason`. */
   terminate(reason?: string): void;
-  diagnostics(): Promise<{ wasmHeapBytes: number; openVideoFrames: number }>;
-  /** Diagnostics: destroys the worker's WebGPU device, as a GPU reset would (false when not on WebGPU). */
-  debugLoseGpuDevice(): Promise<boolean>;
 }
 
 /** Starts the Sift worker (or wraps one the caller started) and returns its client. */
