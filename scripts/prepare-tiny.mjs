@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
+import { ensureNpmPackages } from './setup.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const variants = [
@@ -47,6 +48,12 @@ function sift(args) {
 }
 
 const started = Date.now();
+try {
+  ensureNpmPackages(); // `npm run dev` is one of the README's two commands on a fresh machine
+} catch (err) {
+  console.error(`prepare-tiny: ${err.message}`);
+  process.exit(1);
+}
 const hash = sourceHash();
 const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
 if (variants.every((v) => existsSync(join(v.dir, 'manifest.json'))) && stamp === hash) {

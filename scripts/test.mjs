@@ -1,31 +1,16 @@
 #!/usr/bin/env node
 // `npm test`: installs what the tests need (npm packages, Debian's chromium and ffmpeg), then runs the
 // unit tests (vitest, Node) and the browser tests (Playwright driving real Chromium).
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, mkdirSync } from 'node:fs';
+import { ensureDebianPackages, ensureNpmPackages, run } from './setup.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const run = (cmd, args, opts = {}) => {
-  console.log(`\n$ ${cmd} ${args.join(' ')}`);
-  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts });
-  return r.status ?? 1;
-};
-const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-
-if (!existsSync(`${root}node_modules/.package-lock.json`)) {
-  if (run('npm', ['ci']) !== 0) process.exit(1);
-}
-const missing = [];
-if (!existsSync('/usr/bin/chromium')) missing.push('chromium');
-if (!has('ffmpeg')) missing.push('ffmpeg');
-if (missing.length) {
-  if (process.getuid?.() === 0) {
-    run('apt-get', ['update', '-qq']);
-    if (run('apt-get', ['install', '-y', '-qq', ...missing], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }) !== 0) process.exit(1);
-  } else {
-    console.error(`Missing ${missing.join(', ')}: install them with  sudo apt-get install -y ${missing.join(' ')}`);
-    process.exit(1);
-  }
+try {
+  ensureNpmPackages();
+  ensureDebianPackages(['chromium', 'ffmpeg']);
+} catch (err) {
+  console.error(err.message);
+  process.exit(1);
 }
 
 mkdirSync(`${root}test-results`, { recursive: true });
