@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { root } from './prepare.mjs';
 import { median, round } from './numbers.mjs';
+import { waitForRendererIdle } from './rendererIdle.mjs';
 
 /**
  * Cached start in an on-disk profile (an incognito context keeps IndexedDB in memory): the model is
@@ -27,15 +28,15 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
     // A returning user's browser has onnxruntime's wasm compiled in its code cache: V8 tiers hot
     // functions up (TurboFan, seconds of CPU on background threads) during the first loads and caches
     // the result. Two loads in fresh pages come first (the first with a cold code cache, reported
-    // apart), each followed by a pause while that compilation finishes.
+    // apart), each followed by a wait until the renderer's CPU time stops growing (that compilation finished).
     const coldLoads = [];
     for (let i = 0; i < 2; i++) {
       const p = await newPage(ctx);
       const w = await call(p, 'warmRuntime');
       const first = variants[0];
       const r = await call(p, 'cachedStart', 'cached', `${first.url}manifest.json`, { matmul: first.matmul });
-      coldLoads.push({ runtime_ms: round(w.ms, 0), load_ms: round(r.ms, 0) });
-      await new Promise((res) => setTimeout(res, 10_000));
+      const idle = await waitForRendererIdle();
+      coldLoads.push({ runtime_ms: round(w.ms, 0), load_ms: round(r.ms, 0), compile_wait_ms: idle.waited_ms, quiet: idle.quiet });
       await p.close();
     }
     const loads = Object.fromEntries(variants.map((v) => [v.key, []]));
@@ -57,7 +58,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
       }
     }
     const out = { runtime_start_ms: round(runtime, 0), code_cache_warmup: coldLoads };
-    log(`first loads in a new profile (${variants[0].label}; code cache cold, then warming): ${coldLoads.map((c) => `runtime ${c.runtime_ms} ms + load ${c.load_ms} ms`).join('; ')}`);
+    log(`first loads in a new profile (${variants[0].label}; code cache cold, then warming): ${coldLoads.map((c) => `runtime ${c.runtime_ms} ms + load ${c.load_ms} ms, then ${c.quiet ? 'quiet' : 'still busy'} after ${c.compile_wait_ms} ms`).join('; ')}`);
     // Diagnostics: the same steps one after another in a fresh page (nothing overlapped).
     for (const v of variants) {
       const p = await newPage(ctx);
