@@ -1,8 +1,8 @@
 // What `npm run dev`, `npm test` and `npm run bench` need on a fresh machine, installed when missing:
-// the npm packages (`npm ci`, again whenever package-lock.json is newer than the install) and Debian
+// the npm packages (`npm ci`, again whenever package-lock.json asks for other versions than installed) and Debian
 // packages (chromium, ffmpeg). Plain Node only: this runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -15,11 +15,21 @@ export function run(cmd, args, opts = {}) {
 
 const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
 
-/** True when node_modules is missing or older than package-lock.json (a pull changed the lock). */
-function npmInstallStale() {
-  const installed = `${root}node_modules/.package-lock.json`;
-  if (!existsSync(installed)) return true;
-  return statSync(`${root}package-lock.json`).mtimeMs > statSync(installed).mtimeMs;
+/**
+ * True when node_modules is missing or does not hold what package-lock.json asks for (a pull changed
+ * the lock): every package the lock lists, except optional ones (other platforms' binaries), must be in
+ * npm's record of the install (node_modules/.package-lock.json) at the same version.
+ */
+export function npmInstallStale() {
+  const installedFile = `${root}node_modules/.package-lock.json`;
+  if (!existsSync(installedFile)) return true;
+  try {
+    const wanted = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')).packages ?? {};
+    const installed = JSON.parse(readFileSync(installedFile, 'utf8')).packages ?? {};
+    return Object.entries(wanted).some(([path, p]) => path !== '' && (installed[path] ? installed[path].version !== p.version : !p.optional));
+  } catch {
+    return true;
+  }
 }
 
 /** `npm ci` when needed. Throws with what to do when it fails. */
