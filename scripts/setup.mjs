@@ -1,6 +1,6 @@
 // What `npm run dev`, `npm test` and `npm run bench` need on a fresh machine, installed when missing:
-// the npm packages (`npm ci`, again whenever package-lock.json asks for other versions than installed) and Debian
-// packages (chromium, ffmpeg). Plain Node only: this runs before node_modules exists.
+// the npm packages (`npm ci`, again whenever package-lock.json asks for other versions than are
+// installed) and Debian packages (chromium, ffmpeg). Plain Node only: it runs before node_modules exists.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 
