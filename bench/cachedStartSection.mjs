@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import { root } from './prepare.mjs';
 import { median, round } from './numbers.mjs';
 import { waitForRendererIdle } from './rendererIdle.mjs';
+import { cores, withBrowserCpu } from './cpuTime.mjs';
 
 /**
  * Cached start in an on-disk profile (an incognito context keeps IndexedDB in memory): the model is
@@ -47,12 +48,14 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         const p = await newPage(ctx);
         if (step.raw) {
           const m = models[step.raw];
-          m.raws.push(await call(p, 'rawRead', m.stored.id, m.stored.version));
+          const raw = await withBrowserCpu(() => call(p, 'rawRead', m.stored.id, m.stored.version));
+          m.raws.push({ ...raw.result, cpuMs: raw.cpuMs, sysMs: raw.sysMs, cpuByType: raw.byType, busiest: raw.busiest });
           m.readers.push(await call(p, 'readerRead', m.stored.id, m.stored.version));
         } else {
           const w = await call(p, 'warmRuntime');
           runtime ??= w.ms;
-          loads[step.key].push(await call(p, 'cachedStart', 'cached', `${step.url}manifest.json`, { matmul: step.matmul }));
+          const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${step.url}manifest.json`, { matmul: step.matmul }));
+          loads[step.key].push({ ...load.result, cpuMs: load.cpuMs, sysMs: load.sysMs, cpuByType: load.byType, busiest: load.busiest });
         }
         await p.close();
       }
@@ -72,6 +75,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
       const m = models[v.url];
       const rawMs = median(m.raws.map((r) => r.ms));
       const ms = median(loads[v.key].map((x) => x.ms));
+      const loadCpu = median(loads[v.key].map((x) => x.cpuMs));
       out[v.key] = {
         label: v.label,
         url: v.url,
@@ -82,6 +86,17 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         load_ms: loads[v.key].map((x) => round(x.ms, 0)),
         ratio: round(ms / rawMs, 2),
         ratio_with_runtime_start: round((ms + runtime) / rawMs, 2),
+        // CPU time of all the browser's processes during each step. A load cannot end before its CPU
+        // work, spread over every core, is done: load CPU / (cores × raw read time) is the lowest
+        // ratio any scheduling of that same work could reach on this machine.
+        raw_read_cpu_ms: m.raws.map((r) => r.cpuMs),
+        load_cpu_ms: loads[v.key].map((x) => x.cpuMs),
+        raw_read_sys_ms: m.raws.map((r) => r.sysMs),
+        load_sys_ms: loads[v.key].map((x) => x.sysMs),
+        cpu_by_process: { raw_read: m.raws.map((r) => r.cpuByType), load: loads[v.key].map((x) => x.cpuByType) },
+        busiest_threads: { raw_read: m.raws.map((r) => r.busiest), load: loads[v.key].map((x) => x.busiest) },
+        cores,
+        ratio_cpu_floor: round(loadCpu / cores / rawMs, 2),
         breakdown: loads[v.key].map((x) => ({
           total: round(x.ms, 0),
           tokenizer: round(x.tokenizerMs, 0),
@@ -89,7 +104,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
           timeline: x.timeline,
         })),
       };
-      log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
+      log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; CPU time (all browser processes) raw read ${out[v.key].raw_read_cpu_ms.join(', ')} ms (kernel ${out[v.key].raw_read_sys_ms.join(', ')}), load ${out[v.key].load_cpu_ms.join(', ')} ms (kernel ${out[v.key].load_sys_ms.join(', ')}) (by process: raw ${JSON.stringify(m.raws[0]?.cpuByType)}, load ${JSON.stringify(loads[v.key][0]?.cpuByType)}; the load's busiest renderer threads ${loads[v.key][0]?.busiest.map((t) => `${t.thread} ${t.ms}`).join(', ')}) → no scheduling of this work on ${cores} cores gets under ratio ${out[v.key].ratio_cpu_floor}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
     }
     return out;
   } finally {

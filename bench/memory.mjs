@@ -30,24 +30,38 @@ function ppid(pid) {
   }
 }
 
-/**
- * Chromium renderer processes of browsers started by this Node process. Renderers are forked by a
- * zygote that need not descend from the browser, so they are matched by the browser's profile
- * directory (--user-data-dir), which every Chromium process of that browser carries.
- */
-export function rendererPids(ancestor = process.pid) {
-  const all = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
-  const dirs = new Set(
+/** Profile directories (--user-data-dir) of the browsers this Node process started. */
+function profileDirs(all, ancestor) {
+  return new Set(
     all
       .filter((p) => ppid(p) === ancestor)
       .map((p) => cmdline(p).find((a) => a.startsWith('--user-data-dir=')))
       .filter(Boolean),
   );
+}
+
+/**
+ * Every process of the browsers started by this Node process. Renderers are forked by a zygote that
+ * need not descend from the browser, so processes are matched by the browser's profile directory
+ * (--user-data-dir), which every Chromium process of that browser carries.
+ */
+export function browserPids(ancestor = process.pid, type = null) {
+  const all = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
+  const dirs = profileDirs(all, ancestor);
   return all.filter((p) => {
     const c = cmdline(p);
-    return c.includes('--type=renderer') && c.some((a) => dirs.has(a));
+    return c.some((a) => dirs.has(a)) && (type === null || c.includes(`--type=${type}`));
   });
 }
+
+/** A Chromium process's --type (the browser process has none). */
+export function processType(pid) {
+  const t = cmdline(pid).find((a) => a.startsWith('--type='));
+  return t ? t.slice('--type='.length) : 'browser';
+}
+
+/** The renderer processes among them. */
+export const rendererPids = (ancestor = process.pid) => browserPids(ancestor, 'renderer');
 
 /** Largest peak RSS (MB) among this process's Chromium renderers (Linux only; 0 elsewhere). */
 export function rendererPeakMB() {

@@ -1,25 +1,7 @@
 // Waits until the Chromium under test stops computing in the background, seen from outside the page:
 // after a load V8 keeps tiering onnxruntime's wasm up (TurboFan, on the renderer's thread pool) and
 // caches the result; a measurement started before that ends would share the 2 cores with it.
-import { readFileSync } from 'node:fs';
-import { rendererPids } from './memory.mjs';
-
-const TICK_MS = 10; // USER_HZ is 100 on Linux
-
-/** CPU time (ms, user + system, all threads) of the renderers of browsers this process started. */
-function rendererCpuMs() {
-  let ticks = 0;
-  for (const pid of rendererPids()) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      ticks += Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15 of /proc/pid/stat)
-    } catch {
-      /* the process ended */
-    }
-  }
-  return ticks * TICK_MS;
-}
+import { rendererCpuMs } from './cpuTime.mjs';
 
 /**
  * Resolves once the renderers used under 5 % of a core over `quietMs`, or after `maxMs`. Returns

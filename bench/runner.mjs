@@ -299,6 +299,7 @@ export async function main(argv) {
     result.cached_start = await cachedStart(startVariants(benchInt8Url, benchUrl, !quick), reps);
     result.cached_start_ratio = result.cached_start.int8.ratio;
     result.cached_start_subject = 'bench model';
+    result.cached_start_cpu_floor = result.cached_start.int8.ratio_cpu_floor;
     if (result.cached_start.nbits) result.cached_start_ratio_nbits = result.cached_start.nbits.ratio;
     if (full) {
       section('4b. cached start of the full-size 2B');
@@ -309,6 +310,7 @@ export async function main(argv) {
       // 28 layers) keeps the fixed costs (runtime, tokenizer) but reads 3× fewer bytes.
       result.cached_start_ratio = result.cached_start_full2b.int8.ratio;
       result.cached_start_subject = 'full-size 2B';
+      result.cached_start_cpu_floor = result.cached_start_full2b.int8.ratio_cpu_floor;
     }
 
     if (!opts.cachedOnly) {
