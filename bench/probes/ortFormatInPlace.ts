@@ -1,24 +1,27 @@
 // Probe (not part of `npm run bench`): would onnxruntime-web build the decoder faster from an ORT-format
-// model whose initializers it uses where they lie (session.use_ort_model_bytes_directly +
-// session.use_ort_model_bytes_for_initializers) instead of copying each into its heap?
+// model whose initializers it uses where they lie (session.use_ort_model_bytes_for_initializers) instead
+// of copying each into its heap? Numbers and conclusions: bench/README.md, "Where a cached load's time goes".
 //   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/full2b-int8/model
 // 1. onnxruntime-node (native, same version) saves the converted decoder as ORT format (basic level).
-// 2. onnxruntime-web (WASM, Node, one thread) builds it: copied vs in place; time, CPU, wasm heap
-//    (onnxruntime-web already sets use_ort_model_bytes_directly; "copied" = initializers copied).
-// 3. Scores: the in-place session against the ONNX one, before and after another session is built.
+// 2. onnxruntime-web (WASM, Node, one thread; its Module reached through bench/probes/ortModuleHook.mjs)
+//    builds it: ONNX + external data; ORT format in place as onnxruntime-web hands it over; in place
+//    from a heap block kept alive; copied (onnxruntime-web already sets use_ort_model_bytes_directly).
+// 3. Each one's logits against the ONNX session's, again after another session was built.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as web from 'onnxruntime-web';
 
 const dir = process.argv[2] ?? '.cache/bench/l4v6-int8/model';
 const ortPath = join(dir, '..', 'decoder-basic.ort');
-let memory: WebAssembly.Memory | null = null;
-const Memory = WebAssembly.Memory;
-// The wasm heap's size, read off the Memory onnxruntime-web creates.
-(WebAssembly as unknown as { Memory: unknown }).Memory = Object.assign(function (d: WebAssembly.MemoryDescriptor) {
-  return (memory = new Memory(d));
-}, { prototype: Memory.prototype });
-const heapMB = () => Math.round((memory?.buffer.byteLength ?? 0) / 2 ** 20);
+type Module = { _malloc(n: number): number; _free(p: number): void; HEAPU8: Uint8Array };
+const moduleOf = () => (globalThis as unknown as { __siftOrtModule: Module }).__siftOrtModule;
+web.env.wasm.numThreads = 1;
+web.env.wasm.wasmPaths = {
+  mjs: pathToFileURL(resolve('bench/probes/ortModuleHook.mjs')).href,
+  wasm: resolve('node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm'),
+} as unknown as string;
+const heapMB = () => Math.round((moduleOf()?.HEAPU8.buffer.byteLength ?? 0) / 2 ** 20);
 
 const node = await import('onnxruntime-node');
 let t = performance.now();
@@ -29,13 +32,12 @@ await node.InferenceSession.create(join(dir, 'decoder.onnx'), {
 });
 console.log(`saved ${ortPath} in ${Math.round(performance.now() - t)} ms`);
 
-web.env.wasm.numThreads = 1;
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
 const graph = (g: { file: string; shards: string[] }) => ({
   model: new Uint8Array(readFileSync(join(dir, g.file))),
   externalData: g.shards.map((path) => ({ path, data: new Uint8Array(readFileSync(join(dir, path))) })),
 });
-const inPlace = { session: { use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' } };
+const inPlace = { extra: { session: { use_ort_model_bytes_for_initializers: '1' } } } as web.InferenceSession.SessionOptions;
 async function timed(label: string, build: () => Promise<web.InferenceSession>) {
   const cpu = process.cpuUsage();
   const heap = heapMB();
@@ -47,9 +49,8 @@ async function timed(label: string, build: () => Promise<web.InferenceSession>) 
 }
 const d = graph(manifest.graphs.decoder);
 const onnx = await timed('ONNX + external data', () => web.InferenceSession.create(d.model, { externalData: d.externalData }));
-const ortBytes = () => new Uint8Array(readFileSync(ortPath));
 
-// One decoder call (8 new tokens, no past) on each; logits compared.
+// One decoder call (8 new tokens, no past); logits compared with the ONNX session's.
 let seed = 1;
 const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
 const feeds: Record<string, web.Tensor> = {};
@@ -64,14 +65,29 @@ const logits = async (s: web.InferenceSession) => (await s.run(feeds)).logits.da
 const ref = await logits(onnx);
 await onnx.release(); // wasm32: the 2B's sessions do not all fit at once
 const diff = (x: Float32Array) => Math.max(...ref.map((r, i) => Math.abs(r - x[i])));
-// In place first (its heap growth is then the model bytes' one copy), then copied.
-let bytes = ortBytes(); // read before timing, as the ONNX files were
-const placed = await timed('ORT format, in place', () => web.InferenceSession.create(bytes, { extra: inPlace } as web.InferenceSession.SessionOptions));
-console.log(`  its logits vs ONNX's, max |Δ|: ${diff(await logits(placed))}`);
 const v = graph(manifest.graphs.vision);
-await (await web.InferenceSession.create(v.model, { externalData: v.externalData })).release();
-console.log(`  … after another session was built and released: ${diff(await logits(placed))} (onnxruntime-web 1.30 frees the model buffer once create returns)`);
-await placed.release();
-bytes = ortBytes();
-const copied = await timed('ORT format, copied', () => web.InferenceSession.create(bytes));
-console.log(`  its logits vs ONNX's, max |Δ|: ${diff(await logits(copied))}`);
+async function check(s: web.InferenceSession) {
+  console.log(`  its logits vs ONNX's, max |Δ|: ${diff(await logits(s))}`);
+  await (await web.InferenceSession.create(v.model, { externalData: v.externalData })).release();
+  console.log(`  … after another session was built and released: ${diff(await logits(s))}`);
+  await s.release();
+}
+
+// As onnxruntime-web hands it over: it copies the bytes into a heap block and frees it once create returns.
+let bytes = new Uint8Array(readFileSync(ortPath));
+await check(await timed('ORT format, in place, as handed over', () => web.InferenceSession.create(bytes, inPlace)));
+
+// The bytes in a heap block of our own, which onnxruntime-web's free of the model buffer leaves alone.
+const M = moduleOf();
+t = performance.now();
+const ptr = M._malloc(bytes.length);
+M.HEAPU8.set(bytes, ptr);
+console.log(`ORT format copied into a heap block of its own: ${Math.round(performance.now() - t)} ms`);
+const free = M._free;
+M._free = (p) => (p === ptr ? undefined : free(p));
+await check(await timed('ORT format, in place, block kept', () => web.InferenceSession.create(M.HEAPU8.subarray(ptr, ptr + bytes.length), inPlace)));
+M._free = free;
+free(ptr);
+
+bytes = new Uint8Array(readFileSync(ortPath));
+await check(await timed('ORT format, copied', () => web.InferenceSession.create(bytes)));
