@@ -83,3 +83,75 @@ async function check(model: string) {
   plainFetch,
   check,
 };
+
+// From IndexedDB (8 MB Blob chunks, as the store keeps files): the .ort put once, then read in fresh pages.
+const DB = 'sift-ort-probe';
+function idb(): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    const r = indexedDB.open(DB, 1);
+    r.onupgradeneeded = () => r.result.createObjectStore('chunks');
+    r.onsuccess = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+  });
+}
+async function storeOrt(model: string) {
+  const bytes = new Uint8Array(await (await fetch(`/bench-models/${model}/decoder-basic.ort`)).arrayBuffer());
+  const db = await idb();
+  const CHUNK = 8 * 2 ** 20;
+  for (let i = 0, k = 0; i < bytes.length; i += CHUNK, k++) {
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('chunks', 'readwrite');
+      tx.objectStore('chunks').put(new Blob([bytes.subarray(i, i + CHUNK)]), [model, k]);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+  }
+  return { bytes: bytes.length };
+}
+async function chunksOf(model: string): Promise<Blob[]> {
+  const db = await idb();
+  return new Promise((resolve, reject) => {
+    const r = db.transaction('chunks').objectStore('chunks').getAll(IDBKeyRange.bound([model, 0], [model, Infinity]));
+    r.onsuccess = () => resolve(r.result as Blob[]);
+    r.onerror = () => reject(r.error);
+  });
+}
+/** 'raw': every chunk's bytes into one buffer of the file's size (the bench's raw read); 'chunks': each
+ * chunk's ArrayBuffer copied into a heap block; 'stream': each chunk streamed into the heap block. Then,
+ * for the heap ways, the in-place session. */
+async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream') {
+  let t = performance.now();
+  const chunks = await chunksOf(model);
+  const n = chunks.reduce((s, c) => s + c.size, 0);
+  const M = mod();
+  const ptr = way === 'raw' ? 0 : M._malloc(n);
+  const raw = way === 'raw' ? new Uint8Array(n) : null;
+  let at = 0;
+  for (const c of chunks) {
+    if (way === 'stream') {
+      const reader = c.stream().getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        M.HEAPU8.set(value, ptr + at);
+        at += value.byteLength;
+      }
+    } else {
+      const b = new Uint8Array(await c.arrayBuffer());
+      if (raw) raw.set(b, at);
+      else M.HEAPU8.set(b, ptr + at);
+      at += b.byteLength;
+    }
+  }
+  const readMs = performance.now() - t;
+  if (way === 'raw') return { readMs, bytes: n };
+  const free = M._free;
+  M._free = (p) => (p === ptr ? undefined : free(p));
+  t = performance.now();
+  const s = await ort.InferenceSession.create(M.HEAPU8.subarray(ptr, ptr + n), { extra: { session: { use_ort_model_bytes_for_initializers: '1' } } } as ort.InferenceSession.SessionOptions);
+  const createMs = performance.now() - t;
+  M._free = free;
+  const l = (await s.run(feedsFor(s))).logits.data as Float32Array;
+  return { readMs, createMs, bytes: n, finite: l.every(Number.isFinite) };
+}
+Object.assign((window as unknown as { ortInPlaceProbe: object }).ortInPlaceProbe, { storeOrt, fromIdb });
