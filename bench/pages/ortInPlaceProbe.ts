@@ -117,15 +117,16 @@ async function chunksOf(model: string): Promise<Blob[]> {
   });
 }
 /** 'raw': every chunk's bytes into one buffer of the file's size (the bench's raw read); 'chunks': each
- * chunk's ArrayBuffer copied into a heap block; 'stream': each chunk streamed into the heap block. Then,
- * for the heap ways, the in-place session. */
-async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream') {
+ * chunk's ArrayBuffer copied into a heap block; 'stream': each chunk streamed into the heap block;
+ * 'whole': the raw read's buffer, then copied into the heap block (what the store's reader hands over
+ * today). Then, for the heap ways, the in-place session. */
+async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole') {
   let t = performance.now();
   const chunks = await chunksOf(model);
   const n = chunks.reduce((s, c) => s + c.size, 0);
   const M = mod();
   const ptr = way === 'raw' ? 0 : M._malloc(n);
-  const raw = way === 'raw' ? new Uint8Array(n) : null;
+  const raw = way === 'raw' || way === 'whole' ? new Uint8Array(n) : null;
   let at = 0;
   for (const c of chunks) {
     if (way === 'stream') {
@@ -143,6 +144,7 @@ async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream') {
       at += b.byteLength;
     }
   }
+  if (way === 'whole') M.HEAPU8.set(raw!, ptr);
   const readMs = performance.now() - t;
   if (way === 'raw') return { readMs, bytes: n };
   const free = M._free;

@@ -1,7 +1,8 @@
 // Probe (not part of `npm run bench`): the 2B decoder's .ort stored in IndexedDB as 8 MB Blob chunks (as
 // the store keeps files), then, in fresh pages of an on-disk profile, alternating: a raw read into one
-// buffer; each chunk's ArrayBuffer copied into a heap block; each chunk streamed into the heap block —
-// both followed by the in-place session (bench/pages/ortInPlaceProbe.ts).
+// buffer; each chunk's ArrayBuffer copied into a heap block; each chunk streamed into the heap block;
+// the raw read's buffer copied into the heap block — the heap ways followed by the in-place session
+// (bench/pages/ortInPlaceProbe.ts).
 //   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/l4v6-int8/model      # writes decoder-basic.ort
 //   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/full2b-int8/model
 //   node bench/probes/ortInPlaceIdb.mjs [reps]
@@ -30,7 +31,7 @@ async function inFreshPage(fn, ...args) {
 try {
   console.log('stored', JSON.stringify(await inFreshPage('storeOrt', 'full2b-int8')));
   for (let i = 0; i < reps; i++) {
-    const ways = ['raw', 'chunks', 'stream'];
+    const ways = ['raw', 'chunks', 'stream', 'whole'];
     for (const way of i % 2 ? ways.reverse() : ways) console.log(way, JSON.stringify(await inFreshPage('fromIdb', 'full2b-int8', way)));
   }
 } finally {
