@@ -1,0 +1,115 @@
+// Sessions built from ORT-format graphs whose weights onnxruntime uses where they lie: in one block of
+// its own wasm heap, which the engine fills and keeps. The ONNX path has the weights in memory twice
+// while a session is built (the files, then onnxruntime's copy of each initializer); on machines where
+// fresh memory is dear that copy is most of a cached start (bench/README.md, "Where a cached load's
+// time goes"). onnxruntime-web 1.30 frees the model buffer it is handed as soon as create returns, so
+// the block must be ours: a wrapper of its emscripten factory, handed over as env.wasm.wasmPaths.mjs,
+// keeps the Module it builds (malloc, free, HEAPU8), and that Module's free spares pinned blocks.
+import type * as OrtTypes from 'onnxruntime-web';
+
+type Ort = typeof OrtTypes;
+
+/** The part of onnxruntime-web's emscripten Module this needs. */
+export interface OrtHeap {
+  _malloc(bytes: number): number;
+  _free(ptr: number): void;
+  HEAPU8: Uint8Array;
+}
+
+const KEY = '__siftOrtHeap';
+
+/**
+ * Source of an ES module that wraps onnxruntime-web's factory at `factoryUrl` (absolute) and keeps the
+ * Module it builds where ortHeap() finds it. Serve it (or a data:/blob: URL of it) as wasmPaths.mjs,
+ * with wasmPaths.wasm naming the factory's .wasm; onnxruntime's pthread Workers load the factory itself.
+ */
+export function factoryWrapperSource(factoryUrl: string): string {
+  return [
+    `import factory from ${JSON.stringify(factoryUrl)};`,
+    'export default async function siftOrtFactory(moduleArg) {',
+    '  const module = await factory(moduleArg);',
+    `  globalThis.${KEY} = module;`,
+    '  return module;',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** The Module kept by the wrapper, once onnxruntime-web has started through it; null otherwise. */
+export function ortHeap(): OrtHeap | null {
+  return ((globalThis as Record<string, unknown>)[KEY] as OrtHeap | undefined) ?? null;
+}
+
+/** True for an ORT-format model (a flatbuffer with file identifier "ORTM"). */
+export function isOrtFormat(bytes: Uint8Array): boolean {
+  return bytes.length > 8 && bytes[4] === 0x4f && bytes[5] === 0x52 && bytes[6] === 0x54 && bytes[7] === 0x4d;
+}
+
+// Blocks whose weights live sessions use; the Module's free leaves them alone until released.
+const pinned = new WeakMap<OrtHeap, { blocks: Set<number>; free: (ptr: number) => void }>();
+
+function pin(heap: OrtHeap, ptr: number) {
+  let p = pinned.get(heap);
+  if (!p) {
+    const free = heap._free.bind(heap);
+    const blocks = new Set<number>();
+    heap._free = (q: number) => void (blocks.has(q) || free(q));
+    pinned.set(heap, (p = { blocks, free }));
+  }
+  p.blocks.add(ptr);
+}
+
+function unpin(heap: OrtHeap, ptr: number) {
+  const p = pinned.get(heap)!;
+  p.blocks.delete(ptr);
+  p.free(ptr);
+}
+
+export interface InPlaceSession {
+  session: OrtTypes.InferenceSession;
+  /** Releases the session, then its heap block. */
+  release(): Promise<void>;
+}
+
+/**
+ * Builds a session from an ORT-format model of `byteLength` bytes whose parts arrive in order: each is
+ * copied straight into one heap block as it comes (so the bytes are in fresh memory once; a file-sized
+ * buffer first would make it twice), then onnxruntime uses the initializers there.
+ */
+export async function createInPlace(
+  ort: Ort,
+  heap: OrtHeap,
+  parts: Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+  byteLength: number,
+  options: OrtTypes.InferenceSession.SessionOptions = {},
+): Promise<InPlaceSession> {
+  const ptr = heap._malloc(byteLength);
+  if (!ptr) throw new Error(`Not enough WebAssembly memory for a ${Math.round(byteLength / 2 ** 20)} MB model graph. Close other tabs or use a smaller model.`);
+  pin(heap, ptr);
+  try {
+    let at = 0;
+    for await (const part of parts) {
+      if (at + part.byteLength > byteLength) throw new Error(`model graph is longer than the ${byteLength} bytes its manifest gives`);
+      heap.HEAPU8.set(part, ptr + at); // HEAPU8 is re-read: the heap may have grown meanwhile
+      at += part.byteLength;
+    }
+    if (at !== byteLength) throw new Error(`model graph is ${at} bytes, its manifest gives ${byteLength}`);
+    const view = heap.HEAPU8.subarray(ptr, ptr + byteLength);
+    if (!isOrtFormat(view)) throw new Error('not an ORT-format model graph');
+    const extra = (options.extra ?? {}) as { session?: Record<string, string> };
+    const session = await ort.InferenceSession.create(view, {
+      ...options,
+      extra: { ...extra, session: { ...extra.session, use_ort_model_bytes_for_initializers: '1' } },
+    });
+    return {
+      session,
+      async release() {
+        await session.release();
+        unpin(heap, ptr);
+      },
+    };
+  } catch (err) {
+    unpin(heap, ptr);
+    throw err;
+  }
+}
