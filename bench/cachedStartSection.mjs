@@ -49,13 +49,13 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         if (step.raw) {
           const m = models[step.raw];
           const raw = await withBrowserCpu(() => call(p, 'rawRead', m.stored.id, m.stored.version));
-          m.raws.push({ ...raw.result, cpuMs: raw.cpuMs, sysMs: raw.sysMs, cpuByType: raw.byType, busiest: raw.busiest });
+          m.raws.push({ ...raw.result, cpu: raw.cpu });
           m.readers.push(await call(p, 'readerRead', m.stored.id, m.stored.version));
         } else {
           const w = await call(p, 'warmRuntime');
           runtime ??= w.ms;
           const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${step.url}manifest.json`, { matmul: step.matmul }));
-          loads[step.key].push({ ...load.result, cpuMs: load.cpuMs, sysMs: load.sysMs, cpuByType: load.byType, busiest: load.busiest });
+          loads[step.key].push({ ...load.result, cpu: load.cpu });
         }
         await p.close();
       }
@@ -75,7 +75,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
       const m = models[v.url];
       const rawMs = median(m.raws.map((r) => r.ms));
       const ms = median(loads[v.key].map((x) => x.ms));
-      const loadCpu = median(loads[v.key].map((x) => x.cpuMs));
+      const loadCpu = median(loads[v.key].map((x) => x.cpu.ms));
       out[v.key] = {
         label: v.label,
         url: v.url,
@@ -89,12 +89,12 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         // CPU time of all the browser's processes during each step. A load cannot end before its CPU
         // work, spread over every core, is done: load CPU / (cores × raw read time) is the lowest
         // ratio any scheduling of that same work could reach on this machine.
-        raw_read_cpu_ms: m.raws.map((r) => r.cpuMs),
-        load_cpu_ms: loads[v.key].map((x) => x.cpuMs),
-        raw_read_sys_ms: m.raws.map((r) => r.sysMs),
-        load_sys_ms: loads[v.key].map((x) => x.sysMs),
-        cpu_by_process: { raw_read: m.raws.map((r) => r.cpuByType), load: loads[v.key].map((x) => x.cpuByType) },
-        busiest_threads: { raw_read: m.raws.map((r) => r.busiest), load: loads[v.key].map((x) => x.busiest) },
+        raw_read_cpu_ms: m.raws.map((r) => r.cpu.ms),
+        load_cpu_ms: loads[v.key].map((x) => x.cpu.ms),
+        raw_read_sys_ms: m.raws.map((r) => r.cpu.sysMs),
+        load_sys_ms: loads[v.key].map((x) => x.cpu.sysMs),
+        cpu_by_process: { raw_read: m.raws.map((r) => r.cpu.byType), load: loads[v.key].map((x) => x.cpu.byType) },
+        busiest_threads: { raw_read: m.raws.map((r) => r.cpu.busiest), load: loads[v.key].map((x) => x.cpu.busiest) },
         cores,
         ratio_cpu_floor: round(loadCpu / cores / rawMs, 2),
         breakdown: loads[v.key].map((x) => ({
@@ -104,7 +104,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
           timeline: x.timeline,
         })),
       };
-      log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; CPU time (all browser processes) raw read ${out[v.key].raw_read_cpu_ms.join(', ')} ms (kernel ${out[v.key].raw_read_sys_ms.join(', ')}), load ${out[v.key].load_cpu_ms.join(', ')} ms (kernel ${out[v.key].load_sys_ms.join(', ')}) (by process: raw ${JSON.stringify(m.raws[0]?.cpuByType)}, load ${JSON.stringify(loads[v.key][0]?.cpuByType)}; the load's busiest renderer threads ${loads[v.key][0]?.busiest.map((t) => `${t.thread} ${t.ms}`).join(', ')}) → no scheduling of this work on ${cores} cores gets under ratio ${out[v.key].ratio_cpu_floor}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
+      log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; CPU time (all browser processes) raw read ${out[v.key].raw_read_cpu_ms.join(', ')} ms (kernel ${out[v.key].raw_read_sys_ms.join(', ')}), load ${out[v.key].load_cpu_ms.join(', ')} ms (kernel ${out[v.key].load_sys_ms.join(', ')}) (by process: raw ${JSON.stringify(m.raws[0]?.cpu.byType)}, load ${JSON.stringify(loads[v.key][0]?.cpu.byType)}; the load's busiest renderer threads ${loads[v.key][0]?.cpu.busiest.map((t) => `${t.thread} ${t.ms}`).join(', ')}) → no scheduling of this work on ${cores} cores gets under ratio ${out[v.key].ratio_cpu_floor}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
     }
     return out;
   } finally {

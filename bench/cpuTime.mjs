@@ -19,7 +19,7 @@ function statOf(path) {
   }
 }
 
-const cpuMsOf = (pids, key = 'ms') => pids.reduce((sum, pid) => sum + (statOf(`/proc/${pid}/stat`)?.[key] ?? 0), 0);
+const cpuMsOf = (pids) => pids.reduce((sum, pid) => sum + (statOf(`/proc/${pid}/stat`)?.ms ?? 0), 0);
 
 /** CPU time (ms) of each thread of the renderers, by thread id, with the thread's name. */
 function rendererThreads() {
@@ -52,17 +52,19 @@ export function browserCpuMs() {
   const byType = {};
   let sys = 0;
   for (const pid of browserPids()) {
+    const st = statOf(`/proc/${pid}/stat`);
+    if (!st) continue;
     const t = processType(pid);
-    byType[t] = (byType[t] ?? 0) + cpuMsOf([pid]);
-    sys += cpuMsOf([pid], 'sys');
+    byType[t] = (byType[t] ?? 0) + st.ms;
+    sys += st.sys;
   }
   return { byType, sys };
 }
 
 /**
- * Runs `fn`; returns its result and the browser's CPU time meanwhile (ms): in all, by process type,
- * and the renderers' busiest threads (a Worker's thread is named "DedicatedWorker thread" whichever
- * Worker it is: the loading worker, the store's reader, onnxruntime's threads).
+ * Runs `fn`; returns its result and, as `cpu`, the browser's CPU time meanwhile (ms): in all, in the
+ * kernel, by process type, and the renderers' busiest threads (a Worker's thread is named
+ * "DedicatedWorker thread" whichever Worker it is: the loading worker, the store's reader, onnxruntime's).
  */
 export async function withBrowserCpu(fn) {
   const before = browserCpuMs();
@@ -75,7 +77,7 @@ export async function withBrowserCpu(fn) {
     .filter((t) => t.ms >= 50)
     .sort((a, b) => b.ms - a.ms)
     .slice(0, 10);
-  return { result, cpuMs: Object.values(byType).reduce((a, b) => a + b, 0), sysMs: after.sys - before.sys, byType, busiest };
+  return { result, cpu: { ms: Object.values(byType).reduce((a, b) => a + b, 0), sysMs: after.sys - before.sys, byType, busiest } };
 }
 
 export const cores = availableParallelism();

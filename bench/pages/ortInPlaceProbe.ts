@@ -1,88 +1,68 @@
 // Probe page (not part of `npm run bench`; driven by bench/probes/ortInPlaceBrowser.mjs): the decoder as an
-// ORT-format model, streamed into a heap block of onnxruntime-web's own Module and used there in place,
-// in Chromium with 2 threads. The Module is reached through a wrapper of onnxruntime-web's factory
-// (a Blob module handed over as env.wasm.wasmPaths.mjs); the block is kept alive by skipping
-// onnxruntime-web's free of it. Needs decoder-basic.ort beside each model (bench/probes/ortFormatInPlace.ts
-// writes it).
+// ORT-format model, copied into a heap block of onnxruntime-web's own Module as it is read and used there
+// in place (src/engine/inPlaceSession.ts), in Chromium with 2 threads. onnxruntime-web starts through the
+// factory wrapper (a Blob module handed over as env.wasm.wasmPaths.mjs). Needs decoder-basic.ort beside
+// each model (bench/probes/ortFormatInPlace.ts writes it).
 import * as ort from 'onnxruntime-web';
-type Module = { _malloc(n: number): number; _free(p: number): void; HEAPU8: Uint8Array };
-const factoryUrl = new URL('/ort/ort-wasm-simd-threaded.jsep.mjs', location.href).href;
-const src = `import f from '${factoryUrl}'; export default async (a) => { const m = await f(a); self.__siftOrtModule = m; return m; };`;
-ort.env.wasm.wasmPaths = { mjs: URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), wasm: new URL('/ort/ort-wasm-simd-threaded.jsep.wasm', location.href).href } as unknown as string;
+import { createInPlace, ortHeap, wrappedWasmPaths } from '../../src/engine/inPlaceSession.ts';
+import { randomDecoderFeeds, timedParts } from './probeHelpers.ts';
+
+ort.env.wasm.wasmPaths = wrappedWasmPaths(new URL('/ort/', location.href).href, 'ort-wasm-simd-threaded.jsep', (source) =>
+  URL.createObjectURL(new Blob([source], { type: 'text/javascript' })),
+) as unknown as string;
 ort.env.wasm.numThreads = 2;
-const mod = () => (self as unknown as { __siftOrtModule: Module }).__siftOrtModule;
+const ortFile = (model: string) => `/bench-models/${model}/decoder-basic.ort`;
+const fetchBytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
 
 async function warm() {
-  // Any tiny session starts the runtime (and the Module).
-  await ort.InferenceSession.create(new Uint8Array(await (await fetch('/bench-models/l4v6-int8/decoder-basic.ort')).arrayBuffer())).then((s) => s.release());
+  // Any small session starts the runtime (and with it the Module).
+  await (await ort.InferenceSession.create(await fetchBytes(ortFile('l4v6-int8')))).release();
 }
-/** Streams a URL's body straight into a malloc'd heap block. */
-async function fetchIntoHeap(url: string) {
-  const M = mod();
-  const res = await fetch(url);
-  const n = Number(res.headers.get('Content-Length'));
-  const ptr = M._malloc(n);
-  let at = ptr;
-  const reader = res.body!.getReader();
+
+async function* streamed(stream: ReadableStream<Uint8Array>) {
+  const reader = stream.getReader();
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
-    M.HEAPU8.set(value, at);
-    at += value.byteLength;
+    if (done) return;
+    yield value;
   }
-  return { ptr, n };
 }
+
+/** The graph read by `parts` straight into a heap block, then its in-place session; times of both. */
+async function inPlaceFrom(parts: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, bytes: number) {
+  const heap = ortHeap()!;
+  const heap0 = heap.HEAPU8.buffer.byteLength;
+  const timed = timedParts(parts);
+  const t = performance.now();
+  const made = await createInPlace(ort, heap, timed.parts(), bytes);
+  return { made, readMs: timed.readMs, createMs: performance.now() - t - timed.readMs, heapMB: (heap.HEAPU8.buffer.byteLength - heap0) / 2 ** 20 };
+}
+
+/** Over HTTP: the response body streamed into the block. */
 async function inPlace(model: string) {
-  let t = performance.now();
-  const heap0 = mod().HEAPU8.buffer.byteLength;
-  const { ptr, n } = await fetchIntoHeap(`/bench-models/${model}/decoder-basic.ort`);
-  const readMs = performance.now() - t;
-  const M = mod();
-  const free = M._free;
-  M._free = (p) => (p === ptr ? undefined : free(p));
-  t = performance.now();
-  const s = await ort.InferenceSession.create(M.HEAPU8.subarray(ptr, ptr + n), { extra: { session: { use_ort_model_bytes_for_initializers: '1' } } } as ort.InferenceSession.SessionOptions);
-  const createMs = performance.now() - t;
-  M._free = free;
-  const heapMB = (mod().HEAPU8.buffer.byteLength - heap0) / 2 ** 20;
-  return { s, readMs, createMs, heapMB, ptr };
+  const t = performance.now();
+  const res = await fetch(ortFile(model));
+  const r = await inPlaceFrom(streamed(res.body!), Number(res.headers.get('Content-Length')));
+  return { readMs: performance.now() - t - r.createMs, createMs: r.createMs, heapMB: r.heapMB };
 }
+
 async function plainFetch(model: string) {
   const t = performance.now();
-  const b = await (await fetch(`/bench-models/${model}/decoder-basic.ort`)).arrayBuffer();
+  const b = await fetchBytes(ortFile(model));
   return { readMs: performance.now() - t, bytes: b.byteLength };
 }
-function feedsFor(s: ort.InferenceSession) {
-  let seed = 1;
-  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31 - 0.5;
-  const feeds: Record<string, ort.Tensor> = {};
-  for (const meta of s.inputMetadata) {
-    if (!meta.isTensor) continue;
-    const shape = meta.shape.map((x) => (typeof x === 'number' ? x : /past|P/.test(String(x)) ? 0 : 8));
-    if (meta.name === 'attn_bias') shape.splice(2, 2, 8, 8);
-    const k = shape.reduce((a, b) => a * b, 1);
-    feeds[meta.name] = new ort.Tensor('float32', Float32Array.from({ length: k }, () => (meta.name === 'attn_bias' ? 0 : rnd())), shape);
-  }
-  return feeds;
-}
+
 async function check(model: string) {
-  const a = await inPlace(model);
-  const la = (await a.s.run(feedsFor(a.s))).logits.data as Float32Array;
+  const res = await fetch(ortFile(model));
+  const { made } = await inPlaceFrom(streamed(res.body!), Number(res.headers.get('Content-Length')));
+  const logits = async (s: ort.InferenceSession) => (await s.run(randomDecoderFeeds(ort, s))).logits.data as Float32Array;
+  const la = await logits(made.session);
   // The same file, copied by onnxruntime as usual: the reference.
-  const b = await ort.InferenceSession.create(new Uint8Array(await (await fetch(`/bench-models/${model}/decoder-basic.ort`)).arrayBuffer()));
-  const lb = (await b.run(feedsFor(b))).logits.data as Float32Array;
-  const la2 = (await a.s.run(feedsFor(a.s))).logits.data as Float32Array;
-  return { diff: Math.max(...la.map((x, i) => Math.abs(x - lb[i]))), diffAfter: Math.max(...la2.map((x, i) => Math.abs(x - lb[i]))), finite: la.every(Number.isFinite) };
+  const lb = await logits(await ort.InferenceSession.create(await fetchBytes(ortFile(model))));
+  const la2 = await logits(made.session);
+  const diff = (x: Float32Array) => Math.max(...x.map((v, i) => Math.abs(v - lb[i])));
+  return { diff: diff(la), diffAfter: diff(la2), finite: la.every(Number.isFinite) };
 }
-(window as unknown as Record<string, unknown>).ortInPlaceProbe = {
-  warm,
-  inPlace: async (m: string) => {
-    const r = await inPlace(m);
-    return { readMs: r.readMs, createMs: r.createMs, heapMB: r.heapMB };
-  },
-  plainFetch,
-  check,
-};
 
 // From IndexedDB (8 MB Blob chunks, as the store keeps files): the .ort put once, then read in fresh pages.
 const DB = 'sift-ort-probe';
@@ -95,7 +75,7 @@ function idb(): Promise<IDBDatabase> {
   });
 }
 async function storeOrt(model: string) {
-  const bytes = new Uint8Array(await (await fetch(`/bench-models/${model}/decoder-basic.ort`)).arrayBuffer());
+  const bytes = await fetchBytes(ortFile(model));
   const db = await idb();
   const CHUNK = 8 * 2 ** 20;
   for (let i = 0, k = 0; i < bytes.length; i += CHUNK, k++) {
@@ -116,44 +96,39 @@ async function chunksOf(model: string): Promise<Blob[]> {
     r.onerror = () => reject(r.error);
   });
 }
-/** 'raw': every chunk's bytes into one buffer of the file's size (the bench's raw read); 'chunks': each
- * chunk's ArrayBuffer copied into a heap block; 'stream': each chunk streamed into the heap block;
- * 'whole': the raw read's buffer, then copied into the heap block (what the store's reader hands over
- * today). Then, for the heap ways, the in-place session. */
-async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole') {
-  let t = performance.now();
-  const chunks = await chunksOf(model);
-  const n = chunks.reduce((s, c) => s + c.size, 0);
-  const M = mod();
-  const ptr = way === 'raw' ? 0 : M._malloc(n);
-  const raw = way === 'raw' || way === 'whole' ? new Uint8Array(n) : null;
+/** Every chunk's bytes into one buffer of the file's size (the bench's raw read). */
+async function readWhole(chunks: Blob[], n: number) {
+  const whole = new Uint8Array(n);
   let at = 0;
   for (const c of chunks) {
-    if (way === 'stream') {
-      const reader = c.stream().getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        M.HEAPU8.set(value, ptr + at);
-        at += value.byteLength;
-      }
-    } else {
-      const b = new Uint8Array(await c.arrayBuffer());
-      if (raw) raw.set(b, at);
-      else M.HEAPU8.set(b, ptr + at);
-      at += b.byteLength;
-    }
+    const b = new Uint8Array(await c.arrayBuffer());
+    whole.set(b, at);
+    at += b.byteLength;
   }
-  if (way === 'whole') M.HEAPU8.set(raw!, ptr);
-  const readMs = performance.now() - t;
-  if (way === 'raw') return { readMs, bytes: n };
-  const free = M._free;
-  M._free = (p) => (p === ptr ? undefined : free(p));
-  t = performance.now();
-  const s = await ort.InferenceSession.create(M.HEAPU8.subarray(ptr, ptr + n), { extra: { session: { use_ort_model_bytes_for_initializers: '1' } } } as ort.InferenceSession.SessionOptions);
-  const createMs = performance.now() - t;
-  M._free = free;
-  const l = (await s.run(feedsFor(s))).logits.data as Float32Array;
-  return { readMs, createMs, bytes: n, finite: l.every(Number.isFinite) };
+  return whole;
 }
-Object.assign((window as unknown as { ortInPlaceProbe: object }).ortInPlaceProbe, { storeOrt, fromIdb });
+async function* chunkParts(chunks: Blob[]) {
+  for (const c of chunks) yield new Uint8Array(await c.arrayBuffer());
+}
+async function* streamParts(chunks: Blob[]) {
+  for (const c of chunks) yield* streamed(c.stream());
+}
+/** 'raw': the bench's raw read; 'chunks': each chunk's ArrayBuffer copied into a heap block; 'stream':
+ * each chunk streamed into the heap block; 'whole': the raw read's buffer, then copied into the heap
+ * block (what the store's reader hands over today). Then, for the heap ways, the in-place session. */
+async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole') {
+  const t = performance.now();
+  const chunks = await chunksOf(model);
+  const n = chunks.reduce((s, c) => s + c.size, 0);
+  if (way === 'raw') {
+    await readWhole(chunks, n);
+    return { readMs: performance.now() - t, bytes: n };
+  }
+  const parts = way === 'chunks' ? chunkParts(chunks) : way === 'stream' ? streamParts(chunks) : [await readWhole(chunks, n)];
+  const r = await inPlaceFrom(parts, n);
+  const readMs = performance.now() - t - r.createMs;
+  const l = (await r.made.session.run(randomDecoderFeeds(ort, r.made.session))).logits.data as Float32Array;
+  return { readMs, createMs: r.createMs, bytes: n, finite: l.every(Number.isFinite) };
+}
+
+(window as unknown as Record<string, unknown>).ortInPlaceProbe = { warm, inPlace, plainFetch, check, storeOrt, fromIdb };

@@ -1,35 +1,53 @@
-// Probe (not part of `npm run bench`): bench/pages/ortInPlaceProbe.ts in Chromium, fresh pages.
+// Probe (not part of `npm run bench`): bench/pages/ortInPlaceProbe.ts in Chromium, each step in a fresh page
+// of an on-disk profile.
 //   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/l4v6-int8/model      # writes decoder-basic.ort
 //   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/full2b-int8/model
-//   node bench/probes/ortInPlaceBrowser.mjs
-// Prints: the bench model's in-place logits vs a copied session's; then for the 2B decoder, alternating,
-// a plain fetch of its .ort into an ArrayBuffer vs the same bytes streamed into a heap block + the
-// in-place session built from it.
+//   node bench/probes/ortInPlaceBrowser.mjs [http|idb] [reps]
+// http: the bench model's in-place logits vs a copied session's; then for the 2B decoder, alternating, a
+//   plain fetch of its .ort vs the same bytes streamed into a heap block + the in-place session.
+// idb: the 2B decoder's .ort stored as 8 MB Blob chunks (as the store keeps files); then, alternating, a
+//   raw read into one buffer vs three ways into a heap block (chunk ArrayBuffers, chunk streams, the raw
+//   read's buffer copied) + the in-place session.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startBenchServer } from '../server.mjs';
 import { CHROMIUM_ARGS } from '../../scripts/chromiumArgs.mjs';
 
+const mode = process.argv[2] ?? 'http';
+const reps = Number(process.argv[3] ?? 3);
 const server = await startBenchServer({ port: 4352 });
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+const profile = mkdtempSync(join(tmpdir(), 'sift-ort-probe-'));
+const ctx = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
 async function inFreshPage(fn, ...args) {
-  const ctx = await browser.newContext();
+  const page = await ctx.newPage();
   try {
-    const page = await ctx.newPage();
     await page.goto(`${server.url}/bench/pages/ortInPlaceProbe.html`);
     await page.waitForFunction(() => 'ortInPlaceProbe' in window);
     await page.evaluate(() => window.ortInPlaceProbe.warm());
     return await page.evaluate(([f, a]) => window.ortInPlaceProbe[f](...a), [fn, args]);
   } finally {
-    await ctx.close();
+    await page.close();
   }
 }
+const show = async (label, fn, ...args) => console.log(label, JSON.stringify(await inFreshPage(fn, ...args)));
 try {
-  console.log('bench model, in place vs copied:', JSON.stringify(await inFreshPage('check', 'l4v6-int8')));
-  for (let i = 0; i < 3; i++) {
-    console.log('2B decoder .ort, plain fetch:', JSON.stringify(await inFreshPage('plainFetch', 'full2b-int8')));
-    console.log('2B decoder .ort, into a heap block + in-place session:', JSON.stringify(await inFreshPage('inPlace', 'full2b-int8')));
+  if (mode === 'http') {
+    await show('bench model, in place vs copied:', 'check', 'l4v6-int8');
+    for (let i = 0; i < reps; i++) {
+      await show('2B decoder .ort, plain fetch:', 'plainFetch', 'full2b-int8');
+      await show('2B decoder .ort, into a heap block + in-place session:', 'inPlace', 'full2b-int8');
+    }
+  } else {
+    await show('stored', 'storeOrt', 'full2b-int8');
+    for (let i = 0; i < reps; i++) {
+      const ways = ['raw', 'chunks', 'stream', 'whole'];
+      for (const way of i % 2 ? ways.reverse() : ways) await show(way, 'fromIdb', 'full2b-int8', way);
+    }
   }
 } finally {
-  await browser.close();
+  await ctx.close();
   await server.close();
+  rmSync(profile, { recursive: true, force: true });
 }

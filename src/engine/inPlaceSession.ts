@@ -35,6 +35,16 @@ export function factoryWrapperSource(factoryUrl: string): string {
   ].join('\n');
 }
 
+/**
+ * onnxruntime-web's wasmPaths for starting through the wrapper: `base` is where its runtime files are
+ * (an absolute URL ending in '/'), `build` which of them ('ort-wasm-simd-threaded' for the plain WASM
+ * bundle, 'ort-wasm-simd-threaded.jsep' for the WebGPU one), and `moduleUrl` turns the wrapper's
+ * source into an importable URL (a data: URL in Node, a blob: URL in a browser).
+ */
+export function wrappedWasmPaths(base: string, build: string, moduleUrl: (source: string) => string): { mjs: string; wasm: string } {
+  return { mjs: moduleUrl(factoryWrapperSource(`${base}${build}.mjs`)), wasm: `${base}${build}.wasm` };
+}
+
 /** The Module kept by the wrapper, once onnxruntime-web has started through it; null otherwise. */
 export function ortHeap(): OrtHeap | null {
   return ((globalThis as Record<string, unknown>)[KEY] as OrtHeap | undefined) ?? null;

@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createInPlace, factoryWrapperSource, isOrtFormat, ortHeap, type OrtHeap } from '../../src/engine/inPlaceSession.ts';
+import { createInPlace, isOrtFormat, ortHeap, wrappedWasmPaths, type OrtHeap } from '../../src/engine/inPlaceSession.ts';
 import { runVision, type LoadedModel } from '../../src/engine/session.ts';
 import type { Grid } from '../../src/engine/rope.ts';
 import { RerankSession, type MediaDecoder } from '../../src/engine/rerank.ts';
@@ -16,11 +16,11 @@ import { loadPromptTokenizer } from '../../src/prompt/index.ts';
 import { tinyModel } from './tinyModel.ts';
 
 // Before anything starts onnxruntime-web: its factory, wrapped so the Module is kept.
-const dist = resolve('node_modules/onnxruntime-web/dist');
-ort.env.wasm.wasmPaths = {
-  mjs: `data:text/javascript,${encodeURIComponent(factoryWrapperSource(pathToFileURL(`${dist}/ort-wasm-simd-threaded.mjs`).href))}`,
-  wasm: `${dist}/ort-wasm-simd-threaded.wasm`,
-} as unknown as string;
+ort.env.wasm.wasmPaths = wrappedWasmPaths(
+  pathToFileURL(resolve('node_modules/onnxruntime-web/dist')).href + '/',
+  'ort-wasm-simd-threaded',
+  (source) => `data:text/javascript,${encodeURIComponent(source)}`,
+) as unknown as string;
 
 const noMedia: MediaDecoder = {
   image: async () => { throw new Error('this test scores text only'); },
