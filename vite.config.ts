@@ -1,9 +1,10 @@
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { factoryWrapperSource, ORT_WRAPPER_FILE } from './src/engine/inPlaceSession.ts';
 
 // Cross-origin isolation (COOP + COEP) makes SharedArrayBuffer available, which onnxruntime-web's
 // multi-threaded wasm needs; without it ort silently runs one thread.
@@ -85,6 +86,9 @@ const ortDist = fileURLToPath(new URL('./node_modules/onnxruntime-web/dist/', im
 const isShippedOrtFile = (name: string) => /^ort-wasm-simd-threaded\.jsep\.(wasm|mjs)$/.test(name);
 // The dev server serves every variant (the engine e2e tests also try the native WebGPU build).
 const isOrtRuntimeFile = (name: string) => /^ort-wasm-simd-threaded.*\.(wasm|mjs)$/.test(name);
+// The worker starts onnxruntime-web through a wrapper of its factory (src/engine/inPlaceSession.ts),
+// a static file beside it: the page's CSP allows no blob: scripts.
+const ortWrapper = factoryWrapperSource('./ort-wasm-simd-threaded.jsep.mjs');
 
 /**
  * Serves onnxruntime-web's wasm/mjs files from the app itself (dev: from node_modules; build: copied
@@ -97,6 +101,12 @@ function ortRuntimeFiles(): Plugin {
       server.middlewares.use(`/${ORT_DIR}/`, (req, res) => {
         const name = decodeURIComponent((req.url ?? '').split('?')[0].replace(/^\//, ''));
         const path = join(ortDist, name);
+        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
+        if (name === ORT_WRAPPER_FILE) {
+          res.setHeader('Content-Type', 'text/javascript');
+          res.setHeader('Cache-Control', 'no-cache');
+          return res.end(ortWrapper);
+        }
         if (!isOrtRuntimeFile(name) || !existsSync(path)) {
           res.statusCode = 404;
           return res.end(`${name}: not an onnxruntime-web runtime file`);
@@ -104,7 +114,6 @@ function ortRuntimeFiles(): Plugin {
         res.setHeader('Content-Type', name.endsWith('.wasm') ? 'application/wasm' : 'text/javascript');
         res.setHeader('Content-Length', String(statSync(path).size));
         res.setHeader('Cache-Control', 'no-cache');
-        for (const [k, v] of Object.entries(ISOLATION_HEADERS)) res.setHeader(k, v);
         createReadStream(path).pipe(res);
       });
     },
@@ -112,6 +121,7 @@ function ortRuntimeFiles(): Plugin {
       const dir = join(options.dir ?? 'dist', ORT_DIR);
       mkdirSync(dir, { recursive: true });
       for (const name of readdirSync(ortDist).filter(isShippedOrtFile)) copyFileSync(join(ortDist, name), join(dir, name));
+      writeFileSync(join(dir, ORT_WRAPPER_FILE), ortWrapper);
     },
   };
 }

@@ -51,6 +51,8 @@ for (const backend of ['wasm', 'webgpu'] as const) {
     await page.goto('/');
     const note = await loadTinyModel(page, backend);
     expect(note).toContain(backend === 'webgpu' ? 'WebGPU' : 'WASM');
+    // tiny-int8's graphs are ORT format: on WASM, used in place in onnxruntime's heap.
+    await expect(page.getByTestId('active-model')).toHaveAttribute('data-graphs', backend === 'wasm' ? 'in-place' : 'onnx');
     await page.locator('#query-text').fill(QUERY);
     await addCandidates(page, TEXTS, files());
     await expect(page.locator('ol.list > li')).toHaveCount(6);

@@ -1,8 +1,8 @@
 // The page's onnxruntime: the wasm heap captured (to read its size), the runtime loaded as the worker
 // loads it, every session creation timed, and small helpers the bench's runs share. Imported before
 // anything loads onnxruntime-web, so the heap's WebAssembly.Memory is seen being created.
-import { DType, GraphBuilder } from '../../src/model/onnx/graph.ts';
 import { isFallbackAdapter } from '../../workers/backend.ts';
+import { startedOrtHeap, wrappedWasmPaths } from '../../src/engine/inPlaceSession.ts';
 import { prng } from '../../test/reference/testModel.ts';
 
 // The wasm heap: onnxruntime creates one WebAssembly.Memory (shared, threaded build) and grows it;
@@ -39,7 +39,10 @@ export async function getOrt(): Promise<Ort> {
       sessionCreate.ms += performance.now() - t0;
     }
   };
-  mod.env.wasm.wasmPaths = new URL('/ort/', location.href).href;
+  // As the worker starts it: through the factory wrapper (a blob: module here; the app serves a file).
+  mod.env.wasm.wasmPaths = wrappedWasmPaths(new URL('/ort/', location.href).href, 'ort-wasm-simd-threaded.jsep', (source) =>
+    URL.createObjectURL(new Blob([source], { type: 'text/javascript' })),
+  );
   // --threads N (diagnostics): another thread count than the 2 cores here.
   mod.env.wasm.numThreads = crossOriginIsolated ? Number(new URLSearchParams(location.search).get('threads') ?? 2) : 1;
   ort = mod;
@@ -87,11 +90,7 @@ export async function env() {
 /** Starts onnxruntime's wasm runtime (fetch, compile, threads) with a one-node session; returns its time. */
 export async function warmRuntime() {
   const t0 = performance.now();
-  const o = await getOrt();
-  const g = new GraphBuilder('warm', null);
-  g.node('Identity', [g.input('x', DType.FLOAT, [1])], { outputs: ['y'] });
-  g.output('y', DType.FLOAT, [1]);
-  const s = await o.InferenceSession.create(g.serialize(), { executionProviders: ['wasm'] });
-  await s.release();
+  const heap = await startedOrtHeap(await getOrt());
+  if (!heap) throw new Error('onnxruntime-web did not start through the factory wrapper');
   return { ms: performance.now() - t0 };
 }

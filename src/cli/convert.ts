@@ -1,4 +1,4 @@
-// `sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N] [--id ID]`
+// `sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../model/checkpoint/open.ts';
@@ -26,16 +26,32 @@ function progressBar(): (p: ConvertProgress) => void {
   };
 }
 
+/** onnxruntime-node's ORT-format writer, loaded only when needed (a native module). */
+async function ortFormatWriter(model: Uint8Array, externalData: { path: string; data: Uint8Array }[]): Promise<Uint8Array> {
+  try {
+    await import('onnxruntime-node');
+  } catch (err) {
+    throw new Error(`writing the graphs as ORT format needs onnxruntime-node (${(err as Error)?.message ?? err}): run npm ci, or convert with --graph-format onnx`);
+  }
+  const { toOrtFormat } = await import('../model/ortFormatNode.ts');
+  return toOrtFormat(model, externalData);
+}
+
 export async function runConvertCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const [input, outDir] = args.positional;
-  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--linear nbits|int8] [--shard-mb N]');
+  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]');
   const bits = numberOption(args, 'bits', 4);
   if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
   const shardMB = numberOption(args, 'shard-mb', 256)!;
   // int8: linear layers stored as the WASM EP runs fastest (src/model/int8Graph.ts); nbits: MatMulNBits.
   const linear = args.options.get('linear') ?? 'nbits';
   if (linear !== 'nbits' && linear !== 'int8') throw new Error('--linear must be nbits or int8');
+  // With int8 linear layers (the WASM EP's format) the graphs are written as ORT format by default:
+  // the WASM EP uses their weights in place, which makes a cached start about as fast as reading them.
+  const graphFormat = args.options.get('graph-format') ?? (linear === 'int8' ? 'ort' : 'onnx');
+  if (graphFormat !== 'ort' && graphFormat !== 'onnx') throw new Error('--graph-format must be ort or onnx');
+  if (graphFormat === 'ort' && linear !== 'int8') throw new Error('--graph-format ort needs --linear int8 (the WASM EP\'s format)');
   if (!(shardMB > 0)) throw new Error('--shard-mb must be positive');
   const location = /^https?:\/\//.test(input) ? new UrlLocation(input) : new NodeDirLocation(input);
   const ckpt = await openCheckpoint(location);
@@ -51,6 +67,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
     const manifest = await convertCheckpoint(checkpointSource(ckpt), out, {
       bits,
       linear,
+      toOrtFormat: graphFormat === 'ort' ? ortFormatWriter : undefined,
       shardMB,
       id,
       source: input,

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-web';
+import { wrappedWasmPaths } from '../engine/inPlaceSession.ts';
 import { parseManifest, type Manifest } from '../model/manifest.ts';
 import type { LoadedModel } from '../engine/session.ts';
 import { startModel } from '../engine/startModel.ts';
@@ -13,6 +14,11 @@ export interface NodeModel {
   model: LoadedModel;
   tokenizer: PromptTokenizer;
 }
+
+// onnxruntime-web starts through the factory wrapper, so ORT-format graphs are used in place.
+ort.env.wasm.wasmPaths = wrappedWasmPaths(new URL('.', import.meta.resolve('onnxruntime-web')).href, 'ort-wasm-simd-threaded', (source) =>
+  `data:text/javascript,${encodeURIComponent(source)}`,
+);
 
 export async function loadModelDir(dir: string): Promise<NodeModel> {
   let manifestText: string;

@@ -6,6 +6,7 @@
 // the block must be ours: a wrapper of its emscripten factory, handed over as env.wasm.wasmPaths.mjs,
 // keeps the Module it builds (malloc, free, HEAPU8), and that Module's free spares pinned blocks.
 import type * as OrtTypes from 'onnxruntime-web';
+import { DType, GraphBuilder } from '../model/onnx/graph.ts';
 
 type Ort = typeof OrtTypes;
 
@@ -35,6 +36,9 @@ export function factoryWrapperSource(factoryUrl: string): string {
   ].join('\n');
 }
 
+/** The wrapper's file name beside onnxruntime-web's runtime files, where the app serves (and precaches) it. */
+export const ORT_WRAPPER_FILE = 'sift-ort-factory.mjs';
+
 /**
  * onnxruntime-web's wasmPaths for starting through the wrapper: `base` is where its runtime files are
  * (an absolute URL ending in '/'), `build` which of them ('ort-wasm-simd-threaded' for the plain WASM
@@ -48,6 +52,21 @@ export function wrappedWasmPaths(base: string, build: string, moduleUrl: (source
 /** The Module kept by the wrapper, once onnxruntime-web has started through it; null otherwise. */
 export function ortHeap(): OrtHeap | null {
   return ((globalThis as Record<string, unknown>)[KEY] as OrtHeap | undefined) ?? null;
+}
+
+/**
+ * Starts onnxruntime-web's wasm runtime if it has not started (it starts on the first session; it has
+ * no call of its own for that): a one-node session, built and released. Then the Module kept by the
+ * wrapper, or null when onnxruntime-web was not started through it.
+ */
+export async function startedOrtHeap(ort: Ort): Promise<OrtHeap | null> {
+  if (!ortHeap()) {
+    const g = new GraphBuilder('start', null);
+    g.node('Identity', [g.input('x', DType.FLOAT, [1])], { outputs: ['y'] });
+    g.output('y', DType.FLOAT, [1]);
+    await (await ort.InferenceSession.create(g.serialize(), { executionProviders: ['wasm'] })).release();
+  }
+  return ortHeap();
 }
 
 /** True for an ORT-format model (a flatbuffer with file identifier "ORTM"). */

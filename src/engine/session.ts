@@ -11,7 +11,8 @@ import type { Grid } from './rope.ts';
 import { visionGridInputs } from './visionInputs.ts';
 import { rewriteMatMulNBitsToInt8Async } from '../model/int8Matmul.ts';
 import { createRequantizer, inlineRequantizer } from './requantPool.ts';
-import { readInOrder } from '../store/readInOrder.ts';
+import { readInOrder, type FileRequest } from '../store/readInOrder.ts';
+import { createInPlace, startedOrtHeap } from './inPlaceSession.ts';
 
 export type Ort = typeof OrtTypes;
 export type ReadModelFile = (file: string) => Promise<Uint8Array>;
@@ -26,6 +27,11 @@ export interface LoadedModel {
   backend: string;
   /** How the graphs' quantized linear layers run (see LoadOptions.matmul; 'int8' also for graphs stored so). */
   matmul: 'stored' | 'int8';
+  /**
+   * How the graphs were built: 'in-place' (ORT format, onnxruntime using the weights where the engine
+   * copied them, in its heap: the WASM EP), 'ort' (ORT format, copied by onnxruntime), 'onnx'.
+   */
+  graphs: 'in-place' | 'ort' | 'onnx';
   /** When each step of loadModel finished, ms after it started (reads and preparation overlap). */
   loadTimeline: Record<string, number>;
   release(): Promise<void>;
@@ -49,7 +55,9 @@ export interface LoadOptions {
    * keep arriving while a session is being built here). Without it, loadModel asks `read` for one
    * file after another itself.
    */
-  prefetch?: (files: string[]) => void;
+  prefetch?: (files: FileRequest[]) => void;
+  /** A file chunk by chunk (the store's reader); without it, ORT-format graphs are read whole. */
+  readParts?: (file: string) => AsyncIterable<Uint8Array>;
 }
 
 /** True when every execution provider is onnxruntime-web's CPU (WASM) one. */
@@ -75,29 +83,37 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   };
   const quantized = manifest.weights.bits === 4 || manifest.weights.bits === 8;
   const storedInt8 = manifest.weights.linear === 'int8';
+  const ortGraphs = isOrtGraph(manifest.graphs.vision) && isOrtGraph(manifest.graphs.decoder);
   const wanted = opts.matmul ?? 'stored';
-  const rewrite = !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
+  // ORT-format graphs run as stored: the int8 rewrite reads ONNX.
+  const rewrite = !ortGraphs && !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
   const matmul: LoadedModel['matmul'] = storedInt8 || rewrite ? 'int8' : 'stored';
+  // ORT-format graphs on the WASM EP are used in place: each file's chunks are copied into a block of
+  // onnxruntime's heap as they are read (needs onnxruntime-web started through the factory wrapper,
+  // inPlaceSession.ts). WebGPU uploads the weights anyway, so there they are read whole and copied.
+  const inPlace = ortGraphs && wasmOnly(options.executionProviders!);
+  const graphFiles = (g: { file: string; shards: string[] }): FileRequest[] => [inPlace ? { file: g.file, parts: true } : g.file, ...g.shards];
   // Every file is asked for up front, in the order it is needed: the decoder's and the embedding's
   // bytes arrive while the vision session is being built. A file is handed over once, so its bytes
   // can be collected after its session exists.
   const e = manifest.embedding;
-  const order = [
-    manifest.graphs.vision.file,
-    ...manifest.graphs.vision.shards,
-    manifest.graphs.decoder.file,
-    ...manifest.graphs.decoder.shards,
-    e.packed.file,
-    e.scales.file,
-    e.zeroPoints.file,
-  ];
-  const files = opts.prefetch ? { read, prefetch: opts.prefetch } : readInOrder(read);
+  const order = [...graphFiles(manifest.graphs.vision), ...graphFiles(manifest.graphs.decoder), e.packed.file, e.scales.file, e.zeroPoints.file];
+  const files = opts.prefetch ? { read, prefetch: opts.prefetch, readParts: opts.readParts } : readInOrder(read);
   files.prefetch(order);
+  // The heap exists once the runtime has started (while the first bytes are read).
+  const heap = inPlace ? await startedOrtHeap(ort) : null;
+  const graphs: LoadedModel['graphs'] = heap ? 'in-place' : ortGraphs ? 'ort' : 'onnx';
   const take = files.read;
+  const bytesOf = (file: string) => manifest.shards.find((s) => s.file === file)!.bytes;
   // Each graph's bytes are prepared as soon as they arrive — on WASM, its MatMulNBits weights are
   // requantized to int8 in a Worker — so the decoder is converted while the vision session is built.
   const requantizer = rewrite ? createRequantizer() : inlineRequantizer;
-  const prepare = async (g: { file: string; shards: string[] }, prefix: string) => {
+  type Prepared = { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] } | { parts: AsyncIterable<Uint8Array>; bytes: number };
+  const prepare = async (g: { file: string; shards: string[] }, prefix: string): Promise<Prepared> => {
+    if (heap) {
+      const parts = files.readParts?.(g.file) ?? readInOrder(take).readParts(g.file);
+      return { parts: markedAtEnd(parts, () => mark(`${prefix}Read`)), bytes: bytesOf(g.file) };
+    }
     const model = await take(g.file);
     const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: await take(path) })));
     mark(`${prefix}Read`);
@@ -106,15 +122,25 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     mark(`${prefix}Int8`);
     return { model: rw.model, externalData: [...externalData, ...rw.externalData] };
   };
-  type Prepared = { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] };
   // A graph's bytes are let go as soon as its session exists (the 2B decoder's are ≈2 GB as int8).
   const slots: { v: Promise<Prepared> | null; d: Promise<Prepared> | null } = { v: prepare(manifest.graphs.vision, 'vision'), d: null };
   slots.d = slots.v!.then(() => prepare(manifest.graphs.decoder, 'decoder'));
   slots.d.catch(() => undefined); // awaited below
+  const releases: (() => Promise<void>)[] = [];
   const create = async (key: 'v' | 'd') => {
-    const { model, externalData } = await slots[key]!;
+    const p = await slots[key]!;
     slots[key] = null;
-    return ort.InferenceSession.create(model, { ...options, externalData });
+    if ('parts' in p) {
+      const s = await createInPlace(ort, heap!, p.parts, p.bytes, options);
+      releases.push(s.release);
+      return s.session;
+    }
+    const session = await ort.InferenceSession.create(p.model, { ...options, externalData: p.externalData });
+    releases.push(() => session.release());
+    return session;
+  };
+  const releaseAll = async () => {
+    for (const r of releases.splice(0)) await r();
   };
   let vision: OrtTypes.InferenceSession;
   let decoder: OrtTypes.InferenceSession;
@@ -122,7 +148,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     vision = await create('v');
     mark('visionSession');
     decoder = await create('d').catch(async (err) => {
-      await vision.release();
+      await releaseAll();
       throw err;
     });
     mark('decoderSession');
@@ -151,12 +177,20 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     embedding,
     backend: opts.backend ?? 'wasm',
     matmul,
+    graphs,
     loadTimeline: timeline,
-    async release() {
-      await vision.release();
-      await decoder.release();
-    },
+    release: releaseAll,
   };
+}
+
+/** An ORT-format graph (one flatbuffer, weights inside: no shards), as `sift convert` writes for WASM. */
+export function isOrtGraph(g: { file: string; shards: string[] }): boolean {
+  return g.file.endsWith('.ort');
+}
+
+async function* markedAtEnd(parts: AsyncIterable<Uint8Array>, done: () => void): AsyncGenerator<Uint8Array> {
+  yield* parts;
+  done();
 }
 
 // onnxruntime-web rejects a run() that starts while another is in flight ("Session already started":

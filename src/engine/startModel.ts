@@ -4,12 +4,15 @@
 // sessions are then built as their bytes land. Used by the app's worker, the CLI and the benchmark.
 import type { Manifest } from '../model/manifest.ts';
 import { loadPromptTokenizer, type PromptTokenizer } from '../prompt/index.ts';
+import type { FileRequest } from '../store/readInOrder.ts';
 import { loadModel, type LoadedModel, type LoadOptions, type Ort, type ReadModelFile } from './session.ts';
 
 export interface ModelFiles {
   read: ReadModelFile;
   /** Starts reading files ahead in this order (see LoadOptions.prefetch). */
-  prefetch?: (files: string[]) => void;
+  prefetch?: (files: FileRequest[]) => void;
+  /** A file chunk by chunk (see LoadOptions.readParts). */
+  readParts?: (file: string) => AsyncIterable<Uint8Array>;
 }
 
 export interface StartedModel {
@@ -19,12 +22,12 @@ export interface StartedModel {
   tokenizerMs: number;
 }
 
-export async function startModel(ort: Ort, manifest: Manifest, files: ModelFiles, opts: Omit<LoadOptions, 'prefetch'> = {}): Promise<StartedModel> {
+export async function startModel(ort: Ort, manifest: Manifest, files: ModelFiles, opts: Omit<LoadOptions, 'prefetch' | 'readParts'> = {}): Promise<StartedModel> {
   const started = performance.now();
   const decoder = new TextDecoder();
   const { tokenizer: tokFile, tokenizerConfig } = manifest.files;
   files.prefetch?.([tokFile, tokenizerConfig]);
-  const modelP = loadModel(ort, manifest, files.read, { ...opts, prefetch: files.prefetch });
+  const modelP = loadModel(ort, manifest, files.read, { ...opts, prefetch: files.prefetch, readParts: files.readParts });
   modelP.catch(() => undefined); // awaited below
   let tokenizer: PromptTokenizer;
   let tokenizerMs: number;

@@ -60,6 +60,8 @@ export interface ModelInfo {
   bytes: number;
   state: 'downloading' | 'ready';
   randomWeights: boolean;
+  /** Once loaded: how its graphs were built (see LoadedModel.graphs; 'in-place' on WASM for ORT-format graphs). */
+  graphs?: 'in-place' | 'ort' | 'onnx';
 }
 
 export interface LoadProgress {

@@ -9,6 +9,7 @@ import { textNames } from './names.ts';
 import { quantizeMatrix, type Bits } from './quantize.ts';
 import { sha256Hex, ShardWriter, type ShardInfo } from './shards.ts';
 import { storedInt8Graph } from './int8Graph.ts';
+import { rewriteMatMulNBitsToInt8 } from './int8Matmul.ts';
 import type { WeightSink } from './onnx/graph.ts';
 
 /** What the converter needs from a checkpoint (see src/model/checkpoint). */
@@ -81,6 +82,12 @@ export interface ConvertOptions {
    * int8Graph.ts; about twice as fast on the WASM EP). The embedding table is `bits` wide either way.
    */
   linear?: 'nbits' | 'int8';
+  /**
+   * With int8 linear layers: writes each graph as one ORT-format file (vision.ort, decoder.ort, weights
+   * inside) through this writer (onnxruntime-node in the CLI, src/model/ortFormatNode.ts; the browser
+   * has none). The WASM EP then uses the weights in place instead of copying them (session.ts).
+   */
+  toOrtFormat?: (model: Uint8Array, externalData: { path: string; data: Uint8Array }[]) => Promise<Uint8Array>;
   onProgress?: (p: ConvertProgress) => void;
 }
 
@@ -171,17 +178,25 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   const int8 = opts.linear === 'int8';
   if (int8 && bits !== 4 && bits !== 8) throw new Error('int8 linear layers are made from 4- or 8-bit blocks: use --bits 4 or 8');
   // With int8 linear layers a graph is built in memory, rewritten, then sharded (int8Graph.ts).
+  const ort = int8 ? opts.toOrtFormat : undefined;
+  const graphName = (name: 'vision' | 'decoder') => `${name}.${ort ? 'ort' : 'onnx'}`;
   const graphFile = async (name: 'vision' | 'decoder', build: (sink: WeightSink) => Promise<Uint8Array>): Promise<ShardInfo[]> => {
     const shards = new ShardWriter(name, shardBytes, out);
     if (!int8) {
-      await writeFile(`${name}.onnx`, await build(shards));
+      await writeFile(graphName(name), await build(shards));
       return shards.finish();
     }
     const held = new Map<string, Uint8Array>();
     const memory = new ShardWriter(`${name}-q`, shardBytes, async (file, bytes) => void held.set(file, bytes));
     const model = await build(memory);
     await memory.finish();
-    await writeFile(`${name}.onnx`, storedInt8Graph(model, held, name, shards));
+    if (ort) {
+      const rw = rewriteMatMulNBitsToInt8(model, held, { prefix: name });
+      const externalData = [...[...held].map(([path, data]) => ({ path, data })), ...rw.externalData];
+      await writeFile(graphName(name), await ort(rw.model, externalData));
+      return [];
+    }
+    await writeFile(graphName(name), storedInt8Graph(model, held, name, shards));
     return shards.finish();
   };
 
@@ -233,8 +248,8 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     tokens,
     files: extra,
     graphs: {
-      vision: { file: 'vision.onnx', shards: vShards.map((s) => s.file) },
-      decoder: { file: 'decoder.onnx', shards: dShards.map((s) => s.file) },
+      vision: { file: graphName('vision'), shards: vShards.map((s) => s.file) },
+      decoder: { file: graphName('decoder'), shards: dShards.map((s) => s.file) },
     },
     embedding: { rows: emb.rows, cols: emb.cols, bits: embedBits, blockSize, packed: range(packed), scales: range(scales), zeroPoints: range(zeroPoints) },
     shards,

@@ -41,12 +41,8 @@ const CHUNKS_PER_READ = 64;
 const damaged = (record: ModelRecord, detail: string) =>
   new ModelStoreError('missing', `Stored model ${record.label} is damaged (${detail}): delete it and download it again`);
 
-/**
- * A file's stored chunks as one buffer. The chunks' handles are fetched CHUNKS_PER_READ at a time in
- * one transaction each (one `get` per transaction made a cached start ≈3× slower than a raw read);
- * Blob chunks (see StoredChunk) are then read straight into a buffer of the file's size.
- */
-export async function assembleStoredFile(record: ModelRecord, file: string): Promise<Uint8Array> {
+/** A file's stored chunks, in order, checked to add up to its size (handles only: no bytes read yet). */
+async function storedChunks(record: ModelRecord, file: string): Promise<StoredChunk[]> {
   const info = record.files[file];
   if (!info) throw new ModelStoreError('missing', `Model ${record.label} has no file "${file}"`);
   const count = Math.ceil(info.bytes / record.chunkBytes);
@@ -62,15 +58,28 @@ export async function assembleStoredFile(record: ModelRecord, file: string): Pro
     });
   }
   if (total !== info.bytes) throw damaged(record, `${file} is ${total} of ${info.bytes} bytes`);
+  return chunks;
+}
+
+const unreadable = (record: ModelRecord, file: string, err: unknown) =>
+  // The browser lost a chunk's blob file (profile damage, a cleared cache directory).
+  damaged(record, `${file} could not be read: ${(err as Error)?.message ?? err}`);
+
+/**
+ * A file's stored chunks as one buffer. The chunks' handles are fetched CHUNKS_PER_READ at a time in
+ * one transaction each (one `get` per transaction made a cached start ≈3× slower than a raw read);
+ * Blob chunks (see StoredChunk) are then read straight into a buffer of the file's size.
+ */
+export async function assembleStoredFile(record: ModelRecord, file: string): Promise<Uint8Array> {
+  const chunks = await storedChunks(record, file);
   if (chunks.every((c) => c instanceof Blob)) {
     try {
       return new Uint8Array(await new Blob(chunks).arrayBuffer());
     } catch (err) {
-      // The browser lost a chunk's blob file (profile damage, a cleared cache directory).
-      throw damaged(record, `${file} could not be read: ${(err as Error)?.message ?? err}`);
+      throw unreadable(record, file, err);
     }
   }
-  const out = new Uint8Array(info.bytes);
+  const out = new Uint8Array(record.files[file].bytes);
   let offset = 0;
   for (const c of chunks) {
     out.set(c instanceof Uint8Array ? c : new Uint8Array(await c.arrayBuffer()), offset);
@@ -79,8 +88,31 @@ export async function assembleStoredFile(record: ModelRecord, file: string): Pro
   return out;
 }
 
-/** A verified file of a stored model version. */
-export async function readModelFile(id: string, version: string, file: string): Promise<Uint8Array> {
+/**
+ * A file's bytes chunk by chunk, in order, for a reader that copies each where it belongs (an
+ * ORT-format graph into onnxruntime's heap): no file-sized buffer is made, so the bytes land in fresh
+ * memory once. The next chunk is read while the caller handles one.
+ */
+export async function* storedFileParts(record: ModelRecord, file: string): AsyncGenerator<Uint8Array> {
+  const chunks = await storedChunks(record, file);
+  const bytesOf = (c: StoredChunk) => (c instanceof Uint8Array ? Promise.resolve(c) : c.arrayBuffer().then((b) => new Uint8Array(b)));
+  let next = chunks.length ? bytesOf(chunks[0]) : null;
+  for (let i = 0; next; i++) {
+    const current = next;
+    next = i + 1 < chunks.length ? bytesOf(chunks[i + 1]) : null;
+    next?.catch(() => undefined); // surfaces when awaited
+    let bytes: Uint8Array;
+    try {
+      bytes = await current;
+    } catch (err) {
+      throw unreadable(record, file, err);
+    }
+    yield bytes;
+  }
+}
+
+/** The record of a stored version whose `file` is fully downloaded and verified. */
+async function verifiedRecord(id: string, version: string, file: string): Promise<ModelRecord> {
   const record = await getRecord(id, version);
   if (!record) throw new ModelStoreError('missing', `Model ${id} (version ${version}) is not stored on this device`);
   const info = record.files[file];
@@ -88,7 +120,17 @@ export async function readModelFile(id: string, version: string, file: string): 
   if (!info.verified) {
     throw new ModelStoreError('missing', `${file} of model ${record.label} is not fully downloaded yet: finish the download first`);
   }
-  return assembleStoredFile(record, file);
+  return record;
+}
+
+/** A verified file of a stored model version. */
+export async function readModelFile(id: string, version: string, file: string): Promise<Uint8Array> {
+  return assembleStoredFile(await verifiedRecord(id, version, file), file);
+}
+
+/** A verified file of a stored model version, chunk by chunk (see storedFileParts). */
+export async function* readModelFileParts(id: string, version: string, file: string): AsyncGenerator<Uint8Array> {
+  yield* storedFileParts(await verifiedRecord(id, version, file), file);
 }
 
 /** The ReadyModel view of a stored record (callers check that it is ready). */
