@@ -23,6 +23,8 @@ test('after one visit with a cached model, the app loads and scores offline', as
     expect(await page.evaluate(() => globalThis.crossOriginIsolated)).toBe(true);
     expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
     await loadTinyModel(page, 'wasm');
+    // The production build's factory wrapper (ort/sift-ort-factory.mjs) came from the precache: graphs in place.
+    await expect(page.getByTestId('active-model')).toHaveAttribute('data-graphs', 'in-place');
     await page.locator('#query-text').fill('offline query');
     await addCandidates(page, ['first candidate', 'second candidate'], []);
     const rows = await rerankAndRead(page);

@@ -3,7 +3,8 @@
 import { getOrt, sessionCreate, wasmHeapBytes } from './runtime.ts';
 import { instrument, loaded, release, tokenizerOf } from './engineRuns.ts';
 import { startModel, type StartedModel } from '../../src/engine/startModel.ts';
-import type { LoadOptions } from '../../src/engine/session.ts';
+import { isOrtGraph, type LoadOptions } from '../../src/engine/session.ts';
+import { createInPlace, startedOrtHeap } from '../../src/engine/inPlaceSession.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 import * as store from '../../src/store/index.ts';
 
@@ -182,7 +183,11 @@ export async function loadParts(manifestUrl: string, matmul: 'stored' | 'int8') 
       t[`${g}Rewrite`] = performance.now() - t0;
     }
     t0 = performance.now();
-    const s = await o.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: 'all', externalData });
+    const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' as const };
+    // ORT-format graphs as loads build them: copied into a heap block, used in place (the copy counts here).
+    const s = isOrtGraph(m.graphs[g])
+      ? await createInPlace(o, (await startedOrtHeap(o))!, [model], model.byteLength, options)
+      : await o.InferenceSession.create(model, { ...options, externalData });
     t[`${g}Create`] = performance.now() - t0;
     await s.release();
   }

@@ -1,8 +1,8 @@
 // Probe page (not part of `npm run bench`; driven by bench/probes/ortInPlaceBrowser.mjs): the decoder as an
 // ORT-format model, copied into a heap block of onnxruntime-web's own Module as it is read and used there
 // in place (src/engine/inPlaceSession.ts), in Chromium with 2 threads. onnxruntime-web starts through the
-// factory wrapper (a Blob module handed over as env.wasm.wasmPaths.mjs). Needs decoder-basic.ort beside
-// each model (bench/probes/ortFormatInPlace.ts writes it).
+// factory wrapper (a Blob module handed over as env.wasm.wasmPaths.mjs). Reads the bench models' own
+// decoder.ort (`sift convert --linear int8` writes ORT format since the in-place loads).
 import * as ort from 'onnxruntime-web';
 import { createInPlace, ortHeap, wrappedWasmPaths } from '../../src/engine/inPlaceSession.ts';
 import { randomDecoderFeeds, timedParts } from './probeHelpers.ts';
@@ -11,7 +11,7 @@ ort.env.wasm.wasmPaths = wrappedWasmPaths(new URL('/ort/', location.href).href, 
   URL.createObjectURL(new Blob([source], { type: 'text/javascript' })),
 ) as unknown as string;
 ort.env.wasm.numThreads = 2;
-const ortFile = (model: string) => `/bench-models/${model}/decoder-basic.ort`;
+const ortFile = (model: string) => `/bench-models/${model}/model/decoder.ort`;
 const fetchBytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
 
 async function warm() {
@@ -110,13 +110,17 @@ async function readWhole(chunks: Blob[], n: number) {
 async function* chunkParts(chunks: Blob[]) {
   for (const c of chunks) yield new Uint8Array(await c.arrayBuffer());
 }
+/** Each chunk read in `kb` KB slices: buffers small enough for the allocator to reuse once collected. */
+async function* slicedParts(chunks: Blob[], kb: number) {
+  for (const c of chunks) for (let at = 0; at < c.size; at += kb * 1024) yield new Uint8Array(await c.slice(at, at + kb * 1024).arrayBuffer());
+}
 async function* streamParts(chunks: Blob[]) {
   for (const c of chunks) yield* streamed(c.stream());
 }
 /** 'raw': the bench's raw read; 'chunks': each chunk's ArrayBuffer copied into a heap block; 'stream':
  * each chunk streamed into the heap block; 'whole': the raw read's buffer, then copied into the heap
  * block (what the store's reader hands over today). Then, for the heap ways, the in-place session. */
-async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole') {
+async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole' | 'readChunks' | `readSliced${number}` | `sliced${number}`) {
   const t = performance.now();
   const chunks = await chunksOf(model);
   const n = chunks.reduce((s, c) => s + c.size, 0);
@@ -124,7 +128,13 @@ async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole'
     await readWhole(chunks, n);
     return { readMs: performance.now() - t, bytes: n };
   }
-  const parts = way === 'chunks' ? chunkParts(chunks) : way === 'stream' ? streamParts(chunks) : [await readWhole(chunks, n)];
+  // Reading alone, each part dropped (the bench's raw read reads each chunk so).
+  if (way === 'readChunks' || way.startsWith('readSliced')) {
+    let got = 0;
+    for await (const p of way === 'readChunks' ? chunkParts(chunks) : slicedParts(chunks, Number(way.slice(10)))) got += p.byteLength;
+    return { readMs: performance.now() - t, bytes: got };
+  }
+  const parts = way === 'chunks' ? chunkParts(chunks) : way === 'stream' ? streamParts(chunks) : way.startsWith('sliced') ? slicedParts(chunks, Number(way.slice(6))) : [await readWhole(chunks, n)];
   const r = await inPlaceFrom(parts, n);
   const readMs = performance.now() - t - r.createMs;
   const l = (await r.made.session.run(randomDecoderFeeds(ort, r.made.session))).logits.data as Float32Array;

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startBenchServer } from '../server.mjs';
 import { CHROMIUM_ARGS } from '../../scripts/chromiumArgs.mjs';
+import { withBrowserCpu } from '../cpuTime.mjs';
 
 const mode = process.argv[2] ?? 'http';
 const reps = Number(process.argv[3] ?? 3);
@@ -31,13 +32,23 @@ async function inFreshPage(fn, ...args) {
     await page.close();
   }
 }
-const show = async (label, fn, ...args) => console.log(label, JSON.stringify(await inFreshPage(fn, ...args)));
+const show = async (label, fn, ...args) => {
+  const r = await withBrowserCpu(() => inFreshPage(fn, ...args));
+  console.log(label, JSON.stringify(r.result), `CPU ${r.cpu.ms} ms (kernel ${r.cpu.sysMs})`);
+};
 try {
   if (mode === 'http') {
     await show('bench model, in place vs copied:', 'check', 'l4v6-int8');
     for (let i = 0; i < reps; i++) {
       await show('2B decoder .ort, plain fetch:', 'plainFetch', 'full2b-int8');
       await show('2B decoder .ort, into a heap block + in-place session:', 'inPlace', 'full2b-int8');
+    }
+  } else if (mode === 'slices') {
+    // Reading alone, then into the heap block: 8 MB chunks whole vs read in 1 MB / 256 KB slices.
+    await show('stored', 'storeOrt', 'full2b-int8');
+    for (let i = 0; i < reps; i++) {
+      const ways = ['readChunks', 'readSliced1024', 'readSliced256', 'chunks', 'sliced1024', 'sliced256'];
+      for (const way of i % 2 ? ways.reverse() : ways) await show(way, 'fromIdb', 'full2b-int8', way);
     }
   } else {
     await show('stored', 'storeOrt', 'full2b-int8');
