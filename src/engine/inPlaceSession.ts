@@ -100,6 +100,55 @@ export interface InPlaceSession {
   release(): Promise<void>;
 }
 
+/** A block of onnxruntime's heap for one graph's bytes, spared from its free until released. */
+export interface GraphBlock {
+  byteLength: number;
+  /** The block's bytes (a fresh view each call: a non-shared heap's buffer is replaced when it grows). */
+  view(): Uint8Array;
+  release(): void;
+}
+
+export function allocateGraphBlock(heap: OrtHeap, byteLength: number): GraphBlock {
+  const ptr = heap._malloc(byteLength);
+  if (!ptr) throw new Error(`Not enough WebAssembly memory for a ${Math.round(byteLength / 2 ** 20)} MB model graph. Close other tabs or use a smaller model.`);
+  pin(heap, ptr);
+  let released = false;
+  return {
+    byteLength,
+    view: () => heap.HEAPU8.subarray(ptr, ptr + byteLength),
+    release() {
+      if (!released) unpin(heap, ptr);
+      released = true;
+    },
+  };
+}
+
+/**
+ * Builds a session from the ORT-format model filling `block`; onnxruntime uses its initializers there.
+ * The session owns the block from then on (it is released with it, or here if building fails).
+ */
+export async function createInPlaceSession(ort: Ort, block: GraphBlock, options: OrtTypes.InferenceSession.SessionOptions = {}): Promise<InPlaceSession> {
+  try {
+    const view = block.view();
+    if (!isOrtFormat(view)) throw new Error('not an ORT-format model graph');
+    const extra = (options.extra ?? {}) as { session?: Record<string, string> };
+    const session = await ort.InferenceSession.create(view, {
+      ...options,
+      extra: { ...extra, session: { ...extra.session, use_ort_model_bytes_for_initializers: '1' } },
+    });
+    return {
+      session,
+      async release() {
+        await session.release();
+        block.release();
+      },
+    };
+  } catch (err) {
+    block.release();
+    throw err;
+  }
+}
+
 /**
  * Builds a session from an ORT-format model of `byteLength` bytes whose parts arrive in order: each is
  * copied straight into one heap block as it comes (so the bytes are in fresh memory once; a file-sized
@@ -112,33 +161,18 @@ export async function createInPlace(
   byteLength: number,
   options: OrtTypes.InferenceSession.SessionOptions = {},
 ): Promise<InPlaceSession> {
-  const ptr = heap._malloc(byteLength);
-  if (!ptr) throw new Error(`Not enough WebAssembly memory for a ${Math.round(byteLength / 2 ** 20)} MB model graph. Close other tabs or use a smaller model.`);
-  pin(heap, ptr);
+  const block = allocateGraphBlock(heap, byteLength);
   try {
     let at = 0;
     for await (const part of parts) {
       if (at + part.byteLength > byteLength) throw new Error(`model graph is longer than the ${byteLength} bytes its manifest gives`);
-      heap.HEAPU8.set(part, ptr + at); // HEAPU8 is re-read: the heap may have grown meanwhile
+      block.view().set(part, at);
       at += part.byteLength;
     }
     if (at !== byteLength) throw new Error(`model graph is ${at} bytes, its manifest gives ${byteLength}`);
-    const view = heap.HEAPU8.subarray(ptr, ptr + byteLength);
-    if (!isOrtFormat(view)) throw new Error('not an ORT-format model graph');
-    const extra = (options.extra ?? {}) as { session?: Record<string, string> };
-    const session = await ort.InferenceSession.create(view, {
-      ...options,
-      extra: { ...extra, session: { ...extra.session, use_ort_model_bytes_for_initializers: '1' } },
-    });
-    return {
-      session,
-      async release() {
-        await session.release();
-        unpin(heap, ptr);
-      },
-    };
   } catch (err) {
-    unpin(heap, ptr);
+    block.release();
     throw err;
   }
+  return createInPlaceSession(ort, block, options);
 }

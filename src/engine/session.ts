@@ -11,8 +11,8 @@ import type { Grid } from './rope.ts';
 import { visionGridInputs } from './visionInputs.ts';
 import { rewriteMatMulNBitsToInt8Async } from '../model/int8Matmul.ts';
 import { createRequantizer, inlineRequantizer } from './requantPool.ts';
-import { readInOrder, type FileRequest } from '../store/readInOrder.ts';
-import { createInPlace, startedOrtHeap } from './inPlaceSession.ts';
+import { fill, readInOrder, type FileRequest } from '../store/readInOrder.ts';
+import { allocateGraphBlock, createInPlaceSession, startedOrtHeap, type GraphBlock } from './inPlaceSession.ts';
 
 export type Ort = typeof OrtTypes;
 export type ReadModelFile = (file: string) => Promise<Uint8Array>;
@@ -56,8 +56,6 @@ export interface LoadOptions {
    * file after another itself.
    */
   prefetch?: (files: FileRequest[]) => void;
-  /** A file chunk by chunk (the store's reader); without it, ORT-format graphs are read whole. */
-  readParts?: (file: string) => AsyncIterable<Uint8Array>;
 }
 
 /** True when every execution provider is onnxruntime-web's CPU (WASM) one. */
@@ -88,33 +86,50 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   // ORT-format graphs run as stored: the int8 rewrite reads ONNX.
   const rewrite = !ortGraphs && !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
   const matmul: LoadedModel['matmul'] = storedInt8 || rewrite ? 'int8' : 'stored';
-  // ORT-format graphs on the WASM EP are used in place: each file's chunks are copied into a block of
-  // onnxruntime's heap as they are read (needs onnxruntime-web started through the factory wrapper,
-  // inPlaceSession.ts). WebGPU uploads the weights anyway, so there they are read whole and copied.
-  const inPlace = ortGraphs && wasmOnly(options.executionProviders!);
-  const graphFiles = (g: { file: string; shards: string[] }): FileRequest[] => [inPlace ? { file: g.file, parts: true } : g.file, ...g.shards];
-  // Every file is asked for up front, in the order it is needed: the decoder's and the embedding's
-  // bytes arrive while the vision session is being built. A file is handed over once, so its bytes
-  // can be collected after its session exists.
-  const e = manifest.embedding;
-  const order = [...graphFiles(manifest.graphs.vision), ...graphFiles(manifest.graphs.decoder), e.packed.file, e.scales.file, e.zeroPoints.file];
-  const files = opts.prefetch ? { read, prefetch: opts.prefetch, readParts: opts.readParts } : readInOrder(read);
-  files.prefetch(order);
-  // The heap exists once the runtime has started (while the first bytes are read).
-  const heap = inPlace ? await startedOrtHeap(ort) : null;
+  // ORT-format graphs on the WASM EP are used in place: each is written into a block of onnxruntime's
+  // heap and the session uses its weights there (needs onnxruntime-web started through the factory
+  // wrapper, inPlaceSession.ts). When that heap is shared memory (threaded, cross-origin isolated) the
+  // store's reader writes the blocks itself as it reads, so this thread neither copies nor collects the
+  // chunks. WebGPU uploads the weights anyway: there the graphs are read whole and copied.
+  const heap = ortGraphs && wasmOnly(options.executionProviders!) ? await startedOrtHeap(ort) : null;
   const graphs: LoadedModel['graphs'] = heap ? 'in-place' : ortGraphs ? 'ort' : 'onnx';
-  const take = files.read;
   const bytesOf = (file: string) => manifest.shards.find((s) => s.file === file)!.bytes;
+  const blocks = new Map<string, GraphBlock>();
+  const intoViews = new Map<string, Uint8Array>(); // the blocks the reader writes itself
+  const e = manifest.embedding;
+  let order: FileRequest[];
+  try {
+    if (heap) for (const g of [manifest.graphs.vision, manifest.graphs.decoder]) blocks.set(g.file, allocateGraphBlock(heap, bytesOf(g.file)));
+    const shared = typeof SharedArrayBuffer !== 'undefined' && heap?.HEAPU8.buffer instanceof SharedArrayBuffer;
+    if (shared) for (const [file, b] of blocks) intoViews.set(file, b.view());
+    const graphFiles = (g: { file: string; shards: string[] }): FileRequest[] => [
+      intoViews.has(g.file) ? { file: g.file, into: intoViews.get(g.file)! } : g.file,
+      ...g.shards,
+    ];
+    // Every file is asked for up front, in the order it is needed: the decoder's and the embedding's
+    // bytes arrive while the vision session is being built. A file is handed over once, so its bytes
+    // can be collected after its session exists.
+    order = [...graphFiles(manifest.graphs.vision), ...graphFiles(manifest.graphs.decoder), e.packed.file, e.scales.file, e.zeroPoints.file];
+  } catch (err) {
+    for (const b of blocks.values()) b.release();
+    throw err;
+  }
+  const files = opts.prefetch ? { read, prefetch: opts.prefetch } : readInOrder(read);
+  files.prefetch(order);
+  const take = files.read;
   // Each graph's bytes are prepared as soon as they arrive — on WASM, its MatMulNBits weights are
   // requantized to int8 in a Worker — so the decoder is converted while the vision session is built.
   const requantizer = rewrite ? createRequantizer() : inlineRequantizer;
-  type Prepared = { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] } | { parts: AsyncIterable<Uint8Array>; bytes: number };
+  type Prepared = { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] } | { block: GraphBlock; file: string };
   const prepare = async (g: { file: string; shards: string[] }, prefix: string): Promise<Prepared> => {
-    if (heap) {
-      const parts = files.readParts?.(g.file) ?? readInOrder(take).readParts(g.file);
-      return { parts: markedAtEnd(parts, () => mark(`${prefix}Read`)), bytes: bytesOf(g.file) };
-    }
     const model = await take(g.file);
+    const block = blocks.get(g.file);
+    if (block) {
+      // Written into the block by the reader, or read here and copied into it now.
+      if (model !== intoViews.get(g.file)) fill(block.view(), model, g.file);
+      mark(`${prefix}Read`);
+      return { block, file: g.file };
+    }
     const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: await take(path) })));
     mark(`${prefix}Read`);
     if (!rewrite) return { model, externalData };
@@ -124,14 +139,16 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   };
   // A graph's bytes are let go as soon as its session exists (the 2B decoder's are ≈2 GB as int8).
   const slots: { v: Promise<Prepared> | null; d: Promise<Prepared> | null } = { v: prepare(manifest.graphs.vision, 'vision'), d: null };
-  slots.d = slots.v!.then(() => prepare(manifest.graphs.decoder, 'decoder'));
+  // (After the vision's, even when that failed: a block is freed only once its read settled.)
+  slots.d = slots.v!.catch(() => undefined).then(() => prepare(manifest.graphs.decoder, 'decoder'));
   slots.d.catch(() => undefined); // awaited below
   const releases: (() => Promise<void>)[] = [];
   const create = async (key: 'v' | 'd') => {
     const p = await slots[key]!;
     slots[key] = null;
-    if ('parts' in p) {
-      const s = await createInPlace(ort, heap!, p.parts, p.bytes, options);
+    if ('block' in p) {
+      blocks.delete(p.file); // the session owns it now
+      const s = await createInPlaceSession(ort, p.block, options);
       releases.push(s.release);
       return s.session;
     }
@@ -139,19 +156,24 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     releases.push(() => session.release());
     return session;
   };
+  // Sessions built so far, then blocks no session took (a load that failed half-way).
   const releaseAll = async () => {
     for (const r of releases.splice(0)) await r();
+    for (const b of blocks.values()) b.release();
+    blocks.clear();
   };
   let vision: OrtTypes.InferenceSession;
   let decoder: OrtTypes.InferenceSession;
   try {
     vision = await create('v');
     mark('visionSession');
-    decoder = await create('d').catch(async (err) => {
-      await releaseAll();
-      throw err;
-    });
+    decoder = await create('d');
     mark('decoderSession');
+  } catch (err) {
+    // The reader may still be writing a block: it is freed only after its read settled.
+    await Promise.allSettled([slots.v, slots.d]);
+    await releaseAll();
+    throw err;
   } finally {
     requantizer.close();
   }
@@ -188,10 +210,7 @@ export function isOrtGraph(g: { file: string; shards: string[] }): boolean {
   return g.file.endsWith('.ort');
 }
 
-async function* markedAtEnd(parts: AsyncIterable<Uint8Array>, done: () => void): AsyncGenerator<Uint8Array> {
-  yield* parts;
-  done();
-}
+
 
 // onnxruntime-web rejects a run() that starts while another is in flight ("Session already started":
 // Chromium, threaded WASM, a multi-image prompt whose images the Scorer encodes concurrently). The

@@ -11,8 +11,6 @@ export interface ModelFiles {
   read: ReadModelFile;
   /** Starts reading files ahead in this order (see LoadOptions.prefetch). */
   prefetch?: (files: FileRequest[]) => void;
-  /** A file chunk by chunk (see LoadOptions.readParts). */
-  readParts?: (file: string) => AsyncIterable<Uint8Array>;
 }
 
 export interface StartedModel {
@@ -22,12 +20,12 @@ export interface StartedModel {
   tokenizerMs: number;
 }
 
-export async function startModel(ort: Ort, manifest: Manifest, files: ModelFiles, opts: Omit<LoadOptions, 'prefetch' | 'readParts'> = {}): Promise<StartedModel> {
+export async function startModel(ort: Ort, manifest: Manifest, files: ModelFiles, opts: Omit<LoadOptions, 'prefetch'> = {}): Promise<StartedModel> {
   const started = performance.now();
   const decoder = new TextDecoder();
   const { tokenizer: tokFile, tokenizerConfig } = manifest.files;
   files.prefetch?.([tokFile, tokenizerConfig]);
-  const modelP = loadModel(ort, manifest, files.read, { ...opts, prefetch: files.prefetch, readParts: files.readParts });
+  const modelP = loadModel(ort, manifest, files.read, { ...opts, prefetch: files.prefetch });
   modelP.catch(() => undefined); // awaited below
   let tokenizer: PromptTokenizer;
   let tokenizerMs: number;

@@ -3,17 +3,18 @@
 // thread is inside onnxruntime building a session — a synchronous call of a second or more — nothing
 // would arrive. In a Worker of its own the reads keep going, and each file is transferred, not copied.
 // Where no Worker can start (Node, or a failure to start one) the files are read here, one at a time.
+// A file asked to be written into a buffer of the caller's that lies in shared memory (onnxruntime's
+// wasm heap, when cross-origin isolated) is written there by the Worker chunk by chunk: its chunks live
+// and die in the Worker, and the caller's thread neither copies nor collects them.
 import { ModelStoreError, type StoreErrorKind } from './errors.ts';
-import { partQueue, prefetching, readInOrder, type FileRequest, type PartQueue } from './readInOrder.ts';
-import { readModelFile, readModelFileParts } from './readModel.ts';
+import { fill, prefetching, readInOrder, type FileRequest } from './readInOrder.ts';
+import { readModelFile } from './readModel.ts';
 
 export interface ModelFileReader {
-  /** Starts reading these files in this order (after those already asked for); some in parts. */
+  /** Starts reading these files in this order (after those already asked for); some into given buffers. */
   prefetch(files: FileRequest[]): void;
-  /** One verified file: the prefetched copy (handed over once), or a fresh read. */
+  /** One verified file: the prefetched copy (handed over once; the filled buffer if it was given one), or a fresh read. */
   read(file: string): Promise<Uint8Array>;
-  /** One verified file chunk by chunk, each transferred as soon as it is read. */
-  readParts(file: string): AsyncIterable<Uint8Array>;
   /** Stops the worker; reads still waiting fail. */
   close(): void;
   /** When each file finished reading (epoch ms, comparable across threads) and how long it took. */
@@ -29,22 +30,20 @@ export interface FileReadTiming {
   doneAt: number;
 }
 
-/**
- * What the worker answers: the file's bytes; or, asked for parts, each part, then the total once all
- * were sent; or the error of reading it.
- */
+/** What the worker answers: the file's bytes (or how many it wrote into the buffer given), or the error of reading it. */
 export type ReadReply =
-  | { n: number; bytes: Uint8Array; ms: number; doneAt: number }
-  | { n: number; part: Uint8Array }
-  | { n: number; partsBytes: number; ms: number; doneAt: number }
+  | { n: number; bytes: Uint8Array | number; ms: number; doneAt: number }
   | { n: number; error: { name: string; kind?: StoreErrorKind; message: string } };
 export interface ReadRequest {
   n: number;
   id: string;
   version: string;
   file: string;
-  parts?: boolean;
+  /** A view of shared memory to write the file into. */
+  into?: Uint8Array;
 }
+
+const isShared = (b: Uint8Array) => typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer;
 
 export function errorFromReply(e: { name: string; kind?: StoreErrorKind; message: string }): Error {
   if (e.name === 'ModelStoreError' && e.kind) return new ModelStoreError(e.kind, e.message);
@@ -66,8 +65,7 @@ function startWorker(): Worker | null {
 /** A reader of one stored model version (see ModelFileReader). */
 export function openModelReader(id: string, version: string): ModelFileReader {
   let worker = startWorker();
-  type Waiting = { file: string; resolve: (b: Uint8Array) => void; reject: (e: Error) => void } | { file: string; parts: PartQueue; started: boolean };
-  const waiting = new Map<number, Waiting>();
+  const waiting = new Map<number, { file: string; into?: Uint8Array; resolve: (b: Uint8Array) => void; reject: (e: Error) => void }>();
   let next = 0;
   let closed = false;
   const timings: FileReadTiming[] = [];
@@ -79,31 +77,12 @@ export function openModelReader(id: string, version: string): ModelFileReader {
     timings.push({ file, bytes: bytes.byteLength, ms: now() - t0, doneAt: now() });
     return bytes;
   });
-  const partsHere = async function* (file: string) {
-    const t0 = now();
-    let bytes = 0;
-    for await (const part of readModelFileParts(id, version, file)) {
-      bytes += part.byteLength;
-      yield part;
-    }
-    timings.push({ file, bytes, ms: now() - t0, doneAt: now() });
-  };
-  const pipe = async (from: AsyncIterable<Uint8Array>, to: PartQueue) => {
-    try {
-      for await (const part of from) to.push(part);
-      to.end();
-    } catch (err) {
-      to.end(err as Error);
-    }
-  };
   const fallBack = () => {
     worker?.terminate();
     worker = null;
     for (const [n, w] of [...waiting].sort((a, b) => a[0] - b[0])) {
       waiting.delete(n);
-      if (!('parts' in w)) here.read(w.file).then(w.resolve, w.reject);
-      else if (!w.started) void pipe(partsHere(w.file), w.parts);
-      else w.parts.end(new ModelStoreError('missing', `The store's reader stopped while reading ${w.file} of model ${id}: load the model again`));
+      here.read(w.file).then((bytes) => (w.into ? fill(w.into, bytes, w.file) : bytes)).then(w.resolve, w.reject);
     }
   };
   if (worker) {
@@ -112,51 +91,29 @@ export function openModelReader(id: string, version: string): ModelFileReader {
       fallBack();
     };
     worker.onmessage = (e: MessageEvent<ReadReply>) => {
-      const r = e.data;
-      const w = waiting.get(r.n);
+      const w = waiting.get(e.data.n);
       if (!w) return;
-      if ('part' in r && 'parts' in w) {
-        w.started = true;
-        return w.parts.push(r.part);
-      }
-      waiting.delete(r.n);
-      if ('error' in r) {
-        const err = errorFromReply(r.error);
-        return 'parts' in w ? w.parts.end(err) : w.reject(err);
-      }
-      if ('partsBytes' in r && 'parts' in w) {
-        timings.push({ file: w.file, bytes: r.partsBytes, ms: r.ms, doneAt: r.doneAt });
-        return w.parts.end();
-      }
-      if ('bytes' in r && 'resolve' in w) {
-        timings.push({ file: w.file, bytes: r.bytes.byteLength, ms: r.ms, doneAt: r.doneAt });
-        w.resolve(r.bytes);
-      }
+      waiting.delete(e.data.n);
+      if ('bytes' in e.data) {
+        const { bytes, ms, doneAt } = e.data;
+        timings.push({ file: w.file, bytes: typeof bytes === 'number' ? bytes : bytes.byteLength, ms, doneAt });
+        w.resolve(typeof bytes === 'number' ? w.into! : bytes);
+      } else w.reject(errorFromReply(e.data.error));
     };
   }
   // Every request is posted at once (the worker reads them in order), so none waits for this thread.
-  const request = (file: string): Promise<Uint8Array> => {
+  const request = (file: string, into?: Uint8Array): Promise<Uint8Array> => {
     if (closed) return Promise.reject(new ModelStoreError('missing', `The reader of model ${id} was closed`));
-    if (!worker) return here.read(file);
+    // A buffer outside shared memory cannot be written by the worker: the file is copied into it here.
+    if (!worker || (into && !isShared(into))) return here.read(file).then((bytes) => (into ? fill(into, bytes, file) : bytes));
     return new Promise((resolve, reject) => {
       const n = next++;
-      waiting.set(n, { file, resolve, reject });
-      worker!.postMessage({ n, id, version, file } satisfies ReadRequest);
+      waiting.set(n, { file, into, resolve, reject });
+      worker!.postMessage({ n, id, version, file, into } satisfies ReadRequest);
     });
   };
-  const requestParts = (file: string): AsyncIterable<Uint8Array> => {
-    const parts = partQueue();
-    if (closed) parts.end(new ModelStoreError('missing', `The reader of model ${id} was closed`));
-    else if (!worker) void pipe(partsHere(file), parts);
-    else {
-      const n = next++;
-      waiting.set(n, { file, parts, started: false });
-      worker.postMessage({ n, id, version, file, parts: true } satisfies ReadRequest);
-    }
-    return parts;
-  };
   return {
-    ...prefetching(request, requestParts),
+    ...prefetching(request),
     timings,
     close() {
       closed = true;
@@ -164,9 +121,7 @@ export function openModelReader(id: string, version: string): ModelFileReader {
       worker = null;
       for (const [n, w] of waiting) {
         waiting.delete(n);
-        const err = new ModelStoreError('missing', `Reading ${w.file} of model ${id} was stopped`);
-        if ('parts' in w) w.parts.end(err);
-        else w.reject(err);
+        w.reject(new ModelStoreError('missing', `Reading ${w.file} of model ${id} was stopped`));
       }
     },
   };
