@@ -32,8 +32,9 @@ function run(args, what) {
 
 /**
  * The model `name` in .cache/bench/<name>/model (converted, 4-bit), generated if missing or stale.
- * spec: { realSize: true, layers?, visionDepth?, linear? } — without layers/visionDepth: the full 2B
- * sizes; linear 'int8' converts with int8 linear layers (the WASM EP's format), else MatMulNBits.
+ * spec: { realSize: true, layers?, visionDepth?, linear?, graphFormat? } — without layers/visionDepth: the
+ * full 2B sizes; linear 'int8' converts with int8 linear layers (the WASM EP's format, graphs in ORT
+ * format unless graphFormat 'onnx'), else MatMulNBits.
  */
 export function prepareModel(name, spec, log = console.log) {
   const dir = join(cacheDir, name);
@@ -51,7 +52,7 @@ export function prepareModel(name, spec, log = console.log) {
     ? run(['--import', 'tsx', 'bench/gen-checkpoint.ts', ckpt, String(spec.layers), String(spec.visionDepth)], 'checkpoint generation')
     : run(['bin/sift.mjs', 'tiny', ckpt, '--real-size', '--seed', '3'], 'sift tiny --real-size');
   log(`  checkpoint in ${gen.toFixed(0)} s; converting to 4-bit…`);
-  const conv = run(['bin/sift.mjs', 'convert', ckpt, model, '--bits', '4', '--linear', spec.linear ?? 'nbits', '--id', `bench-${name}`], 'sift convert');
+  const conv = run(['bin/sift.mjs', 'convert', ckpt, model, '--bits', '4', '--linear', spec.linear ?? 'nbits', ...(spec.graphFormat ? ['--graph-format', spec.graphFormat] : []), '--id', `bench-${name}`], 'sift convert');
   log(`  converted in ${conv.toFixed(0)} s`);
   // The checkpoint is only an intermediate (the 2B one is 4.3 GB).
   rmSync(ckpt, { recursive: true, force: true });

@@ -40,7 +40,7 @@ export function markdownReport(r) {
   row('cached_start_cpu_floor (the same load\'s CPU time ÷ (cores × raw read): no scheduling gets under it)', fmt(r.cached_start_cpu_floor, 2));
   for (const [label, c] of [['bench model', r.cached_start], ['full 2B', r.cached_start_full2b]]) {
     if (!c) continue;
-    for (const key of ['int8', 'nbits', 'rewrite']) if (c[key]) row(`… cached start, ${label}, ${c[key].label} (CPU floor ${fmt(c[key].ratio_cpu_floor, 2)})`, fmt(c[key].ratio, 2));
+    for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) if (c[key]) row(`… cached start, ${label}, ${c[key].label} (CPU floor ${fmt(c[key].ratio_cpu_floor, 2)})`, fmt(c[key].ratio, 2));
   }
   row('peak_wasm_mb (bench model, load + scoring)', fmt(r.peak_wasm_mb, 0));
   row('peak JS heap MB (CDP samples)', fmt(r.memory?.peak_js_heap_mb, 0));
@@ -114,13 +114,13 @@ export function markdownReport(r) {
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [label, c] of [['bench', r.cached_start], ['full 2B', r.cached_start_full2b]]) {
     if (!c) continue;
-    for (const key of ['int8', 'nbits', 'rewrite']) {
+    for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) {
       const x = c[key];
       if (!x) continue;
       const tl = Object.entries(x.breakdown[0]?.timeline ?? {}).sort((a, b) => a[1] - b[1]);
       lines.push(`| ${label} | ${x.label} | ${fmt(x.bytes / 1e6, 0)} | ${x.raw_read_ms.join(', ')} | ${x.raw_read_cpu_ms?.join(', ') ?? '—'}${x.raw_read_sys_ms ? ` (kernel ${x.raw_read_sys_ms.join(', ')})` : ''} | ${x.store_reader_ms.join(', ')} | ${x.load_ms.join(', ')} | ${x.load_cpu_ms?.join(', ') ?? '—'}${x.load_sys_ms ? ` (kernel ${x.load_sys_ms.join(', ')})` : ''} | **${fmt(x.ratio)}** | ${fmt(x.ratio_cpu_floor)} (${x.cores ?? '?'} cores) | ${fmt(x.ratio_with_runtime_start)} (runtime ${c.runtime_start_ms} ms) | ${tl.map(([k, v]) => `${k} ${v}`).join(', ')} |`);
     }
-    for (const key of ['int8', 'nbits', 'rewrite']) {
+    for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) {
       const steps = c[`${key}_steps`];
       if (steps) lines.push(`\nStep by step (${label}, ${c[key].label}; nothing overlapped, fresh page): ${Object.entries(steps).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`);
     }

@@ -93,17 +93,24 @@ export async function main(argv) {
   // The WASM EP's format (int8 linear layers, stored so at conversion): what Sift loads on WASM.
   const benchInt8 = prepareModel('l4v6-int8', { realSize: true, layers: 4, visionDepth: 6, linear: 'int8' }, log);
   log(`bench model, int8 linear layers: ${benchInt8.dir}${benchInt8.built ? ' (built now)' : ' (cached)'}`);
+  // The same as ONNX graphs + weight shards, as loads were before the in-place ORT format (the before/after of section 4).
+  if (!opts.quick) prepareModel('l4v6-int8-onnx', { realSize: true, layers: 4, visionDepth: 6, linear: 'int8', graphFormat: 'onnx' }, log);
   log(`bench model: ${bench.dir}${bench.built ? ' (built now)' : ' (cached)'}`);
   const full = opts.full2b ? prepareModel('full2b', { realSize: true }, log) : null;
   const fullInt8 = opts.full2b ? prepareModel('full2b-int8', { realSize: true, linear: 'int8' }, log) : null;
+  if (opts.full2b) prepareModel('full2b-int8-onnx', { realSize: true, linear: 'int8', graphFormat: 'onnx' }, log);
   if (full) log(`full 2B model: ${full.dir}${full.built ? ' (built now)' : ' (cached)'}`);
   const benchUrl = '/bench-models/l4v6/model/';
   const benchInt8Url = '/bench-models/l4v6-int8/model/';
   const fullUrl = '/bench-models/full2b/model/';
   const fullInt8Url = '/bench-models/full2b-int8/model/';
-  /** Cached-start variants of a model: the WASM format (stored int8), and the 4-bit one as stored (WebGPU's). */
+  /**
+   * Cached-start variants of a model: the WASM format (stored int8, ORT-format graphs used in place),
+   * the same as ONNX graphs (before), and the 4-bit one as stored (WebGPU's).
+   */
   const startVariants = (int8Url, nbitsUrl, all) => [
-    { key: 'int8', label: 'int8 linear layers (WASM format)', url: int8Url, matmul: 'stored' },
+    { key: 'int8', label: 'int8 linear layers (WASM format: ORT-format graphs, in place)', url: int8Url, matmul: 'stored' },
+    ...(all ? [{ key: 'int8_onnx', label: 'int8 linear layers, ONNX graphs + shards (before)', url: int8Url.replace('-int8/', '-int8-onnx/'), matmul: 'stored' }] : []),
     ...(all ? [{ key: 'nbits', label: '4-bit MatMulNBits (WebGPU format)', url: nbitsUrl, matmul: 'stored' }] : []),
     ...(all ? [{ key: 'rewrite', label: '4-bit, rewritten to int8 while loading', url: nbitsUrl, matmul: 'int8' }] : []),
   ];
@@ -307,7 +314,7 @@ export async function main(argv) {
       log(describeFirstTouch(result.memory_first_touch.before_full2b));
       // Three reps: with two, the median is the mean, and one load caught by the VM's slow fresh-memory
       // regime (bench/firstTouch.mjs) decided it.
-      result.cached_start_full2b = await cachedStart(startVariants(fullInt8Url, fullUrl, true).slice(0, 2), 3);
+      result.cached_start_full2b = await cachedStart(startVariants(fullInt8Url, fullUrl, true).slice(0, 3), 3);
       // The headline is the model users load (the 2B), when this run has it; the bench model (4 of
       // 28 layers) keeps the fixed costs (runtime, tokenizer) but reads 3× fewer bytes.
       result.cached_start_ratio = result.cached_start_full2b.int8.ratio;

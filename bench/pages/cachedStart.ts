@@ -106,6 +106,7 @@ export async function cachedStart(key: string, manifestUrl: string, opts: Pick<L
     tokenizerMs: started.tokenizerMs,
     wasmHeapMB: wasmHeapBytes() / 2 ** 20,
     matmul: model.matmul,
+    graphs: model.graphs,
     timeline: { ...model.loadTimeline, tokenizer: started.tokenizerMs, ...reads },
     id: ready.id,
     version: ready.version,
