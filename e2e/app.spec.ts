@@ -172,3 +172,47 @@ test('keyboard only: load the model, add candidates and rerank without a mouse',
   // The result is announced in the live region for screen readers.
   await expect(page.locator('[role="status"][aria-live="polite"]').first()).toContainText('Done: 2 candidates scored');
 });
+
+// The WASM load writes tiny-int8's ORT-format graphs straight into onnxruntime's heap from the store's
+// reader. A stored graph that lost a chunk must fail that load with the store's reason (not a crash, not
+// NaN scores), and the runtime must stay sound: after Delete and a fresh download the model scores.
+test('a stored graph missing a chunk fails its load clearly; after Delete the model downloads again and scores', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto('/');
+  await loadTinyModel(page, 'wasm');
+  const removed = await page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const r = indexedDB.open('sift-models');
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const keys = await new Promise<IDBValidKey[]>((resolve, reject) => {
+      const r = db.transaction('files').objectStore('files').getAllKeys(IDBKeyRange.bound('chunk/sift-tiny-int8/', 'chunk/sift-tiny-int8/\uffff'));
+      r.onsuccess = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+    });
+    const doomed = keys.map(String).filter((k) => k.endsWith('/decoder.ort#0'));
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('files', 'readwrite');
+      for (const k of doomed) tx.objectStore('files').delete(k);
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+    return doomed;
+  });
+  expect(removed).toHaveLength(1);
+  await page.reload();
+  await page.locator('#backend').selectOption('wasm');
+  await page.getByRole('radio', { name: /Built-in tiny model/ }).check();
+  await page.locator('#load-model').click();
+  await expect(page.getByTestId('load-error')).toContainText(/decoder\.ort, chunk 0 is missing\).*delete it and download it again/, { timeout: 60_000 });
+  await page.getByRole('button', { name: /Delete .*tiny/i }).first().click();
+  await loadTinyModel(page, 'wasm');
+  await expect(page.getByTestId('active-model')).toHaveAttribute('data-graphs', 'in-place');
+  await page.locator('#query-text').fill(QUERY);
+  await addCandidates(page, TEXTS.slice(0, 2), []);
+  const rows = await rerankAndRead(page);
+  expect(rows.map((r) => r.state)).toEqual(['scored', 'scored']);
+  for (const r of rows) expect(Number.isFinite(r.score)).toBe(true);
+});

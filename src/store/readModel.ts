@@ -89,26 +89,50 @@ export async function assembleStoredFile(record: ModelRecord, file: string): Pro
 }
 
 /**
- * A file's bytes chunk by chunk, in order, for a reader that copies each where it belongs (an
- * ORT-format graph into onnxruntime's heap): no file-sized buffer is made, so the bytes land in fresh
- * memory once. The next chunk is read while the caller handles one.
+ * Writes a stored file into `into` (exactly its size), chunk by chunk. A Blob chunk is streamed with a
+ * BYOB reader into one scratch buffer that is reused, then copied where it belongs: a buffer per chunk
+ * (Blob.arrayBuffer) would put every byte in fresh memory once more, and on machines where fresh pages
+ * are dear (bench/README.md) that is most of a read's cost. Browsers whose Blob streams are not byte
+ * streams read each chunk whole.
  */
-export async function* storedFileParts(record: ModelRecord, file: string): AsyncGenerator<Uint8Array> {
+export async function writeStoredFileInto(record: ModelRecord, file: string, into: Uint8Array): Promise<number> {
   const chunks = await storedChunks(record, file);
-  const bytesOf = (c: StoredChunk) => (c instanceof Uint8Array ? Promise.resolve(c) : c.arrayBuffer().then((b) => new Uint8Array(b)));
-  let next = chunks.length ? bytesOf(chunks[0]) : null;
-  for (let i = 0; next; i++) {
-    const current = next;
-    next = i + 1 < chunks.length ? bytesOf(chunks[i + 1]) : null;
-    next?.catch(() => undefined); // surfaces when awaited
-    let bytes: Uint8Array;
+  if (record.files[file].bytes !== into.byteLength) throw damaged(record, `${file} is ${record.files[file].bytes} bytes, its manifest gives ${into.byteLength}`);
+  const scratch = { buffer: new ArrayBuffer(0) };
+  let at = 0;
+  for (const c of chunks) {
     try {
-      bytes = await current;
+      if (c instanceof Uint8Array) into.set(c, at);
+      else if (!(await streamInto(c, into, at, scratch))) into.set(new Uint8Array(await c.arrayBuffer()), at);
     } catch (err) {
       throw unreadable(record, file, err);
     }
-    yield bytes;
+    at += chunkSize(c);
   }
+  return at;
+}
+
+/** Streams `blob` into `into` at `at` through `scratch`; false when the browser has no BYOB reader for it. */
+async function streamInto(blob: Blob, into: Uint8Array, at: number, scratch: { buffer: ArrayBuffer }): Promise<boolean> {
+  let reader: ReadableStreamBYOBReader;
+  try {
+    reader = blob.stream().getReader({ mode: 'byob' });
+  } catch {
+    return false;
+  }
+  if (scratch.buffer.byteLength === 0) scratch.buffer = new ArrayBuffer(2 ** 20);
+  let end = at;
+  for (;;) {
+    const { value, done } = await reader.read(new Uint8Array(scratch.buffer));
+    // The read hands the scratch buffer back (transferred): keep it for the next read.
+    scratch.buffer = value ? (value.buffer as ArrayBuffer) : new ArrayBuffer(2 ** 20);
+    if (done) break;
+    if (end + value.byteLength > at + blob.size) throw new Error('a chunk read back longer than stored');
+    into.set(value, end);
+    end += value.byteLength;
+  }
+  if (end - at !== blob.size) throw new Error(`a chunk read back ${end - at} of its ${blob.size} bytes`);
+  return true;
 }
 
 /** The record of a stored version whose `file` is fully downloaded and verified. */
@@ -128,9 +152,9 @@ export async function readModelFile(id: string, version: string, file: string): 
   return assembleStoredFile(await verifiedRecord(id, version, file), file);
 }
 
-/** A verified file of a stored model version, chunk by chunk (see storedFileParts). */
-export async function* readModelFileParts(id: string, version: string, file: string): AsyncGenerator<Uint8Array> {
-  yield* storedFileParts(await verifiedRecord(id, version, file), file);
+/** Writes a verified file of a stored model version into `into` (see writeStoredFileInto). */
+export async function writeModelFileInto(id: string, version: string, file: string, into: Uint8Array): Promise<number> {
+  return writeStoredFileInto(await verifiedRecord(id, version, file), file, into);
 }
 
 /** The ReadyModel view of a stored record (callers check that it is ready). */
