@@ -101,6 +101,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
           total: round(x.ms, 0),
           tokenizer: round(x.tokenizerMs, 0),
           wasm_heap_mb: round(x.wasmHeapMB, 0),
+          graphs: x.graphs,
           timeline: x.timeline,
         })),
       };
