@@ -1,9 +1,10 @@
 // Probe (not part of `npm run bench`): would onnxruntime-web build the decoder faster from an ORT-format
 // model whose initializers it uses where they lie (session.use_ort_model_bytes_for_initializers) instead
 // of copying each into its heap? Numbers and conclusions: bench/README.md, "Where a cached load's time goes".
-//   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/full2b-int8/model
+//   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/full2b-int8-onnx/model
+// (an int8 model converted with --graph-format onnx; the bench makes these for its before/after)
 // 1. onnxruntime-node writes the converted decoder as ORT format (src/model/ortFormatNode.ts), beside the
-//    model as decoder-basic.ort (the browser probes read it there).
+//    model as decoder-basic.ort.
 // 2. onnxruntime-web (WASM, Node, one thread; started through the factory wrapper of
 //    src/engine/inPlaceSession.ts) builds it: ONNX + external data; ORT format in place as
 //    onnxruntime-web hands it over; in place from a heap block kept alive (createInPlace); copied
@@ -17,7 +18,7 @@ import { createInPlace, ortHeap, wrappedWasmPaths } from '../../src/engine/inPla
 import { toOrtFormat } from '../../src/model/ortFormatNode.ts';
 import { randomDecoderFeeds, timedParts } from '../pages/probeHelpers.ts';
 
-const dir = process.argv[2] ?? '.cache/bench/l4v6-int8/model';
+const dir = process.argv[2] ?? '.cache/bench/l4v6-int8-onnx/model';
 const ortPath = join(dir, '..', 'decoder-basic.ort');
 web.env.wasm.numThreads = 1;
 web.env.wasm.wasmPaths = wrappedWasmPaths(

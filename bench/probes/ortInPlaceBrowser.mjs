@@ -1,13 +1,12 @@
 // Probe (not part of `npm run bench`): bench/pages/ortInPlaceProbe.ts in Chromium, each step in a fresh page
 // of an on-disk profile.
-//   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/l4v6-int8/model      # writes decoder-basic.ort
-//   npx tsx bench/probes/ortFormatInPlace.ts .cache/bench/full2b-int8/model
-//   node bench/probes/ortInPlaceBrowser.mjs [http|idb] [reps]
+//   node bench/probes/ortInPlaceBrowser.mjs [http|idb|slices] [reps]   (after `npm run bench` made the models)
 // http: the bench model's in-place logits vs a copied session's; then for the 2B decoder, alternating, a
 //   plain fetch of its .ort vs the same bytes streamed into a heap block + the in-place session.
 // idb: the 2B decoder's .ort stored as 8 MB Blob chunks (as the store keeps files); then, alternating, a
 //   raw read into one buffer vs three ways into a heap block (chunk ArrayBuffers, chunk streams, the raw
 //   read's buffer copied) + the in-place session.
+// slices: reading alone, then into a heap block, with each 8 MB chunk read whole vs in 1 MB / 256 KB slices.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
