@@ -11,21 +11,17 @@
 //    (onnxruntime-web already sets use_ort_model_bytes_directly).
 // 3. Each one's logits against the ONNX session's, again after another session was built.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import * as web from 'onnxruntime-web';
-import { createInPlace, ortHeap, wrappedWasmPaths } from '../../src/engine/inPlaceSession.ts';
+import { createInPlace, ortHeap } from '../../src/engine/inPlaceSession.ts';
 import { toOrtFormat } from '../../src/model/ortFormatNode.ts';
+import { nodeWasmPaths } from '../../src/cli/nodeModel.ts';
 import { randomDecoderFeeds, timedParts } from '../pages/probeHelpers.ts';
 
 const dir = process.argv[2] ?? '.cache/bench/l4v6-int8-onnx/model';
 const ortPath = join(dir, '..', 'decoder-basic.ort');
 web.env.wasm.numThreads = 1;
-web.env.wasm.wasmPaths = wrappedWasmPaths(
-  pathToFileURL(resolve('node_modules/onnxruntime-web/dist')).href + '/',
-  'ort-wasm-simd-threaded',
-  (source) => `data:text/javascript,${encodeURIComponent(source)}`,
-) as unknown as string;
+web.env.wasm.wasmPaths = nodeWasmPaths();
 const heapMB = () => Math.round((ortHeap()?.HEAPU8.buffer.byteLength ?? 0) / 2 ** 20);
 
 const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));

@@ -15,10 +15,13 @@ export interface NodeModel {
   tokenizer: PromptTokenizer;
 }
 
+/** onnxruntime-web's wasmPaths in Node: its plain WASM build, started through the factory wrapper (a data: URL). */
+export function nodeWasmPaths(): { mjs: string; wasm: string } {
+  return wrappedWasmPaths(new URL('.', import.meta.resolve('onnxruntime-web')).href, 'ort-wasm-simd-threaded', (source) => `data:text/javascript,${encodeURIComponent(source)}`);
+}
+
 // onnxruntime-web starts through the factory wrapper, so ORT-format graphs are used in place.
-ort.env.wasm.wasmPaths = wrappedWasmPaths(new URL('.', import.meta.resolve('onnxruntime-web')).href, 'ort-wasm-simd-threaded', (source) =>
-  `data:text/javascript,${encodeURIComponent(source)}`,
-);
+ort.env.wasm.wasmPaths = nodeWasmPaths();
 
 export async function loadModelDir(dir: string): Promise<NodeModel> {
   let manifestText: string;

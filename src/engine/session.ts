@@ -11,7 +11,7 @@ import type { Grid } from './rope.ts';
 import { visionGridInputs } from './visionInputs.ts';
 import { rewriteMatMulNBitsToInt8Async } from '../model/int8Matmul.ts';
 import { createRequantizer, inlineRequantizer } from './requantPool.ts';
-import { fill, readInOrder, type FileRequest } from '../store/readInOrder.ts';
+import { fill, isSharedView, readInOrder, type FileRequest } from '../store/readInOrder.ts';
 import { allocateGraphBlock, createInPlaceSession, startedOrtHeap, type GraphBlock } from './inPlaceSession.ts';
 
 export type Ort = typeof OrtTypes;
@@ -100,8 +100,8 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   let order: FileRequest[];
   try {
     if (heap) for (const g of [manifest.graphs.vision, manifest.graphs.decoder]) blocks.set(g.file, allocateGraphBlock(heap, bytesOf(g.file)));
-    const shared = typeof SharedArrayBuffer !== 'undefined' && heap?.HEAPU8.buffer instanceof SharedArrayBuffer;
-    if (shared) for (const [file, b] of blocks) intoViews.set(file, b.view());
+    // (A view of a heap that is not shared would be replaced when it grows: those blocks are filled here.)
+    for (const [file, b] of blocks) if (isSharedView(b.view())) intoViews.set(file, b.view());
     const graphFiles = (g: { file: string; shards: string[] }): FileRequest[] => [
       intoViews.has(g.file) ? { file: g.file, into: intoViews.get(g.file)! } : g.file,
       ...g.shards,
@@ -209,8 +209,6 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
 export function isOrtGraph(g: { file: string; shards: string[] }): boolean {
   return g.file.endsWith('.ort');
 }
-
-
 
 // onnxruntime-web rejects a run() that starts while another is in flight ("Session already started":
 // Chromium, threaded WASM, a multi-image prompt whose images the Scorer encodes concurrently). The

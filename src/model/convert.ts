@@ -181,8 +181,8 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   const ort = int8 ? opts.toOrtFormat : undefined;
   const graphName = (name: 'vision' | 'decoder') => `${name}.${ort ? 'ort' : 'onnx'}`;
   const graphFile = async (name: 'vision' | 'decoder', build: (sink: WeightSink) => Promise<Uint8Array>): Promise<ShardInfo[]> => {
-    const shards = new ShardWriter(name, shardBytes, out);
     if (!int8) {
+      const shards = new ShardWriter(name, shardBytes, out);
       await writeFile(graphName(name), await build(shards));
       return shards.finish();
     }
@@ -196,6 +196,7 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
       await writeFile(graphName(name), await ort(rw.model, externalData));
       return [];
     }
+    const shards = new ShardWriter(name, shardBytes, out);
     await writeFile(graphName(name), storedInt8Graph(model, held, name, shards));
     return shards.finish();
   };

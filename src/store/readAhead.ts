@@ -7,7 +7,7 @@
 // wasm heap, when cross-origin isolated) is written there by the Worker chunk by chunk: its chunks live
 // and die in the Worker, and the caller's thread neither copies nor collects them.
 import { ModelStoreError, type StoreErrorKind } from './errors.ts';
-import { fill, prefetching, readInOrder, type FileRequest } from './readInOrder.ts';
+import { fill, isSharedView, prefetching, readInOrder, type FileRequest } from './readInOrder.ts';
 import { readModelFile } from './readModel.ts';
 
 export interface ModelFileReader {
@@ -43,8 +43,6 @@ export interface ReadRequest {
   into?: Uint8Array;
 }
 
-const isShared = (b: Uint8Array) => typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer;
-
 export function errorFromReply(e: { name: string; kind?: StoreErrorKind; message: string }): Error {
   if (e.name === 'ModelStoreError' && e.kind) return new ModelStoreError(e.kind, e.message);
   const err = new Error(e.message);
@@ -77,12 +75,13 @@ export function openModelReader(id: string, version: string): ModelFileReader {
     timings.push({ file, bytes: bytes.byteLength, ms: now() - t0, doneAt: now() });
     return bytes;
   });
+  const readHere = (file: string, into?: Uint8Array) => here.read(file).then((bytes) => (into ? fill(into, bytes, file) : bytes));
   const fallBack = () => {
     worker?.terminate();
     worker = null;
     for (const [n, w] of [...waiting].sort((a, b) => a[0] - b[0])) {
       waiting.delete(n);
-      here.read(w.file).then((bytes) => (w.into ? fill(w.into, bytes, w.file) : bytes)).then(w.resolve, w.reject);
+      readHere(w.file, w.into).then(w.resolve, w.reject);
     }
   };
   if (worker) {
@@ -105,7 +104,7 @@ export function openModelReader(id: string, version: string): ModelFileReader {
   const request = (file: string, into?: Uint8Array): Promise<Uint8Array> => {
     if (closed) return Promise.reject(new ModelStoreError('missing', `The reader of model ${id} was closed`));
     // A buffer outside shared memory cannot be written by the worker: the file is copied into it here.
-    if (!worker || (into && !isShared(into))) return here.read(file).then((bytes) => (into ? fill(into, bytes, file) : bytes));
+    if (!worker || (into && !isSharedView(into))) return readHere(file, into);
     return new Promise((resolve, reject) => {
       const n = next++;
       waiting.set(n, { file, into, resolve, reject });

@@ -9,6 +9,9 @@ export interface OrderedReader {
   read(file: string): Promise<Uint8Array>;
 }
 
+/** True for a view of shared memory, which a Worker can be given to write into. */
+export const isSharedView = (b: Uint8Array): boolean => typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer;
+
 /** Writes `bytes` into `into`, which must be exactly as long. */
 export function fill(into: Uint8Array, bytes: Uint8Array, file: string): Uint8Array {
   if (bytes.byteLength !== into.byteLength) throw new Error(`${file} is ${bytes.byteLength} bytes, its manifest gives ${into.byteLength}`);

@@ -2,26 +2,20 @@
 // vision sessions built from one heap block each must score exactly like the ONNX ones, stay right
 // after other sessions allocate (onnxruntime-web frees the model buffer it is handed; ours is spared),
 // and bad input must fail clearly without leaking the block.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-web';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { createInPlace, isOrtFormat, ortHeap, wrappedWasmPaths, type OrtHeap } from '../../src/engine/inPlaceSession.ts';
+import { createInPlace, isOrtFormat, ortHeap, type OrtHeap } from '../../src/engine/inPlaceSession.ts';
 import { loadModel, runVision, type LoadedModel } from '../../src/engine/session.ts';
 import { checkpointSource, convertCheckpoint } from '../../src/model/convert.ts';
 import type { Grid } from '../../src/engine/rope.ts';
 import { RerankSession, type MediaDecoder } from '../../src/engine/rerank.ts';
 import { toOrtFormat } from '../../src/model/ortFormatNode.ts';
+import { nodeWasmPaths } from '../../src/cli/nodeModel.ts';
 import { loadPromptTokenizer } from '../../src/prompt/index.ts';
 import { tinyModel } from './tinyModel.ts';
 
 // Before anything starts onnxruntime-web: its factory, wrapped so the Module is kept.
-ort.env.wasm.wasmPaths = wrappedWasmPaths(
-  pathToFileURL(resolve('node_modules/onnxruntime-web/dist')).href + '/',
-  'ort-wasm-simd-threaded',
-  (source) => `data:text/javascript,${encodeURIComponent(source)}`,
-) as unknown as string;
+ort.env.wasm.wasmPaths = nodeWasmPaths();
 
 const noMedia: MediaDecoder = {
   image: async () => { throw new Error('this test scores text only'); },
