@@ -7,6 +7,10 @@ import { root } from './prepare.mjs';
 import { median, round } from './numbers.mjs';
 import { waitForRendererIdle } from './rendererIdle.mjs';
 import { cores, withBrowserCpu } from './cpuTime.mjs';
+import { browserLog } from './browserLog.mjs';
+
+/** CPU time (ms) of the renderers' thread-pool threads in a step (withBrowserCpu's busiest threads). */
+const threadPoolMs = (cpu) => cpu.busiest.filter((t) => t.thread.startsWith('ThreadPool')).reduce((sum, t) => sum + t.ms, 0);
 
 /**
  * Cached start in an on-disk profile (an incognito context keeps IndexedDB in memory): the model is
@@ -16,58 +20,80 @@ import { cores, withBrowserCpu } from './cpuTime.mjs';
 export async function cachedStartSection({ variants, n, browserPath, chromiumArgs, newPage, call, log }) {
   const profile = join(root, '.cache/bench/profile');
   rmSync(profile, { recursive: true, force: true });
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: browserPath, args: chromiumArgs });
+  const stderr = browserLog(join(root, '.cache/bench/cached-start-browser.log'));
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: browserPath, args: chromiumArgs, logger: stderr.logger });
+  // A renderer that crashes ("Target crashed": seen twice in many runs here, cause not found) loses
+  // that step, not the run: it is logged with the browser's last words and done again in a new page.
+  const crashes = [];
+  const inPage = async (what, fn) => {
+    for (let attempt = 0; ; attempt++) {
+      const p = await newPage(ctx);
+      try {
+        return await fn(p);
+      } catch (err) {
+        if (attempt > 0 || !/crash/i.test(String(err?.message))) throw err;
+        crashes.push({ step: what, error: String(err.message).split('\n')[0], browser_said: stderr.recent().slice(-5) });
+        log(`${what}: the page crashed (${crashes.at(-1).error}); browser output in ${stderr.file}; once more in a new page`);
+      } finally {
+        await p.close().catch(() => undefined);
+      }
+    }
+  };
   try {
     // Each model is stored once; raw reads are of that model's own chunks.
     const models = {};
     for (const v of variants) {
       if (models[v.url]) continue;
-      const p = await newPage(ctx);
-      models[v.url] = { stored: await call(p, 'storeDownload', `${v.url}manifest.json`), raws: [], readers: [] };
-      await p.close();
+      const stored = await inPage(`storing ${v.url}`, (p) => call(p, 'storeDownload', `${v.url}manifest.json`));
+      models[v.url] = { stored, raws: [], readers: [] };
     }
-    // A returning user's browser has onnxruntime's wasm compiled in its code cache: V8 tiers hot
-    // functions up (TurboFan, seconds of CPU on background threads) during the first loads and caches
-    // the result. Two loads in fresh pages come first (the first with a cold code cache, reported
-    // apart), each followed by a wait until the renderer's CPU time stops growing (that compilation finished).
-    const coldLoads = [];
-    for (let i = 0; i < 2; i++) {
-      const p = await newPage(ctx);
-      const w = await call(p, 'warmRuntime');
-      const first = variants[0];
-      const r = await call(p, 'cachedStart', 'cached', `${first.url}manifest.json`, { matmul: first.matmul });
-      const idle = await waitForRendererIdle();
-      coldLoads.push({ runtime_ms: round(w.ms, 0), load_ms: round(r.ms, 0), compile_wait_ms: idle.waited_ms, quiet: idle.quiet });
-      await p.close();
+    // A returning user's browser has onnxruntime's wasm compiled in its code cache. V8 tiers hot
+    // functions up (TurboFan, seconds of CPU on the renderer's thread pool) while a page runs and
+    // caches the result; a page closed before that ends leaves a cache that has every later page
+    // compile again (bench/README.md, "V8's code cache"). So every variant is loaded twice first
+    // (each code path a variant takes gets compiled), and every page — warm-up or measured — stays
+    // open until the renderers' CPU time stops growing, as a user's page stays open after loading.
+    const warmups = [];
+    for (let pass = 0; pass < 2; pass++) {
+      for (const v of variants) {
+        await inPage(`warm-up load of ${v.key}`, async (p) => {
+          const w = await call(p, 'warmRuntime');
+          const r = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${v.url}manifest.json`, { matmul: v.matmul }));
+          const idle = await waitForRendererIdle({ maxMs: 60_000 });
+          warmups.push({ variant: v.key, runtime_ms: round(w.ms, 0), load_ms: round(r.result.ms, 0), compile_ms: threadPoolMs(r.cpu), compile_wait_ms: idle.waited_ms, quiet: idle.quiet });
+        });
+      }
     }
     const loads = Object.fromEntries(variants.map((v) => [v.key, []]));
     let runtime = null;
     for (let i = 0; i < n; i++) {
       const steps = [...Object.keys(models).map((url) => ({ raw: url })), ...variants];
       for (const step of i % 2 ? steps.reverse() : steps) {
-        const p = await newPage(ctx);
-        if (step.raw) {
-          const m = models[step.raw];
-          const raw = await withBrowserCpu(() => call(p, 'rawRead', m.stored.id, m.stored.version));
-          m.raws.push({ ...raw.result, cpu: raw.cpu });
-          m.readers.push(await call(p, 'readerRead', m.stored.id, m.stored.version));
-        } else {
-          const w = await call(p, 'warmRuntime');
-          runtime ??= w.ms;
-          const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${step.url}manifest.json`, { matmul: step.matmul }));
-          loads[step.key].push({ ...load.result, cpu: load.cpu });
-        }
-        await p.close();
+        await inPage(step.raw ? `raw read of ${step.raw}` : `load of ${step.key}`, async (p) => {
+          if (step.raw) {
+            const m = models[step.raw];
+            const raw = await withBrowserCpu(() => call(p, 'rawRead', m.stored.id, m.stored.version));
+            const reader = await call(p, 'readerRead', m.stored.id, m.stored.version);
+            m.raws.push({ ...raw.result, cpu: raw.cpu });
+            m.readers.push(reader);
+          } else {
+            const w = await call(p, 'warmRuntime');
+            const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${step.url}manifest.json`, { matmul: step.matmul }));
+            runtime ??= w.ms;
+            loads[step.key].push({ ...load.result, cpu: load.cpu });
+          }
+          await waitForRendererIdle({ maxMs: 60_000 });
+        });
       }
     }
-    const out = { runtime_start_ms: round(runtime, 0), code_cache_warmup: coldLoads };
-    log(`first loads in a new profile (${variants[0].label}; code cache cold, then warming): ${coldLoads.map((c) => `runtime ${c.runtime_ms} ms + load ${c.load_ms} ms, then ${c.quiet ? 'quiet' : 'still busy'} after ${c.compile_wait_ms} ms`).join('; ')}`);
+    const out = { runtime_start_ms: round(runtime, 0), code_cache_warmup: warmups, page_crashes: crashes };
+    log(`warm-up loads in a new profile (code cache cold, then warming): ${warmups.map((c) => `${c.variant}: runtime ${c.runtime_ms} ms + load ${c.load_ms} ms (thread pool ${c.compile_ms} ms), then ${c.quiet ? 'quiet' : 'still busy'} after ${c.compile_wait_ms} ms`).join('; ')}`);
     // Diagnostics: the same steps one after another in a fresh page (nothing overlapped).
     for (const v of variants) {
-      const p = await newPage(ctx);
-      await call(p, 'warmRuntime');
-      const parts = await call(p, 'loadParts', `${v.url}manifest.json`, v.matmul === 'int8' ? 'int8' : 'stored');
-      await p.close();
+      const parts = await inPage(`step-by-step load of ${v.key}`, async (p) => {
+        await call(p, 'warmRuntime');
+        return call(p, 'loadParts', `${v.url}manifest.json`, v.matmul === 'int8' ? 'int8' : 'stored');
+      });
       out[`${v.key}_steps`] = Object.fromEntries(Object.entries(parts).map(([k, x]) => [k, round(x, 0)]));
       log(`${v.label}, step by step: ${JSON.stringify(out[`${v.key}_steps`])}`);
     }
@@ -94,6 +120,9 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         raw_read_sys_ms: m.raws.map((r) => r.cpu.sysMs),
         load_sys_ms: loads[v.key].map((x) => x.cpu.sysMs),
         cpu_by_process: { raw_read: m.raws.map((r) => r.cpu.byType), load: loads[v.key].map((x) => x.cpu.byType) },
+        // The renderer's thread pool during each step: V8 compiling wasm (near 0 with a warm code cache).
+        raw_read_thread_pool_ms: m.raws.map((r) => threadPoolMs(r.cpu)),
+        load_thread_pool_ms: loads[v.key].map((x) => threadPoolMs(x.cpu)),
         busiest_threads: { raw_read: m.raws.map((r) => r.cpu.busiest), load: loads[v.key].map((x) => x.cpu.busiest) },
         cores,
         ratio_cpu_floor: round(loadCpu / cores / rawMs, 2),
@@ -105,7 +134,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
           timeline: x.timeline,
         })),
       };
-      log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; CPU time (all browser processes) raw read ${out[v.key].raw_read_cpu_ms.join(', ')} ms (kernel ${out[v.key].raw_read_sys_ms.join(', ')}), load ${out[v.key].load_cpu_ms.join(', ')} ms (kernel ${out[v.key].load_sys_ms.join(', ')}) (by process: raw ${JSON.stringify(m.raws[0]?.cpu.byType)}, load ${JSON.stringify(loads[v.key][0]?.cpu.byType)}; the load's busiest renderer threads ${loads[v.key][0]?.cpu.busiest.map((t) => `${t.thread} ${t.ms}`).join(', ')}) → no scheduling of this work on ${cores} cores gets under ratio ${out[v.key].ratio_cpu_floor}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
+      log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; CPU time (all browser processes) raw read ${out[v.key].raw_read_cpu_ms.join(', ')} ms (kernel ${out[v.key].raw_read_sys_ms.join(', ')}), load ${out[v.key].load_cpu_ms.join(', ')} ms (kernel ${out[v.key].load_sys_ms.join(', ')}; thread pool, i.e. wasm compilation: raw ${out[v.key].raw_read_thread_pool_ms.join(', ')}, load ${out[v.key].load_thread_pool_ms.join(', ')}) (by process: raw ${JSON.stringify(m.raws[0]?.cpu.byType)}, load ${JSON.stringify(loads[v.key][0]?.cpu.byType)}; the load's busiest renderer threads ${loads[v.key][0]?.cpu.busiest.map((t) => `${t.thread} ${t.ms}`).join(', ')}) → no scheduling of this work on ${cores} cores gets under ratio ${out[v.key].ratio_cpu_floor}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
     }
     return out;
   } finally {

@@ -106,20 +106,23 @@ export function markdownReport(r) {
 
   lines.push('## 4. Cached start');
   lines.push('');
-  lines.push('Every shard already in IndexedDB (an on-disk profile). Raw read: one transaction, a cursor over the model\'s chunks, each Blob chunk\'s bytes read out (also shown: every file through the store\'s read-ahead Worker, nothing else running). Load: what the worker does on "Load model" — downloadModel (a manifest check), then startModel: the store\'s reader Worker reads the files in order while the tokenizer and then each session are built — in a fresh page after onnxruntime\'s runtime was started (timed apart: it is the same for any model), after two loads that let V8 compile and cache onnxruntime\'s wasm (a returning user\'s browser has it cached). Timeline marks are ms after startModel began (`read:` = a file finished reading in the reader Worker).');
+  lines.push('Every shard already in IndexedDB (an on-disk profile). Raw read: one transaction, a cursor over the model\'s chunks, each Blob chunk\'s bytes read out (also shown: every file through the store\'s read-ahead Worker, nothing else running). Load: what the worker does on "Load model" — downloadModel (a manifest check), then startModel: the store\'s reader Worker reads the files in order while the tokenizer and then each session are built — in a fresh page after onnxruntime\'s runtime was started (timed apart: it is the same for any model), after two loads of every variant that let V8 compile and cache onnxruntime\'s wasm (a returning user\'s browser has it cached); every page, warm-up or measured, stays open until V8\'s background compilation ended, as a user\'s page does (one closed midway leaves a cache that makes later pages compile again). Timeline marks are ms after startModel began (`read:` = a file finished reading in the reader Worker).');
   lines.push('');
   lines.push('CPU columns: user + system time of all the browser\'s processes during each raw read and load (/proc; `bench/cpuTime.mjs`), and of it the time in the kernel (on this VM mostly handing out fresh memory pages). A load cannot end before its CPU work, spread over every core, is done, so *CPU floor* = load CPU / (cores × raw read time) is the lowest ratio any scheduling of the same work could reach here; a floor above 1.5 means the target needs less work, not more overlap.');
   lines.push('');
-  lines.push('| model | format | MB | raw read ms | its CPU ms | through the reader ms | load ms | its CPU ms | ratio | CPU floor | with runtime start | timeline of the first load |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  lines.push('| model | format | MB | raw read ms | its CPU ms | through the reader ms | load ms | its CPU ms | thread pool ms (wasm compiling) | ratio | CPU floor | with runtime start | timeline of the first load |');
+  lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [label, c] of [['bench', r.cached_start], ['full 2B', r.cached_start_full2b]]) {
     if (!c) continue;
     for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) {
       const x = c[key];
       if (!x) continue;
       const tl = Object.entries(x.breakdown[0]?.timeline ?? {}).sort((a, b) => a[1] - b[1]);
-      lines.push(`| ${label} | ${x.label} | ${fmt(x.bytes / 1e6, 0)} | ${x.raw_read_ms.join(', ')} | ${x.raw_read_cpu_ms?.join(', ') ?? '—'}${x.raw_read_sys_ms ? ` (kernel ${x.raw_read_sys_ms.join(', ')})` : ''} | ${x.store_reader_ms.join(', ')} | ${x.load_ms.join(', ')} | ${x.load_cpu_ms?.join(', ') ?? '—'}${x.load_sys_ms ? ` (kernel ${x.load_sys_ms.join(', ')})` : ''} | **${fmt(x.ratio)}** | ${fmt(x.ratio_cpu_floor)} (${x.cores ?? '?'} cores) | ${fmt(x.ratio_with_runtime_start)} (runtime ${c.runtime_start_ms} ms) | ${tl.map(([k, v]) => `${k} ${v}`).join(', ')} |`);
+      lines.push(`| ${label} | ${x.label} | ${fmt(x.bytes / 1e6, 0)} | ${x.raw_read_ms.join(', ')} | ${x.raw_read_cpu_ms?.join(', ') ?? '—'}${x.raw_read_sys_ms ? ` (kernel ${x.raw_read_sys_ms.join(', ')})` : ''} | ${x.store_reader_ms.join(', ')} | ${x.load_ms.join(', ')} | ${x.load_cpu_ms?.join(', ') ?? '—'}${x.load_sys_ms ? ` (kernel ${x.load_sys_ms.join(', ')})` : ''} | ${x.load_thread_pool_ms?.join(', ') ?? '—'} | **${fmt(x.ratio)}** | ${fmt(x.ratio_cpu_floor)} (${x.cores ?? '?'} cores) | ${fmt(x.ratio_with_runtime_start)} (runtime ${c.runtime_start_ms} ms) | ${tl.map(([k, v]) => `${k} ${v}`).join(', ')} |`);
     }
+    const warm = c.code_cache_warmup;
+    if (Array.isArray(warm) && warm[0]?.variant) lines.push(`\nWarm-up loads (${label}; the first is a first visit: code cache cold): ${warm.map((w) => `${w.variant} ${w.load_ms} ms (thread pool ${w.compile_ms} ms)`).join(', ')}.`);
+    for (const c2 of c.page_crashes ?? []) lines.push(`\n**A page crashed** (${label}, ${c2.step}: ${c2.error}); the step was done again in a new page. The browser's last words: ${c2.browser_said.join(' / ') || '(none)'}.`);
     for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) {
       const steps = c[`${key}_steps`];
       if (steps) lines.push(`\nStep by step (${label}, ${c[key].label}; nothing overlapped, fresh page): ${Object.entries(steps).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`);

@@ -74,6 +74,24 @@ test('Auto runs on WASM when the only WebGPU adapter is a software one, says why
   for (const r of rows) expect(Math.abs(r.score! - expected.wasm!.scores[r.index]!), `document ${r.index}`).toBeLessThanOrEqual(EXACT);
 });
 
+// A model address in the WASM format (int8, ORT-format graphs) asked to run on WebGPU: onnxruntime-web
+// cannot run that format there (e2e/engine.spec.ts), so the worker runs it on WASM and says why.
+test('a WASM-format model asked to run on WebGPU runs on WASM, says why, and scores as WASM does', async ({ page, baseURL }) => {
+  await page.goto('/');
+  await page.locator('#backend').selectOption('webgpu');
+  await page.getByRole('radio', { name: /A converted model/ }).check();
+  await page.locator('#manifest-url').fill(`${baseURL}/models/tiny-int8/manifest.json`);
+  await page.locator('#load-model').click();
+  await expect(page.getByTestId('active-model')).toHaveAttribute('data-graphs', 'in-place', { timeout: 120_000 });
+  await expect(page.getByTestId('load-error')).toHaveCount(0);
+  await expect(page.locator('#backend-hint')).toContainText(/WASM format .*cannot run on WebGPU: running on WASM/);
+  await page.locator('#query-text').fill(QUERY);
+  await addCandidates(page, TEXTS, []);
+  const rows = await rerankAndRead(page, 120_000);
+  expect(rows.map((r) => r.state)).toEqual(['scored', 'scored']);
+  for (const r of rows) expect(Math.abs(r.score! - expected.wasm!.scores[r.index]!), `document ${r.index}`).toBeLessThanOrEqual(EXACT);
+});
+
 // Rows out of view skip rendering (content-visibility: auto, for long lists): they must still be in the
 // accessibility tree, every one, with their text.
 test('a long list: every candidate and every ranked row stays in the accessibility tree', async ({ page }) => {

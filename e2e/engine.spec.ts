@@ -193,6 +193,28 @@ test('with no preference, a software WebGPU adapter is passed over for WASM; ask
   expect(await call('chooseBackend', 'wasm')).toMatchObject({ backend: 'wasm' });
 });
 
+// The WASM format (int8 linear layers, ORT-format graphs) is used in place in onnxruntime's heap on WASM.
+// onnxruntime-web 1.30 builds a WebGPU session from it, but its first run fails ("[Gather] gather_n104
+// failed … no GPU data for input", with the graphs copied, in place, or saved unoptimized alike): so
+// loadModel refuses it on WebGPU up front, with what to do, instead of failing at scoring time.
+test('the WASM-format model (int8, ORT-format graphs) runs in place on WASM and is refused on WebGPU with what to do', async ({ page }) => {
+  test.setTimeout(150_000);
+  await page.goto('/e2e/pages/engine.html');
+  await page.waitForFunction(() => 'engineTest' in window);
+  const { call } = api(page);
+  await call('setItems', ITEMS);
+  const wasm = await call('load', 'int8-wasm', '/models/tiny-int8/', 'wasm');
+  expect([wasm.backend, wasm.graphs]).toEqual(['wasm', 'in-place']);
+  for (const [kind, input] of Object.entries({ text: CASES.text, image: CASES.image })) {
+    const la = Array.from((await call('forward', 'int8-wasm', wire(input))).result.logits);
+    expect(la.length, kind).toBe(input.ids.length);
+    expect(la.every(Number.isFinite), kind).toBe(true);
+    expect(Math.max(...la) - Math.min(...la), `${kind}: the logits vary along the prompt`).toBeGreaterThan(1e-3);
+  }
+  const refused = call('load', 'int8-webgpu', '/models/tiny-int8/', 'webgpu');
+  await expect(refused).rejects.toThrow(/WASM format.*cannot run on WebGPU\. Load it on WASM, or use the model's 4-bit conversion on WebGPU/);
+});
+
 for (const ep of EPS) {
   test.describe(`graphs vs CPU reference in Chromium, ${ep.name} EP`, () => {
     test.describe.configure({ mode: 'serial', timeout: 150_000 });

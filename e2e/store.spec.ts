@@ -54,13 +54,25 @@ test('downloads the tiny model, verifies every file, and reloads it with no netw
   const hashes = await readBackHashes(page);
   expect(hashes?.version).toBe(manifest.version);
   for (const s of manifest.shards) expect(hashes?.files[s.file]).toEqual({ bytes: s.bytes, sha256: s.sha256 });
+  // The same bytes written into buffers of the files' size, each way the store has: by the reader Worker
+  // into shared memory (as loads fill onnxruntime's heap), here through a BYOB reader, and here where
+  // Blob streams are not byte streams (each chunk read whole).
+  const readAllWays = async (blobChunks: number) => {
+    for (const way of ['reader-into-shared', 'into-here', 'into-no-byob'] as const) {
+      const got = await readBackHashes(page, 'sift-tiny', way);
+      for (const s of manifest.shards) expect(got?.files[s.file], `${way}: ${s.file}`).toEqual({ bytes: s.bytes, sha256: s.sha256 });
+      if (way !== 'reader-into-shared') expect(got?.byobReaders, way).toBe(way === 'into-no-byob' ? 0 : blobChunks);
+    }
+  };
+  await readAllWays(raw.blobChunks);
   expect(await watch.requests()).toEqual([]);
 
-  // A store written before chunks were Blobs (Uint8Array values) reads back the same.
+  // A store written before chunks were Blobs (Uint8Array values) reads back the same, every way.
   expect(await rewriteChunksAsBytes(page)).toBe(raw.chunkKeys.length);
   expect((await rawStoreView(page)).bytesChunks).toBe(raw.chunkKeys.length);
   const legacy = await readBackHashes(page);
   for (const s of manifest.shards) expect(legacy?.files[s.file]).toEqual({ bytes: s.bytes, sha256: s.sha256 });
+  await readAllWays(0); // no Blob chunk left: no BYOB reader is asked for
   expect(await watch.requests()).toEqual([]);
 
   // Downloading a version that is already ready only fetches the manifest.

@@ -5,7 +5,7 @@ import { wasmHeapBytes } from './wasmMemory.ts'; // first: it watches the wasm m
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from '../src/lib/types.ts';
-import type { LoadedModel } from '../src/engine/session.ts';
+import { runsOnWasmOnly, type LoadedModel } from '../src/engine/session.ts';
 import { startModel } from '../src/engine/startModel.ts';
 import { ORT_WRAPPER_FILE } from '../src/engine/inPlaceSession.ts';
 import { RerankSession } from '../src/engine/rerank.ts';
@@ -155,8 +155,12 @@ const api: SiftWorkerApi = {
 
   load(source, onProgress, prefer) {
     return serial(async (signal) => {
-      const choice = await pickBackend(prefer);
+      let choice = await pickBackend(prefer);
       const ready = await obtain(source, choice.backend, onProgress, signal);
+      // A model URL in the WASM format (ORT-format graphs) cannot run on WebGPU: it runs on WASM, and says so.
+      if (choice.backend === 'webgpu' && runsOnWasmOnly(ready.manifest)) {
+        choice = { backend: 'wasm', reason: `${ready.manifest.label} is in Sift's WASM format (int8, ORT-format graphs), which onnxruntime-web cannot run on WebGPU: running on WASM` };
+      }
       if (active) await active.model.release();
       active = null;
       active = await compile(ready, choice, onProgress);

@@ -28,8 +28,8 @@ export function rewriteChunksAsBytes(page: Page) {
   return page.evaluate(() => (window as unknown as { storeTest: StoreTestApi }).storeTest.rewriteChunksAsBytes());
 }
 
-export function readBackHashes(page: Page, id = 'sift-tiny') {
-  return page.evaluate((i) => (window as unknown as { storeTest: StoreTestApi }).storeTest.readBackHashes(i), id);
+export function readBackHashes(page: Page, id = 'sift-tiny', way: Parameters<StoreTestApi['readBackHashes']>[1] = 'file') {
+  return page.evaluate(([i, w]) => (window as unknown as { storeTest: StoreTestApi }).storeTest.readBackHashes(i, w), [id, way] as const);
 }
 
 export function listModels(page: Page) {

@@ -3,6 +3,7 @@
 import * as store from '../../src/store/index.ts';
 import type { DownloadOptions, DownloadProgress } from '../../src/store/index.ts';
 import { chunkSize, type StoredChunk } from '../../src/store/db.ts';
+import { writeModelFileInto } from '../../src/store/readModel.ts';
 
 interface RawStoreView {
   chunkKeys: string[];
@@ -99,17 +100,59 @@ async function rewriteChunksAsBytes(): Promise<number> {
   return blobs.length;
 }
 
-/** sha256 of every file of a ready model, read back through readModelFile. */
-async function readBackHashes(id: string) {
+/** How readBackHashes reads each file: whole (readModelFile), or written into a buffer of the file's size. */
+type ReadBackWay = 'file' | 'reader-into-shared' | 'into-here' | 'into-no-byob';
+
+const sha256 = async (bytes: Uint8Array) => {
+  // (subtle.digest takes no view of shared memory: slice() copies into a plain buffer.)
+  const digest = await crypto.subtle.digest('SHA-256', (bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes) as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+};
+
+/**
+ * sha256 of every file of a ready model, read back one of the store's ways: 'file' (readModelFile),
+ * 'reader-into-shared' (the read-ahead Worker writing each file into shared memory, as loads fill
+ * onnxruntime's heap), 'into-here' (writeModelFileInto on this thread: Blob chunks streamed with a BYOB
+ * reader), 'into-no-byob' (the same where Blob streams are not byte streams: each chunk read whole).
+ * `byobReaders` counts the BYOB readers this thread got.
+ */
+async function readBackHashes(id: string, way: ReadBackWay = 'file') {
   const model = await store.loadReadyModel(id);
   if (!model) return undefined;
   const out: Record<string, { bytes: number; sha256: string }> = {};
-  for (const s of model.manifest.shards) {
-    const bytes = await model.readFile(s.file);
-    const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-    out[s.file] = { bytes: bytes.length, sha256: Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('') };
+  const getReader = ReadableStream.prototype.getReader;
+  const stream = Blob.prototype.stream;
+  let byobReaders = 0;
+  ReadableStream.prototype.getReader = function (this: ReadableStream, options?: { mode?: 'byob' }) {
+    const r = getReader.call(this, options as never);
+    if (options?.mode === 'byob') byobReaders++; // (counted once the stream gave one)
+    return r;
+  } as typeof getReader;
+  // A default (not byte) stream of the blob's bytes: getReader({ mode: 'byob' }) throws on it.
+  if (way === 'into-no-byob') Blob.prototype.stream = function (this: Blob) {
+    const blob = this;
+    return new ReadableStream({ async start(c) { c.enqueue(new Uint8Array(await blob.arrayBuffer())); c.close(); } });
+  } as typeof stream;
+  const reader = way === 'reader-into-shared' ? store.openModelReader(model.id, model.version) : null;
+  try {
+    for (const s of model.manifest.shards) {
+      let bytes: Uint8Array;
+      if (way === 'file') bytes = await model.readFile(s.file);
+      else if (reader) {
+        reader.prefetch([{ file: s.file, into: new Uint8Array(new SharedArrayBuffer(s.bytes)) }]);
+        bytes = await reader.read(s.file);
+      } else {
+        bytes = new Uint8Array(s.bytes);
+        await writeModelFileInto(model.id, model.version, s.file, bytes);
+      }
+      out[s.file] = { bytes: bytes.length, sha256: await sha256(bytes) };
+    }
+  } finally {
+    reader?.close();
+    ReadableStream.prototype.getReader = getReader;
+    Blob.prototype.stream = stream;
   }
-  return { version: model.version, files: out };
+  return { version: model.version, files: out, byobReaders };
 }
 
 /**

@@ -82,6 +82,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   const quantized = manifest.weights.bits === 4 || manifest.weights.bits === 8;
   const storedInt8 = manifest.weights.linear === 'int8';
   const ortGraphs = isOrtGraph(manifest.graphs.vision) && isOrtGraph(manifest.graphs.decoder);
+  if (ortGraphs && !wasmOnly(options.executionProviders!)) throw new Error(ortOnWebGpuMessage(manifest.label));
   const wanted = opts.matmul ?? 'stored';
   // ORT-format graphs run as stored: the int8 rewrite reads ONNX.
   const rewrite = !ortGraphs && !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
@@ -209,6 +210,14 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
 export function isOrtGraph(g: { file: string; shards: string[] }): boolean {
   return g.file.endsWith('.ort');
 }
+
+/** True for Sift's WASM format: ORT-format graphs (int8 linear layers), which run on WASM only. */
+export const runsOnWasmOnly = (manifest: Manifest): boolean => isOrtGraph(manifest.graphs.vision) || isOrtGraph(manifest.graphs.decoder);
+
+// onnxruntime-web 1.30 builds a WebGPU session from an ORT-format graph, then fails its first run ("[Gather]
+// … no GPU data for input", e2e/engine.spec.ts): refused up front rather than failing at scoring time.
+const ortOnWebGpuMessage = (label: string) =>
+  `Model ${label} is in Sift's WASM format (int8 linear layers, ORT-format graphs), which onnxruntime-web cannot run on WebGPU. Load it on WASM, or use the model's 4-bit conversion on WebGPU.`;
 
 // onnxruntime-web rejects a run() that starts while another is in flight ("Session already started":
 // Chromium, threaded WASM, a multi-image prompt whose images the Scorer encodes concurrently). The
