@@ -12,44 +12,14 @@ import { describeFirstTouch, measureFirstTouch } from './firstTouch.mjs';
 import { markdownReport, svgChart } from './report.mjs';
 import { cachedStartSection } from './cachedStartSection.mjs';
 import { round } from './numbers.mjs';
+import { parseArgs } from './args.mjs';
+import { textDocuments } from './textDocuments.mjs';
 import { CHROMIUM_ARGS as TEST_CHROMIUM_ARGS } from '../scripts/chromiumArgs.mjs';
 
 // The tests' flags, plus performance.memory with real numbers (the JS heap samples).
 const CHROMIUM_ARGS = [...TEST_CHROMIUM_ARGS, '--enable-precise-memory-info'];
 
-function parseArgs(argv) {
-  const o = { quick: false, full2b: true, webgpu: false, port: 4340, browser: '/usr/bin/chromium', reps: 0 };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '--quick') o.quick = true;
-    else if (a === '--no-full2b') o.full2b = false;
-    else if (a === '--webgpu') o.webgpu = true;
-    else if (a === '--port') o.port = Number(argv[++i]);
-    else if (a === '--browser') o.browser = argv[++i];
-    else if (a === '--reps') o.reps = Number(argv[++i]);
-    else if (a === '--cached-only') o.cachedOnly = true;
-    else if (a === '--threads') o.threads = Number(argv[++i]);
-    else throw new Error(`bench: unknown argument ${a}`);
-  }
-  if (o.quick) o.full2b = false;
-  return o;
-}
-
 const load = () => os.loadavg().map((x) => round(x, 2));
-
-/** Deterministic English-like documents of 20…60 words. */
-function textDocuments(n) {
-  const words = ('a the dog woman man beach sunset sand waves golden retriever plays runs ball water sky orange evening walk ' +
-    'happy calm shore friend pet joy moment family photo summer coast trip park city street car train book recipe garden ' +
-    'mountain river forest night light music game child old young small large red blue green quiet loud').split(' ');
-  let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
-  return Array.from({ length: n }, (_, i) => {
-    const len = 20 + ((i * 13) % 41);
-    const text = Array.from({ length: len }, () => words[Math.floor(rnd() * words.length)]).join(' ');
-    return { text: `${text[0].toUpperCase()}${text.slice(1)}.` };
-  });
-}
 
 export async function main(argv) {
   const opts = parseArgs(argv);
