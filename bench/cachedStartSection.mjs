@@ -20,7 +20,7 @@ const threadPoolMs = (cpu) => cpu.busiest.filter((t) => t.thread.startsWith('Thr
 export async function cachedStartSection({ variants, n, browserPath, chromiumArgs, newPage, call, log }) {
   const profile = join(root, '.cache/bench/profile');
   rmSync(profile, { recursive: true, force: true });
-  const stderr = browserLog(join(root, '.cache/bench/cached-start-browser.log'));
+  const stderr = browserLog(join(root, `.cache/bench/cached-start-browser-${variants[0].url.split('/').at(-3)}.log`));
   const ctx = await chromium.launchPersistentContext(profile, { executablePath: browserPath, args: chromiumArgs, logger: stderr.logger });
   // A renderer that crashes ("Target crashed": seen twice in many runs here, cause not found) loses
   // that step, not the run: it is logged with the browser's last words and done again in a new page.
