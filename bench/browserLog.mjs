@@ -1,28 +1,21 @@
-// What the Chromium under test writes to stderr, kept for diagnosis: a renderer that crashes ("Target
-// crashed") says why there, if anywhere. Lines go to a file; the last few are kept to quote in the log.
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+// What the Chromium under test logs, kept for diagnosis: a renderer that crashes ("Target crashed") says
+// why there, if anywhere. Chromium writes its log (its processes' errors and warnings) to a file.
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const NOISE = /dbus|XDG_RUNTIME_DIR|unexpected operator|page_load_metrics|on_device_model/;
+const NOISE = /dbus|D-Bus|XDG_RUNTIME_DIR|unexpected operator|page_load_metrics|on_device_model|\[vite\]/;
 
-/** A Playwright logger (launch option `logger`) that writes the browser's output to `file`. */
+/** Chromium flags that log to `file`, and the last lines of it that are not known noise. */
 export function browserLog(file) {
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, '');
-  const recent = [];
+  rmSync(file, { force: true });
   return {
     file,
-    logger: {
-      isEnabled: (name) => name === 'browser',
-      log: (_name, _severity, message) => {
-        const line = String(message);
-        appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
-        if (NOISE.test(line)) return;
-        recent.push(line);
-        if (recent.length > 20) recent.shift();
-      },
+    args: ['--enable-logging', `--log-file=${file}`],
+    recent(n = 5) {
+      if (!existsSync(file)) return [];
+      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !NOISE.test(l));
+      return lines.slice(-n).map((l) => l.slice(0, 300));
     },
-    /** The last lines that are not known noise. */
-    recent: () => [...recent],
   };
 }

@@ -20,8 +20,8 @@ const threadPoolMs = (cpu) => cpu.busiest.filter((t) => t.thread.startsWith('Thr
 export async function cachedStartSection({ variants, n, browserPath, chromiumArgs, newPage, call, log }) {
   const profile = join(root, '.cache/bench/profile');
   rmSync(profile, { recursive: true, force: true });
-  const stderr = browserLog(join(root, `.cache/bench/cached-start-browser-${variants[0].url.split('/').at(-3)}.log`));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: browserPath, args: chromiumArgs, logger: stderr.logger });
+  const browserOutput = browserLog(join(root, `.cache/bench/cached-start-browser-${variants[0].url.split('/').at(-3)}.log`));
+  const ctx = await chromium.launchPersistentContext(profile, { executablePath: browserPath, args: [...chromiumArgs, ...browserOutput.args] });
   // A renderer that crashes ("Target crashed": seen twice in many runs here, cause not found) loses
   // that step, not the run: it is logged with the browser's last words and done again in a new page.
   const crashes = [];
@@ -32,8 +32,8 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         return await fn(p);
       } catch (err) {
         if (attempt > 0 || !/crash/i.test(String(err?.message))) throw err;
-        crashes.push({ step: what, error: String(err.message).split('\n')[0], browser_said: stderr.recent().slice(-5) });
-        log(`${what}: the page crashed (${crashes.at(-1).error}); browser output in ${stderr.file}; once more in a new page`);
+        crashes.push({ step: what, error: String(err.message).split('\n')[0], browser_said: browserOutput.recent() });
+        log(`${what}: the page crashed (${crashes.at(-1).error}); browser log in ${browserOutput.file}; once more in a new page`);
       } finally {
         await p.close().catch(() => undefined);
       }
