@@ -6,11 +6,8 @@ import { chromium } from 'playwright-core';
 import { root } from './prepare.mjs';
 import { median, round } from './numbers.mjs';
 import { waitForRendererIdle } from './rendererIdle.mjs';
-import { cores, withBrowserCpu } from './cpuTime.mjs';
+import { cores, threadPoolMs, withBrowserCpu } from './cpuTime.mjs';
 import { browserLog } from './browserLog.mjs';
-
-/** CPU time (ms) of the renderers' thread-pool threads in a step (withBrowserCpu's busiest threads). */
-const threadPoolMs = (cpu) => cpu.busiest.filter((t) => t.thread.startsWith('ThreadPool')).reduce((sum, t) => sum + t.ms, 0);
 
 /**
  * Cached start in an on-disk profile (an incognito context keeps IndexedDB in memory): the model is
@@ -39,6 +36,12 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
       }
     }
   };
+  // A load in page p as the worker does it, after starting the runtime (timed apart), with the browser's CPU time.
+  const timedLoad = async (p, v) => {
+    const runtimeMs = (await call(p, 'warmRuntime')).ms;
+    const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${v.url}manifest.json`, { matmul: v.matmul }));
+    return { runtimeMs, load };
+  };
   try {
     // Each model is stored once; raw reads are of that model's own chunks.
     const models = {};
@@ -57,10 +60,9 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
     for (let pass = 0; pass < 2; pass++) {
       for (const v of variants) {
         await inPage(`warm-up load of ${v.key}`, async (p) => {
-          const w = await call(p, 'warmRuntime');
-          const r = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${v.url}manifest.json`, { matmul: v.matmul }));
+          const { runtimeMs, load } = await timedLoad(p, v);
           const idle = await waitForRendererIdle({ maxMs: 60_000 });
-          warmups.push({ variant: v.key, runtime_ms: round(w.ms, 0), load_ms: round(r.result.ms, 0), compile_ms: threadPoolMs(r.cpu), compile_wait_ms: idle.waited_ms, quiet: idle.quiet });
+          warmups.push({ variant: v.key, runtime_ms: round(runtimeMs, 0), load_ms: round(load.result.ms, 0), compile_ms: threadPoolMs(load.cpu), compile_wait_ms: idle.waited_ms, quiet: idle.quiet });
         });
       }
     }
@@ -77,9 +79,8 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
             m.raws.push({ ...raw.result, cpu: raw.cpu });
             m.readers.push(reader);
           } else {
-            const w = await call(p, 'warmRuntime');
-            const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${step.url}manifest.json`, { matmul: step.matmul }));
-            runtime ??= w.ms;
+            const { runtimeMs, load } = await timedLoad(p, step);
+            runtime ??= runtimeMs;
             loads[step.key].push({ ...load.result, cpu: load.cpu });
           }
           await waitForRendererIdle({ maxMs: 60_000 });

@@ -81,3 +81,6 @@ export async function withBrowserCpu(fn) {
 }
 
 export const cores = availableParallelism();
+
+/** CPU time (ms) of the renderers' thread-pool threads in a withBrowserCpu step (V8 compiling wasm, mostly). */
+export const threadPoolMs = (cpu) => cpu.busiest.filter((t) => t.thread.startsWith('ThreadPool')).reduce((sum, t) => sum + t.ms, 0);

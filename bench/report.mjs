@@ -11,6 +11,9 @@ const fmt = (v, d = 2) => {
 };
 const verdict = (met) => (met === null || met === undefined ? 'skipped' : met ? '**met**' : '**missed**');
 
+// The cached-start variants (bench/cachedStartSection.mjs), in the order shown.
+const VARIANTS = ['int8', 'int8_onnx', 'nbits', 'rewrite'];
+
 export function markdownReport(r) {
   const m = r.machine;
   const t = Object.fromEntries(r.targets.map((x) => [x.name, x]));
@@ -40,7 +43,7 @@ export function markdownReport(r) {
   row('cached_start_cpu_floor (the same load\'s CPU time ÷ (cores × raw read): no scheduling gets under it)', fmt(r.cached_start_cpu_floor, 2));
   for (const [label, c] of [['bench model', r.cached_start], ['full 2B', r.cached_start_full2b]]) {
     if (!c) continue;
-    for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) if (c[key]) row(`… cached start, ${label}, ${c[key].label} (CPU floor ${fmt(c[key].ratio_cpu_floor, 2)})`, fmt(c[key].ratio, 2));
+    for (const key of VARIANTS) if (c[key]) row(`… cached start, ${label}, ${c[key].label} (CPU floor ${fmt(c[key].ratio_cpu_floor, 2)})`, fmt(c[key].ratio, 2));
   }
   row('peak_wasm_mb (bench model, load + scoring)', fmt(r.peak_wasm_mb, 0));
   row('peak JS heap MB (CDP samples)', fmt(r.memory?.peak_js_heap_mb, 0));
@@ -114,7 +117,7 @@ export function markdownReport(r) {
   lines.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const [label, c] of [['bench', r.cached_start], ['full 2B', r.cached_start_full2b]]) {
     if (!c) continue;
-    for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) {
+    for (const key of VARIANTS) {
       const x = c[key];
       if (!x) continue;
       const tl = Object.entries(x.breakdown[0]?.timeline ?? {}).sort((a, b) => a[1] - b[1]);
@@ -123,7 +126,7 @@ export function markdownReport(r) {
     const warm = c.code_cache_warmup;
     if (Array.isArray(warm) && warm[0]?.variant) lines.push(`\nWarm-up loads (${label}; the first is a first visit: code cache cold): ${warm.map((w) => `${w.variant} ${w.load_ms} ms (thread pool ${w.compile_ms} ms)`).join(', ')}.`);
     for (const c2 of c.page_crashes ?? []) lines.push(`\n**A page crashed** (${label}, ${c2.step}: ${c2.error}); the step was done again in a new page. The browser's last words: ${c2.browser_said.join(' / ') || '(none)'}.`);
-    for (const key of ['int8', 'int8_onnx', 'nbits', 'rewrite']) {
+    for (const key of VARIANTS) {
       const steps = c[`${key}_steps`];
       if (steps) lines.push(`\nStep by step (${label}, ${c[key].label}; nothing overlapped, fresh page): ${Object.entries(steps).map(([k, v]) => `${k} ${v} ms`).join(', ')}.`);
     }

@@ -7,7 +7,7 @@ import * as ort from 'onnxruntime-web';
 import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from '../src/lib/types.ts';
 import { runsOnWasmOnly, type LoadedModel } from '../src/engine/session.ts';
 import { startModel } from '../src/engine/startModel.ts';
-import { ORT_WRAPPER_FILE } from '../src/engine/inPlaceSession.ts';
+import { servedWasmPaths } from '../src/engine/inPlaceSession.ts';
 import { RerankSession } from '../src/engine/rerank.ts';
 import { validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
 import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
@@ -18,8 +18,7 @@ import { pickBackend, sessionOptionsFor, isDeviceLost, type BackendChoice } from
 
 // Started through the factory wrapper (served beside the runtime), so the engine can use ORT-format
 // graphs' weights in place in onnxruntime's heap (src/engine/inPlaceSession.ts).
-const ortBase = new URL('../ort/', self.location.href).href;
-ort.env.wasm.wasmPaths = { mjs: ortBase + ORT_WRAPPER_FILE, wasm: `${ortBase}ort-wasm-simd-threaded.jsep.wasm` };
+ort.env.wasm.wasmPaths = servedWasmPaths(new URL('../ort/', self.location.href).href);
 ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 2) : 1;
 
 interface Active {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startBenchServer } from '../server.mjs';
 import { CHROMIUM_ARGS } from '../../scripts/chromiumArgs.mjs';
-import { withBrowserCpu } from '../cpuTime.mjs';
+import { threadPoolMs as threadPool, withBrowserCpu } from '../cpuTime.mjs';
 import { waitForRendererIdle } from '../rendererIdle.mjs';
 
 const model = process.argv[2] ?? 'full2b-int8';
@@ -28,7 +28,6 @@ const newPage = async () => {
   return p;
 };
 const call = (p, f, ...a) => p.evaluate(([f, a]) => window.siftBench[f](...a), [f, a]);
-const threadPool = (cpu) => cpu.busiest.filter((t) => t.thread.startsWith('ThreadPool')).reduce((s, t) => s + t.ms, 0);
 const url = (m) => `/bench-models/${m}/model/manifest.json`;
 try {
   let p = await newPage();

@@ -2,7 +2,7 @@
 // workers/backend.ts (as the worker does) and runs the vision graph, full-prompt decoder passes and the
 // Scorer, for e2e/engine.spec.ts, which compares everything with the CPU reference in Node.
 import { loadModel, runVision, type LoadedModel, type Ort } from '../../src/engine/session.ts';
-import { ORT_WRAPPER_FILE } from '../../src/engine/inPlaceSession.ts';
+import { servedWasmPaths } from '../../src/engine/inPlaceSession.ts';
 import { Scorer, type PromptInput, type ScoreOptions, type VisionItem } from '../../src/engine/scorer.ts';
 import type { Grid } from '../../src/engine/rope.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
@@ -46,7 +46,7 @@ async function ortFor(b: Bundle): Promise<Ort> {
   // The app's own copy of the runtime (no CDN); two threads need cross-origin isolation. The default
   // bundle starts as the worker starts it: through the factory wrapper, so ORT-format graphs are used in place.
   const base = new URL('/ort/', location.href).href;
-  mod.env.wasm.wasmPaths = b === 'default' ? { mjs: base + ORT_WRAPPER_FILE, wasm: `${base}ort-wasm-simd-threaded.jsep.wasm` } : base;
+  mod.env.wasm.wasmPaths = b === 'default' ? servedWasmPaths(base) : base;
   mod.env.wasm.numThreads = crossOriginIsolated ? 2 : 1;
   ort = mod;
   bundle = b;

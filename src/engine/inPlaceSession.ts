@@ -39,6 +39,11 @@ export function factoryWrapperSource(factoryUrl: string): string {
 /** The wrapper's file name beside onnxruntime-web's runtime files, where the app serves (and precaches) it. */
 export const ORT_WRAPPER_FILE = 'sift-ort-factory.mjs';
 
+/** The app's wasmPaths: its served wrapper and the WebGPU (JSEP) build's .wasm, both under `base` (ending in '/'). */
+export function servedWasmPaths(base: string): { mjs: string; wasm: string } {
+  return { mjs: base + ORT_WRAPPER_FILE, wasm: `${base}ort-wasm-simd-threaded.jsep.wasm` };
+}
+
 /**
  * onnxruntime-web's wasmPaths for starting through the wrapper: `base` is where its runtime files are
  * (an absolute URL ending in '/'), `build` which of them ('ort-wasm-simd-threaded' for the plain WASM

@@ -82,7 +82,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   const quantized = manifest.weights.bits === 4 || manifest.weights.bits === 8;
   const storedInt8 = manifest.weights.linear === 'int8';
   const ortGraphs = isOrtGraph(manifest.graphs.vision) && isOrtGraph(manifest.graphs.decoder);
-  if (ortGraphs && !wasmOnly(options.executionProviders!)) throw new Error(ortOnWebGpuMessage(manifest.label));
+  if (runsOnWasmOnly(manifest) && !wasmOnly(options.executionProviders!)) throw new Error(ortOnWebGpuMessage(manifest.label));
   const wanted = opts.matmul ?? 'stored';
   // ORT-format graphs run as stored: the int8 rewrite reads ONNX.
   const rewrite = !ortGraphs && !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
