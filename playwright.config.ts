@@ -28,6 +28,8 @@ export default defineConfig({
     trace: 'off',
     launchOptions: { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS },
   },
+  // SIFT_E2E_DEV_ONLY=1 starts only the dev server (a targeted run of specs that never use PREVIEW_URL;
+  // the production build writes dist/, which concurrent runs would share).
   webServer: [
     {
       // The dev server sends COOP/COEP (vite.config.ts) and serves the tiny model from public/models/tiny.
@@ -38,14 +40,14 @@ export default defineConfig({
       stdout: 'ignore',
       stderr: 'pipe',
     },
-    {
+    ...(process.env.SIFT_E2E_DEV_ONLY ? [] : [{
       // Started after the first one, so the tiny model in public/ exists when the build copies it.
       command: `npx vite build --logLevel error && npx vite preview --host 127.0.0.1 --port ${port + 1} --strictPort`,
       url: `${PREVIEW_URL}/models/tiny/manifest.json`,
       reuseExistingServer: !process.env.CI,
       timeout: 300_000,
-      stdout: 'ignore',
-      stderr: 'pipe',
-    },
+      stdout: 'ignore' as const,
+      stderr: 'pipe' as const,
+    }]),
   ],
 });
