@@ -30,6 +30,14 @@ export function numberOption(args: ParsedArgs, key: string, fallback?: number): 
   return n;
 }
 
+/** A positive number of seconds given as --key S, in milliseconds (undefined when absent). */
+export function secondsOption(args: ParsedArgs, key: string): number | undefined {
+  const s = numberOption(args, key);
+  if (s === undefined) return undefined;
+  if (!(s > 0)) throw new Error(`--${key} must be a positive number of seconds, got ${s}`);
+  return s * 1000;
+}
+
 /** Prints JSON on stdout (one document, pretty enough to read, compact enough to pipe). */
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);

@@ -6,8 +6,11 @@ const USAGE = `sift — multimodal reranking with Qwen3-VL-Reranker
       write a random-weight checkpoint with the official layout (for tests and trying the app)
   sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N] [--id ID]
       convert an official safetensors checkpoint into a Sift model directory
-  sift rank --model <converted-dir> <request.json> [--no-prefix-reuse]
-      score documents: prints {"scores": [...], "errors": [...]}
+  sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
+            [--fetch-timeout S] [--stall-timeout S]
+      score documents: prints {"scores": [...], "errors": [...]}; a media URL fails its document when
+      its server sends no response within --fetch-timeout (default 30 s) or stops sending for
+      --stall-timeout (default 15 s)
   sift prompt <request.json> [--expand]
       print the prompt of every document: {"prompts": [{"text", "tokens"}]}
   sift plan-image --width W --height H [--min-pixels N --max-pixels N]

@@ -1,4 +1,5 @@
-// `sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]`
+// `sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
+//   [--fetch-timeout S] [--stall-timeout S]`
 // Prints {"scores": [...], "errors": [...], "warnings": [...]}; a document that fails gets null and an
 // error entry (exit code 0); an invalid request exits non-zero with {"error": "…"}.
 import { readFile } from 'node:fs/promises';
@@ -6,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { RerankSession } from '../engine/rerank.ts';
 import { RequestError, validateRequest, type RerankRequest } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
-import { numberOption, parseArgs, printJson } from './args.ts';
+import { numberOption, parseArgs, printJson, secondsOption } from './args.ts';
 import { loadModelDir } from './nodeModel.ts';
 
 export async function readRequestFile(path: string): Promise<unknown> {
@@ -41,10 +42,17 @@ export async function runRankCommand(argv: string[]): Promise<number> {
     printJson({ error: 'usage: sift rank --model <converted-dir> <request.json>' });
     return 2;
   }
+  let timeouts: { fetchTimeoutMs?: number; stallTimeoutMs?: number };
+  try {
+    timeouts = { fetchTimeoutMs: secondsOption(args, 'fetch-timeout'), stallTimeoutMs: secondsOption(args, 'stall-timeout') };
+  } catch (err) {
+    printJson({ error: (err as Error).message });
+    return 2;
+  }
   const request = await readValidRequest(requestPath);
   if (!request) return 1;
   const { model, tokenizer } = await loadModelDir(modelDir);
-  const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath))));
+  const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath)), timeouts));
   const result = await session.run(request, {
     reusePrefix: !args.options.has('no-prefix-reuse'),
     maxLength: numberOption(args, 'max-length'),

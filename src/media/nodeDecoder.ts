@@ -84,15 +84,18 @@ export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions 
     return t;
   }
 
-  /** A path or URL ffmpeg can open; in-memory bytes go through a temporary file. */
+  /**
+   * A path ffmpeg can open. URLs are downloaded first (with the fetch and stall timeouts: ffmpeg's own
+   * HTTP client waits forever on a silent server); they and in-memory bytes go through a temporary file.
+   */
   async function withVideoLocation<T>(loc: Located, use: (location: string) => Promise<T>): Promise<T> {
     if (loc.kind === 'file') return use(loc.path);
-    if (loc.kind === 'url') return use(loc.url);
     if (loc.kind === 'pixels') throw new MediaError('bad-argument', 'a video must be a file, a URL or a list of frame images, not one decoded image');
+    const bytes = loc.kind === 'url' ? await readAll(loc, opts) : loc.bytes;
     const dir = await mkdtemp(join(tmpdir(), 'sift-video-'));
     try {
       const path = join(dir, 'video');
-      await writeFile(path, loc.bytes);
+      await writeFile(path, bytes);
       return await use(path);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBase64, parseDataUrl } from './base64.ts';
 import { MediaError } from './errors.ts';
+import { fetchWithTimeouts, type FetchTimeouts } from './fetchTimeouts.ts';
 import { detectImageFormat } from './imageHeader.ts';
 import type { RawPixels } from './pixels.ts';
 
@@ -15,10 +16,11 @@ export type Located =
   | { kind: 'bytes'; bytes: Uint8Array; label: string }
   | { kind: 'pixels'; pixels: RawPixels; label: string };
 
-export interface SourceOptions {
+export interface SourceOptions extends FetchTimeouts {
   /** Largest download / file read, default 512 MiB. */
   maxBytes?: number;
   fetch?: typeof fetch;
+  signal?: AbortSignal;
 }
 
 const DEFAULT_MAX_BYTES = 512 * 2 ** 20;
@@ -80,11 +82,11 @@ async function exists(path: string): Promise<boolean> {
 }
 
 async function download(url: string, opts: SourceOptions, limit: number): Promise<Uint8Array> {
-  const f = opts.fetch ?? fetch;
   let res: Response;
   try {
-    res = await f(url);
+    res = await fetchWithTimeouts(url, {}, { ...opts, fetchFn: opts.fetch, label: short(url) });
   } catch (e) {
+    if (e instanceof MediaError || opts.signal?.aborted) throw e;
     const cause = (e as Error & { cause?: Error }).cause?.message;
     throw new MediaError('unreachable', `cannot download ${short(url)}: ${(e as Error).message}${cause ? ` (${cause})` : ''}; check the address and your connection`);
   }
@@ -96,7 +98,14 @@ async function download(url: string, opts: SourceOptions, limit: number): Promis
   const parts: Uint8Array[] = [];
   let size = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let chunk: ReadableStreamReadResult<Uint8Array>;
+    try {
+      chunk = await reader.read();
+    } catch (e) {
+      if (e instanceof MediaError || opts.signal?.aborted) throw e;
+      throw new MediaError('unreachable', `the download of ${short(url)} broke off after ${size} bytes: ${(e as Error).message}; try again`);
+    }
+    const { done, value } = chunk;
     if (done) break;
     size += value.length;
     if (size > limit) {
