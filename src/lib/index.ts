@@ -1,3 +1,19 @@
-// `import { Reranker } from 'sift'`: the public API (browser; the worker does the model work).
-export { Reranker, type RerankerOptions, type ProcessOptions, type RankedDocument } from './reranker.ts';
-export type * from './types.ts';
+// `import { Reranker } from 'sift'`: the public API (browser; the worker does the model work). This is
+// the whole export list: anything not named here is internal.
+export { Reranker, type RerankerOptions, type RankOptions, type ProcessOptions, type RankedDocument } from './reranker.ts';
+export { listCachedModels, hasCachedModel, deleteCachedModel, storageEstimate, type CachedModel } from './modelCache.ts';
+export { SiftError, WorkerError, MediaError, ModelStoreError, RequestError, codeOf, type MediaErrorCode, type StoreErrorKind } from './errors.ts';
+export type {
+  Backend,
+  DocumentError,
+  ImageInput,
+  LoadProgress,
+  ModelInfo,
+  ModelSource,
+  RerankOptions,
+  RerankRequest,
+  RerankResult,
+  RerankSide,
+  ScoreEvent,
+  VideoInput,
+} from './types.ts';

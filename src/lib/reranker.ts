@@ -1,6 +1,6 @@
-// The public API: `new Reranker({ model })`, then `process(request)` → one score per document in the
-// reference's shape, or `rank(query, documents)` → documents sorted by relevance. Everything runs in
-// the Sift worker (workers/sift.worker.ts); nothing leaves the browser except model downloads.
+// The public API: `new Reranker({ model })`, then `rank(request)` → the documents sorted by relevance,
+// or `process(request)` → one score per document in the reference's shape. Everything runs in the Sift
+// worker (workers/sift.worker.ts); nothing leaves the browser except model downloads.
 import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, RerankResult, RerankSide, ScoreEvent } from './types.ts';
 import { createClient, type SiftClient } from './workerClient.ts';
 
@@ -9,15 +9,23 @@ export interface RerankerOptions {
   model?: ModelSource;
   /** Force a backend; by default WebGPU when a hardware adapter exists, else WASM. */
   backend?: Backend;
-  /** A worker started by the caller from workers/sift.worker.ts (default: started here). */
+  /**
+   * The URL under which `ort/` (onnxruntime-web's runtime and Sift's factory wrapper, what the
+   * `sift/vite` plugin serves and copies) and, for the built-in tiny model, `models/` are served.
+   * Default: the page's base URL (`./` of document.baseURI).
+   */
+  assetsUrl?: string | URL;
+  /** A worker started by the caller from the package's sift.worker.js (default: started here). */
   worker?: Worker;
   onProgress?: (p: LoadProgress) => void;
 }
 
-export interface ProcessOptions extends RerankOptions {
+export interface RankOptions extends RerankOptions {
   /** Called as each document is scored (in completion order). */
   onScore?: (e: ScoreEvent) => void;
 }
+/** @deprecated the earlier name of RankOptions. */
+export type ProcessOptions = RankOptions;
 
 export interface RankedDocument {
   /** Position in the documents passed in. */
@@ -25,8 +33,22 @@ export interface RankedDocument {
   document: RerankSide;
   /** Relevance in [0, 1]; null when this document failed. */
   score: number | null;
-  error?: string;
+  /** Why this document failed: a stable code (see the error codes) and a message for people. */
+  error?: { code: string; message: string };
   warnings?: string[];
+}
+
+/** The request as the worker validates it (the reference's shape): `maxFrames` sent as `max_frames`. */
+function toWireRequest(request: RerankRequest): RerankRequest {
+  if (!request || typeof request !== 'object' || !('maxFrames' in request)) return request;
+  const { maxFrames, ...rest } = request;
+  return maxFrames === undefined ? rest : { ...rest, max_frames: maxFrames };
+}
+
+/** A manifest URL relative to the page, made absolute: the worker would resolve it against its own script. */
+function absoluteSource(source: ModelSource): ModelSource {
+  if (source.kind === 'builtin-tiny' || typeof document === 'undefined') return source;
+  return { ...source, url: new URL(source.url, document.baseURI).href };
 }
 
 export class Reranker {
@@ -34,45 +56,62 @@ export class Reranker {
   private loaded: Promise<ModelInfo> | null = null;
 
   constructor(private options: RerankerOptions = {}) {
-    this.client = createClient(options.worker);
+    const assetsUrl = options.assetsUrl ?? (typeof document === 'undefined' ? undefined : new URL('./', document.baseURI));
+    this.client = createClient(options.worker).then(async (c) => {
+      if (assetsUrl !== undefined) await c.configure({ assetsUrl: String(assetsUrl) });
+      return c;
+    });
+    this.client.catch(() => {}); // reported by the first call
   }
 
-  /** Downloads (or reads from IndexedDB), verifies and compiles the model. `process` calls it when needed. */
+  /** Downloads (or reads from IndexedDB), verifies and compiles the model. The other calls call it when needed. */
   load(): Promise<ModelInfo> {
-    this.loaded ??= this.client.then((c) => c.load(this.options.model ?? { kind: 'builtin-tiny' }, this.options.onProgress, this.options.backend));
+    const source = absoluteSource(this.options.model ?? { kind: 'builtin-tiny' });
+    this.loaded ??= this.client.then((c) => c.load(source, this.options.onProgress, this.options.backend));
     this.loaded.catch(() => (this.loaded = null)); // a failed load can be retried
     return this.loaded;
   }
 
-  /** Scores every document against the query: floats in [0, 1] in document order, null for a failed one. */
-  async process(request: RerankRequest, options: ProcessOptions = {}): Promise<(number | null)[]> {
-    return (await this.processDetailed(request, options)).scores;
-  }
-
-  /** Like `process`, with each failed document's reason and any truncation warnings. */
-  async processDetailed(request: RerankRequest, options: ProcessOptions = {}): Promise<RerankResult> {
-    await this.load();
-    const { onScore, ...rest } = options;
-    return (await this.client).rerank(request, onScore, rest);
-  }
-
-  /** The documents sorted best first (failed ones last, with their reason). */
-  async rank(
-    query: RerankSide,
-    documents: RerankSide[],
-    options: ProcessOptions & { instruction?: string; fps?: number; max_frames?: number } = {},
-  ): Promise<RankedDocument[]> {
-    const { instruction, fps, max_frames, ...rest } = options;
-    const result = await this.processDetailed({ instruction, query, documents, fps, max_frames }, rest);
-    const ranked = documents.map((document, index): RankedDocument => {
+  /**
+   * The documents sorted best first (failed ones last, each with its error's code and message).
+   * `rank(query, documents, options)`, the earlier form, still works.
+   */
+  async rank(request: RerankRequest, options?: RankOptions): Promise<RankedDocument[]>;
+  /** @deprecated use rank({ query, documents, instruction, fps, maxFrames }, options). */
+  async rank(query: RerankSide, documents: RerankSide[], options?: RankOptions & { instruction?: string; fps?: number; maxFrames?: number; max_frames?: number }): Promise<RankedDocument[]>;
+  async rank(first: RerankRequest | RerankSide, second?: RankOptions | RerankSide[], third: RankOptions & Partial<RerankRequest> = {}): Promise<RankedDocument[]> {
+    let request: RerankRequest;
+    let options: RankOptions;
+    if (Array.isArray(second)) {
+      const { instruction, fps, maxFrames, max_frames, ...rest } = third;
+      request = { instruction, query: first as RerankSide, documents: second, fps, maxFrames: maxFrames ?? max_frames };
+      options = rest;
+    } else {
+      request = first as RerankRequest;
+      options = second ?? {};
+    }
+    const result = await this.processDetailed(request, options);
+    const ranked = request.documents.map((document, index): RankedDocument => {
       const r: RankedDocument = { index, document, score: result.scores[index] };
       const error = result.errors.find((e) => e.index === index);
-      if (error) r.error = error.message;
+      if (error) r.error = { code: error.code, message: error.message };
       const warnings = result.warnings.filter((w) => w.index === index).map((w) => w.message);
       if (warnings.length) r.warnings = warnings;
       return r;
     });
     return ranked.sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || a.index - b.index);
+  }
+
+  /** Scores every document against the query: floats in [0, 1] in document order, null for a failed one (the reference's `process`). */
+  async process(request: RerankRequest, options: RankOptions = {}): Promise<(number | null)[]> {
+    return (await this.processDetailed(request, options)).scores;
+  }
+
+  /** Like `process`, with each failed document's `{ index, code, message }` and any truncation warnings. */
+  async processDetailed(request: RerankRequest, options: RankOptions = {}): Promise<RerankResult> {
+    await this.load();
+    const { onScore, ...rest } = options;
+    return (await this.client).rerank(toWireRequest(request), onScore, rest);
   }
 
   /** Cancels the running and queued calls; they reject with an AbortError. */

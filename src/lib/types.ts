@@ -12,20 +12,38 @@ export interface RerankSide {
   video?: VideoInput | VideoInput[];
 }
 
-/** The seed's request shape (same as the reference's `process`). */
+/**
+ * A request: the query, the documents to score against it, and how to sample videos. `maxFrames` is
+ * the public name; `max_frames` (the reference's `process` shape, and the CLI's JSON) is accepted too.
+ */
 export interface RerankRequest {
   instruction?: string;
   query: RerankSide;
   documents: RerankSide[];
+  /** Frames per second sampled from videos (reference default 1). */
   fps?: number;
+  /** At most this many frames per video (reference default 64). */
+  maxFrames?: number;
+  /** @deprecated the reference's spelling of `maxFrames`. */
   max_frames?: number;
+}
+
+/** Why one document got no score. `code` is stable (MediaError codes, 'too-large', 'internal', …). */
+export interface DocumentError {
+  /** Position of the document in the request. */
+  index: number;
+  code: string;
+  message: string;
 }
 
 export interface ScoreEvent {
   index: number;
   /** Relevance in [0, 1] (the UI shows ×100), or null when this document failed. */
   score: number | null;
+  /** When this document failed: why (the message of `code`). */
   error?: string;
+  /** When this document failed: the stable code of its error. */
+  code?: string;
   warnings?: string[];
   /** Milliseconds spent on this document (media + model). */
   ms: number;
@@ -33,7 +51,7 @@ export interface ScoreEvent {
 
 export interface RerankResult {
   scores: (number | null)[];
-  errors: { index: number; message: string }[];
+  errors: DocumentError[];
   warnings: { index: number; message: string }[];
 }
 
@@ -90,6 +108,8 @@ export interface WorkerStatus {
 
 /** The worker's comlink API. Callbacks are passed through `Comlink.proxy`. */
 export interface SiftWorkerApi {
+  /** Where the worker finds ort/ and models/ (see RerankerOptions.assetsUrl); before the first load only. */
+  configure(options: { assetsUrl?: string }): Promise<void>;
   status(): Promise<WorkerStatus>;
   listModels(): Promise<ModelInfo[]>;
   deleteModel(id: string): Promise<void>;

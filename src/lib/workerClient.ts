@@ -4,6 +4,8 @@
 // clear message instead of hanging.
 import * as Comlink from 'comlink';
 import type { SiftWorkerApi } from './types.ts';
+import { registerErrorTransport } from '../../workers/errorTransport.ts';
+import { rebuildError, WorkerError } from './errors.ts';
 
 /** The worker's API as the page calls it, plus what only the page's side can do. */
 export interface SiftClient extends SiftWorkerApi {
@@ -19,6 +21,8 @@ export async function createClient(worker?: Worker): Promise<SiftClient> {
 }
 
 function wrap(worker: Worker): SiftClient {
+  // Errors thrown in the worker arrive as the same classes, their codes kept.
+  registerErrorTransport(rebuildError);
   const remote = Comlink.wrap<SiftWorkerApi>(worker);
   let fatal: string | null = null;
   let answered = false;
@@ -30,7 +34,7 @@ function wrap(worker: Worker): SiftClient {
   const die = (message: string) => {
     if (fatal) return;
     fatal = message;
-    rejectDead(new Error(message));
+    rejectDead(new WorkerError(message));
     for (const cb of fatalListeners) cb(message);
   };
 
@@ -51,13 +55,14 @@ function wrap(worker: Worker): SiftClient {
   }
 
   async function call<T>(run: () => Promise<T>): Promise<T> {
-    if (fatal) throw new Error(fatal);
+    if (fatal) throw new WorkerError(fatal);
     const value = await Promise.race([run(), dead]);
     answered = true;
     return value;
   }
 
   return {
+    configure: (options) => call(() => remote.configure(options)),
     status: () => call(() => remote.status()),
     listModels: () => call(() => remote.listModels()),
     deleteModel: (id) => call(() => remote.deleteModel(id)),

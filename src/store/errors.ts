@@ -15,6 +15,11 @@ export class ModelStoreError extends Error {
   ) {
     super(message);
   }
+
+  /** The stable code of the public API's errors (src/lib/errors.ts): the kind. */
+  get code(): StoreErrorKind {
+    return this.kind;
+  }
 }
 
 /** Decimal megabytes with one decimal, as storage UIs show them. */
