@@ -12,7 +12,8 @@ import { openCheckpoint } from '../src/model/checkpoint/open.ts';
 import { checkpointSource, convertCheckpoint } from '../src/model/convert.ts';
 import { parseConfig, type ModelConfig } from '../src/model/config.ts';
 import type { Manifest } from '../src/model/manifest.ts';
-import { dequantizeRows, quantizeMatrix, type QuantizedMatrix } from '../src/model/quantize.ts';
+import { dequantizeRows, quantizeMatrix } from '../src/model/quantize.ts';
+import { embeddingTableOf } from '../src/model/embeddingTable.ts';
 import { referenceScore, referenceVision, weightsFromMap, type Weights } from '../test/reference/index.ts';
 import { prng } from '../test/reference/testModel.ts';
 import type { EngineTestApi, WirePrompt } from './pages/engine.ts';
@@ -78,12 +79,6 @@ interface Built {
   q4: Weights; // the same with every MatMulNBits weight and the embedding as the 4-bit model has them
 }
 
-function embeddingOf(m: Manifest, files: Map<string, Uint8Array>): QuantizedMatrix {
-  const e = m.embedding;
-  const bytes = (r: { file: string; offset: number; length: number }) => files.get(r.file)!.slice(r.offset, r.offset + r.length);
-  return { ...e, packed: bytes(e.packed), scales: new Float32Array(bytes(e.scales).buffer), zeroPoints: bytes(e.zeroPoints) };
-}
-
 let built: Promise<Built> | null = null;
 function build(): Promise<Built> {
   built ??= (async () => {
@@ -102,8 +97,8 @@ function build(): Promise<Built> {
     const table = raw.get(EMBED)!;
     const scoreHead = Float32Array.from({ length: H }, (_, i) => table[yes * H + i] - table[no * H + i]);
     const withEmbedding = (map: Map<string, Float32Array>, m: Manifest, f: Map<string, Uint8Array>) => {
-      const q = embeddingOf(m, f);
-      return weightsFromMap(new Map([...map, [EMBED, dequantizeRows(q, 0, q.rows)]]));
+      const t = embeddingTableOf(m.embedding, (file) => f.get(file)!);
+      return weightsFromMap(new Map([...map, [EMBED, t.rowRange(0, t.rows)]]));
     };
     // Every Linear and the Conv3D patch embedding go through MatMulNBits; norms, biases and the
     // position table stay fp32. Quantizing here with the converter's own function makes the 4-bit

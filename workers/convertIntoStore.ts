@@ -17,7 +17,10 @@ export async function convertIntoStore(
   signal: AbortSignal,
 ): Promise<ReadyModel> {
   const bits = source.bits ?? 4;
-  const version = `conv-${(await sha256Hex(new TextEncoder().encode(`${source.url}|${bits}|${linear}|1`))).slice(0, 16)}`;
+  // The last field is the conversion's revision: 2 for 32 bits, whose token table became fp32 (a stored
+  // conversion with the older 8-bit table is then a different version, replaced on the next load).
+  const revision = bits === 32 ? 2 : 1;
+  const version = `conv-${(await sha256Hex(new TextEncoder().encode(`${source.url}|${bits}|${linear}|${revision}`))).slice(0, 16)}`;
   onProgress?.({ phase: 'manifest', done: 0, total: 0, message: `reading ${source.url}` });
   const ckpt = await openCheckpoint(new UrlLocation(source.url));
   const record: ModelRecord = {

@@ -1,4 +1,4 @@
-// `sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
+// `sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../model/checkpoint/open.ts';
@@ -40,9 +40,12 @@ async function ortFormatWriter(model: Uint8Array, externalData: { path: string; 
 export async function runConvertCommand(argv: string[]): Promise<number> {
   const args = parseArgs(argv);
   const [input, outDir] = args.positional;
-  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]');
+  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]');
   const bits = numberOption(args, 'bits', 4);
   if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
+  // The token table may be stored narrower than the graphs' weights (default: as wide).
+  const embedBits = numberOption(args, 'embed-bits', bits);
+  if (embedBits !== 4 && embedBits !== 8 && embedBits !== 32) throw new Error('--embed-bits must be 4, 8 or 32');
   const shardMB = numberOption(args, 'shard-mb', 256)!;
   // int8: linear layers stored as the WASM EP runs fastest (src/model/int8Graph.ts); nbits: MatMulNBits.
   const linear = args.options.get('linear') ?? 'nbits';
@@ -66,6 +69,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   try {
     const manifest = await convertCheckpoint(checkpointSource(ckpt), out, {
       bits,
+      embedBits,
       linear,
       toOrtFormat: graphFormat === 'ort' ? ortFormatWriter : undefined,
       shardMB,

@@ -1,7 +1,6 @@
 // Scores documents against one query: the query prefix runs once and its KV cache is reused; short
 // documents are packed into one decoder call (each sees the prefix and itself, never its neighbours);
 // long ones run alone in chunks. A document that fails is retried alone and fails alone.
-import { dequantizeRowList } from '../model/quantize.ts';
 import { KvCache } from './kvcache.ts';
 import { ropePositions, textRotary, type Grid } from './rope.ts';
 import { runDecoder, runVision, type LoadedModel, type VisionOutput } from './session.ts';
@@ -108,7 +107,7 @@ export class Scorer {
     const H = cfg.text.hiddenSize;
     const nds = cfg.vision.deepstackVisualIndexes.length;
     const S = to - from;
-    const embeds = dequantizeRowList(embedding, p.input.ids.slice(from, to));
+    const embeds = embedding.rowsOf(p.input.ids.slice(from, to));
     const deepstack = new Float32Array(nds * S * H);
     const outputs = async (items: VisionItem[]) => Promise.all(items.map((it) => this.visionOf(it)));
     const needs = Array.from(p.source.subarray(from, to)).some((s) => s >= 0);

