@@ -10,6 +10,7 @@ import {
   openStorePage,
   overrideQuota,
   rawStoreView,
+  recordFiles,
   readBackHashes,
   readyVersion,
   rewriteChunksAsBytes,
@@ -108,6 +109,9 @@ test('resumes a download cut mid-file: keeps whole chunks, asks for the rest wit
   const storedBefore = filesBefore.reduce((n, f) => n + size(f), 0) + 5 * MiB;
   expect((await rawStoreView(page)).chunkBytes).toBe(storedBefore);
   expect(await readyVersion(page)).toBeUndefined();
+  // The cut file's sha256 so far is kept with its chunks: the resumed download hashes only the rest.
+  const [cutRecord] = await recordFiles(page);
+  expect(cutRecord.files['tokenizer.json']).toMatchObject({ chunks: 5, verified: false, hash: { chunks: 5 } });
   watch1.stop();
 
   await context.setOffline(false);

@@ -180,7 +180,7 @@ async function writeFromServer(url: string, opts: { stopAfter?: number; tamper?:
 /** What each stored record says about each of its files (for the download fault tests). */
 async function recordFiles() {
   const db = await openRaw();
-  const records = await new Promise<{ key: string; value: { state: string; version: string; files: Record<string, { chunks: number; verified: boolean }> } }[]>((resolve, reject) => {
+  const records = await new Promise<{ key: string; value: { state: string; version: string; files: Record<string, { chunks: number; verified: boolean; hash?: { chunks: number } }> } }[]>((resolve, reject) => {
     const tx = db.transaction('files', 'readonly');
     const store = tx.objectStore('files');
     const range = IDBKeyRange.bound('model/', 'model/\uffff');

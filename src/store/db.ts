@@ -12,6 +12,7 @@
 // Components are URI-encoded so ids containing "/" or "#" cannot collide with one another.
 import { createStore, delMany, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
 import type { Manifest } from '../model/manifest.ts';
+import type { HashProgress } from './fileHash.ts';
 
 export type ModelState = 'downloading' | 'ready';
 
@@ -34,8 +35,10 @@ export interface StoredFile {
   sha256: string;
   /** Whole chunks stored so far (a file's last chunk may be short). */
   chunks: number;
-  /** True once the assembled file matched its sha256. */
+  /** True once the stored file matched its sha256. */
   verified: boolean;
+  /** The file's sha256 state after its first `hash.chunks` chunks (src/store/fileHash.ts). */
+  hash?: HashProgress;
 }
 
 export interface ModelRecord {

@@ -4,12 +4,13 @@
 // of them have. A newer version replaces an older one only once it is ready.
 import type { Manifest } from '../model/manifest.ts';
 import type { ShardInfo } from '../model/shards.ts';
-import { deleteFileChunks, getRecord, putChunkAndRecord, putRecord, type ModelRecord } from './db.ts';
+import { deleteFileChunks, getChunks, getRecord, putChunkAndRecord, putRecord, type ModelRecord } from './db.ts';
 import { ModelStoreError, TransientError } from './errors.ts';
 import { fetchFileIntoChunks, type ChunkSink } from './fetchChunks.ts';
+import { ChunkHasher, hashStoredChunks } from './fileHash.ts';
 import { etaSeconds, SpeedMeter, type DownloadPhase, type DownloadProgress } from './progress.ts';
 import { assertRoomFor, explainQuotaError, requestPersistentStorage } from './quota.ts';
-import { assembleStoredFile, evictOtherVersions, readyModelOf, storedBytesOf, type ReadyModel } from './readModel.ts';
+import { evictOtherVersions, readyModelOf, storedBytesOf, type ReadyModel } from './readModel.ts';
 import { fetchManifest, fileUrl } from './remoteManifest.ts';
 import { withRetries } from './retry.ts';
 
@@ -88,12 +89,6 @@ class ProgressReporter {
   }
 }
 
-/** Lowercase hex sha256 (WebCrypto). */
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 /**
  * The record to download into: the stored one when resuming (files whose size or hash changed are
  * reset), or a new one.
@@ -126,22 +121,27 @@ async function recordToResume(manifest: Manifest, manifestUrl: string, chunkByte
 }
 
 async function forgetFile(record: ModelRecord, file: string): Promise<void> {
-  record.files[file] = { ...record.files[file], chunks: 0, verified: false };
+  record.files[file] = { ...record.files[file], chunks: 0, verified: false, hash: undefined };
   await putRecord(record);
   await deleteFileChunks(record, file);
 }
 
-/** Chunks of one file go to IndexedDB together with the record that counts them. */
-function chunkSinkFor(record: ModelRecord, file: string, progress: ProgressReporter): ChunkSink {
+/**
+ * Chunks of one file go to IndexedDB together with the record that counts them and the file's running
+ * sha256 after them (hashed here, as they arrive).
+ */
+function chunkSinkFor(record: ModelRecord, file: string, progress: ProgressReporter, hashing: { hasher?: ChunkHasher }): ChunkSink {
   return {
     storedChunks: () => record.files[file].chunks,
     async write(index, data) {
       const before = record.files[file];
-      record.files[file] = { ...before, chunks: index + 1 };
+      const hasher = await hasherAt(record, file, index, hashing);
+      record.files[file] = { ...before, chunks: index + 1, hash: hasher.add(data) };
       try {
         await putChunkAndRecord(record, file, index, data);
       } catch (err) {
         record.files[file] = before;
+        hashing.hasher = undefined;
         throw err;
       }
       progress.pending = Math.max(0, progress.pending - data.length);
@@ -149,9 +149,23 @@ function chunkSinkFor(record: ModelRecord, file: string, progress: ProgressRepor
     },
     async restart() {
       progress.pending = 0;
+      hashing.hasher = undefined;
       await forgetFile(record, file);
     },
   };
+}
+
+/**
+ * A hasher that has taken in exactly the first `chunks` chunks of `file`: the one in use, the state kept
+ * in the record, or (a store written before hashes were kept) the stored chunks hashed one at a time.
+ */
+async function hasherAt(record: ModelRecord, file: string, chunks: number, hashing: { hasher?: ChunkHasher }): Promise<ChunkHasher> {
+  if (hashing.hasher?.chunks === chunks) return hashing.hasher;
+  const saved = record.files[file].hash;
+  const hasher = await ChunkHasher.resume(saved && saved.chunks <= chunks ? saved : undefined);
+  await hashStoredChunks(hasher, record, file, chunks, getChunks);
+  hashing.hasher = hasher;
+  return hasher;
 }
 
 interface FileJob {
@@ -166,7 +180,8 @@ interface FileJob {
 /** Fetches the rest of one file and verifies it; a corrupt file is fetched again once. */
 async function downloadVerifiedFile({ record, shard, manifestUrl, progress, options, fetchFn }: FileJob): Promise<void> {
   const { file } = shard;
-  const sink = chunkSinkFor(record, file, progress);
+  const hashing: { hasher?: ChunkHasher } = {};
+  const sink = chunkSinkFor(record, file, progress, hashing);
   const job = {
     url: fileUrl(manifestUrl, file),
     file,
@@ -196,7 +211,8 @@ async function downloadVerifiedFile({ record, shard, manifestUrl, progress, opti
       );
       progress.pending = 0;
       progress.report('verifying');
-      const digest = await sha256Hex(await assembleStoredFile(record, file));
+      const stored = record.files[file];
+      const digest = (await hasherAt(record, file, stored.chunks, hashing)).hex();
       if (digest === shard.sha256) {
         record.files[file] = { ...record.files[file], verified: true };
         await putRecord(record);

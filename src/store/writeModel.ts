@@ -18,7 +18,8 @@ import {
 import { ModelStoreError } from './errors.ts';
 import { explainQuotaError } from './quota.ts';
 import { evictOtherVersions, readyModelOf, type ReadyModel } from './readModel.ts';
-import { DEFAULT_CHUNK_BYTES, sha256Hex } from './downloadModel.ts';
+import { DEFAULT_CHUNK_BYTES } from './downloadModel.ts';
+import { sha256Hex } from './fileHash.ts';
 
 export interface ModelWriter {
   /** Stores one file of the model (once per file, any order). */
