@@ -92,8 +92,8 @@ test.afterAll(async () => {
 });
 
 /** The bad document sits between two good ones, which must score exactly as they do alone. */
-async function expectDocError(kind: string, doc: unknown, message: RegExp, extra: object = {}): Promise<string> {
-  const r = await rerank({ query: QUERY, documents: [{ text: GOOD_TEXT }, doc, { image: file('good.png', 'image/png') }], ...extra });
+async function expectDocError(kind: string, doc: unknown, message: RegExp, extra: object = {}, options: object = {}): Promise<string> {
+  const r = await rerank({ query: QUERY, documents: [{ text: GOOD_TEXT }, doc, { image: file('good.png', 'image/png') }], ...extra }, options);
   expect(r.ok, r.ok ? '' : r.message).toBe(true);
   if (!r.ok) return '';
   expect(r.scores[0]).toBeCloseTo(base.text, 6);
@@ -154,6 +154,46 @@ test.describe('per-document errors (the other documents are scored)', () => {
     // The same file with CORS is fine (the URL path itself works).
     const ok = await rerank({ query: QUERY, documents: [{ image: `${files.origin}/good.png` }] });
     expect(ok.ok && ok.scores[0]).toBeCloseTo(base.png, 6);
+  });
+
+  test('media URLs whose server never answers or trickles fail alone after the fetch / stall timeouts', async () => {
+    const timeouts = { fetchTimeoutMs: 1000, stallTimeoutMs: 1500 };
+    const hang = `${files.origin}/good.png`;
+    files.inject({ kind: 'hang', file: 'good.png' });
+    let t0 = Date.now();
+    await expectDocError('image URL that never answers', { image: hang }, new RegExp(`^image 1: no response from ${hang.replace(/[./]/g, '\\$&')} within 1 s`), {}, timeouts);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    files.inject({ kind: 'trickle', file: 'good.png', everyMs: 2000 });
+    t0 = Date.now();
+    await expectDocError('image URL sending a byte every 2 s', { image: hang }, /^image 1: .*good\.png sent nothing for 1\.5 s \(got 1 byte of \d/, {}, timeouts);
+    expect(Date.now() - t0).toBeLessThan(8000);
+    // A video URL: the first small request, then mediabunny's range reads, are under the same timeouts.
+    const clip = `${files.origin}/clip.mp4`;
+    files.inject({ kind: 'hang', file: 'clip.mp4' });
+    await expectDocError('video URL that never answers', { video: clip }, /^video 1: no response from .*clip\.mp4 within 1 s/, {}, timeouts);
+    files.inject({ kind: 'trickle', file: 'clip.mp4', everyMs: 2000 }, { kind: 'trickle', file: 'clip.mp4', everyMs: 2000 });
+    await expectDocError('video URL sending a byte every 2 s', { video: clip }, /^video 1: .*clip\.mp4 sent nothing for 1\.5 s/, {}, timeouts);
+    expect(files.pending()).toEqual([]);
+    // cancel() still ends a request held by a silent server at once (default timeouts: 30 s).
+    files.inject({ kind: 'hang', file: 'good.png' });
+    const cancelled = await page.evaluate(async (url) => {
+      const api = (window as unknown as { apiTest: ApiTestApi }).apiTest;
+      const run = api.rerank({ query: { text: 'x' }, documents: [{ image: url }] });
+      await new Promise((res) => setTimeout(res, 500));
+      const t = performance.now();
+      await api.cancel();
+      return { ...(await run), cancelMs: performance.now() - t };
+    }, hang);
+    expect(cancelled).toMatchObject({ ok: false, name: 'AbortError' });
+    expect(cancelled.cancelMs).toBeLessThan(1000);
+  });
+
+  test('malformed documents ({"text": {}}, "image": 42, a misspelt field, an empty path) fail alone', async () => {
+    await expectDocError('document {"text": {}}', { text: {} }, /^documents\[1\]\.text must be a string or a list of strings, got \{\}$/);
+    await expectDocError('document {"text": 42}', { text: 42 }, /^documents\[1\]\.text must be a string or a list of strings, got 42$/);
+    await expectDocError('document {"image": 42}', { image: 42 }, /^documents\[1\]\.image must be a file path, URL, data URL, file, or a list of them, got 42$/);
+    await expectDocError('document {"txt": …}', { txt: 'typo' }, /^documents\[1\] has an unknown field "txt" \(expected text, image, video\)$/);
+    await expectDocError('document {"image": ""}', { image: '' }, /^documents\[1\]\.image contains an empty string$/);
   });
 
   test('data URLs that are not base64', async () => {
@@ -261,10 +301,8 @@ test.describe('per-request errors', () => {
       [[{ text: 'x' }], /^the request must be a JSON object/],
       [{ query: QUERY, documents: 'a, b, c' }, /^"documents" must be a list/],
       [{ query: 'a dog', documents: [] }, /^query must be an object like \{"text": "…", "image": "…"\}, got "a dog"/],
-      [{ query: QUERY, documents: [{ txt: 'typo' }] }, /^documents\[0\] has an unknown field "txt"/],
-      [{ query: QUERY, documents: [{ text: 42 }] }, /^documents\[0\]\.text must be a string or a list of strings/],
-      [{ query: QUERY, documents: [{ image: 42 }] }, /^documents\[0\]\.image must be a file path, URL, data URL, file/],
-      [{ query: QUERY, documents: [{ image: '' }] }, /^documents\[0\]\.image contains an empty string/],
+      [{ query: { text: {} }, documents: [{ text: 'x' }] }, /^query\.text must be a string or a list of strings, got \{\}/],
+      [{ query: { image: 42 }, documents: [{ text: 'x' }] }, /^query\.image must be a file path, URL, data URL, file/],
       [{ query: QUERY, docs: [] }, /^unknown request field "docs"/],
       [{ query: QUERY, documents: [], instruction: 7 }, /^"instruction" must be a string/],
     ];

@@ -1,8 +1,8 @@
-// A small HTTP server for e2e/downloadFaults.spec.ts: serves a converted model directory (the tiny model
+// A small HTTP server for e2e/downloadFaults.spec.ts and e2e/badInput.spec.ts: serves a converted model directory (the tiny model
 // in public/models/tiny) with Range support and the CORS / CORP headers a cross-origin-isolated page
 // needs to read it, and injects faults on request: dropped connections at given byte offsets, bodies
 // shorter than their Content-Length, bodies that end early, HTTP errors, wrong Content-Range, extra
-// bytes, and flipped bytes. Each fault fires once; the server logs what it sent for every request.
+// bytes, flipped bytes, servers that never answer and servers that trickle. Each fault fires once; the server logs what it sent for every request.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -22,6 +22,10 @@ export type Fault =
   | { kind: 'extra'; file: string }
   /** Sends the body up to file offset `at`, then holds the connection open until the client goes away. */
   | { kind: 'stall'; file: string; at: number }
+  /** The connection is accepted and never answered (no status, no headers). */
+  | { kind: 'hang'; file: string }
+  /** Status and headers at once, then the body one byte every `everyMs`. */
+  | { kind: 'trickle'; file: string; everyMs: number }
   /** The byte at file offset `at` is flipped (the response is otherwise normal; combines with the others). */
   | { kind: 'corrupt'; file: string; at: number };
 
@@ -108,6 +112,7 @@ export async function startFaultServer(dir: string, { cors = true } = {}): Promi
       entry.faults.push(f);
     }
     if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (other?.kind === 'hang') return; // the client's abort (or close()) closes the socket
 
     if (other?.kind === 'status') {
       entry.status = other.status;
@@ -137,6 +142,18 @@ export async function startFaultServer(dir: string, { cors = true } = {}): Promi
     }
     headers['Content-Length'] = String(body.length);
     res.writeHead(status, headers);
+    if (other?.kind === 'trickle') {
+      let k = 0;
+      const next = () => {
+        if (res.destroyed) return;
+        res.write(body.subarray(k, k + 1));
+        entry.sent = ++k;
+        if (k >= body.length) res.end();
+        else setTimeout(next, other.everyMs);
+      };
+      next();
+      return;
+    }
     if (other?.kind === 'stall') {
       entry.sent = cut;
       res.write(body.subarray(0, cut));

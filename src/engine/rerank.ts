@@ -6,6 +6,7 @@ import {
   DEFAULT_CONVERSATION_OPTIONS,
   encodeDocumentPrompt,
   mediaItems,
+  separateMalformedDocuments,
   type ConversationOptions,
   type ImageItem,
   type PromptTokenizer,
@@ -74,7 +75,9 @@ export class RerankSession {
 
   async run(request: RerankRequest, opts: RerankRunOptions = {}): Promise<RerankOutput> {
     const conv: ConversationOptions = { ...DEFAULT_CONVERSATION_OPTIONS, ...opts.conversation };
-    const conversations = buildRerankConversations(request, conv);
+    // A malformed document fails alone: it pairs as an empty one and gets its problem instead of a score.
+    const { request: usable, problems } = separateMalformedDocuments(request);
+    const conversations = buildRerankConversations(usable, conv);
     const out: RerankOutput = { scores: [], errors: [], warnings: [] };
     if (!conversations.length) return out;
     out.scores = new Array(conversations.length).fill(null);
@@ -113,6 +116,8 @@ export class RerankSession {
         const start = performance.now();
         const items = mediaItems(conversations[index]);
         try {
+          const problem = problems.get(index);
+          if (problem) throw problem;
           const decoded: Decoded[] = [];
           const counts = { image: 0, video: 0 };
           for (const item of items) {
@@ -130,6 +135,8 @@ export class RerankSession {
           bytes += decoded.reduce((s, d) => s + d.vision.patches.byteLength, 0);
           window.push({ index, input: enc.input, warnings: enc.warnings, start });
         } catch (err) {
+          // Cancelled while this document's media loaded: the run stops, the document is not to blame.
+          if (opts.signal?.aborted) throw opts.signal.reason ?? new DOMException('reranking was cancelled', 'AbortError');
           window.push({ index, input: err as Error, warnings: [], start });
         }
       }

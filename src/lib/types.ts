@@ -62,6 +62,10 @@ export interface RerankOptions {
   maxVideoSeconds?: number;
   /** Reuse the query's KV cache across documents (default true). */
   reusePrefix?: boolean;
+  /** A media URL whose server has not started answering after this many ms fails its document (default 30 000). */
+  fetchTimeoutMs?: number;
+  /** A media download that receives nothing for this many ms fails its document (default 15 000). */
+  stallTimeoutMs?: number;
 }
 
 export type ModelSource =

@@ -8,12 +8,13 @@ import { decodeImageBytes, DEFAULT_MAX_IMAGE_PIXELS, pixelsFromBitmap } from './
 import { locate, readAllBytes } from './browserSource.ts';
 import { decodeVideoFile } from './browserVideo.ts';
 import { MediaError } from './errors.ts';
+import type { FetchTimeouts } from './fetchTimeouts.ts';
 import { preprocessImage } from './image.ts';
 import type { RawPixels } from './pixels.ts';
 import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
 import { preprocessFrameList, preprocessVideoFrames } from './video.ts';
 
-export interface BrowserDecoderOptions {
+export interface BrowserDecoderOptions extends FetchTimeouts {
   /** Refuse videos longer than this many seconds (before decoding any frame). */
   maxVideoSeconds?: number;
   signal?: AbortSignal;
@@ -31,7 +32,7 @@ export async function loadImagePixels(ref: unknown, opts: BrowserDecoderOptions 
   const loc = locate(ref);
   if (loc.kind === 'pixels') return loc.pixels;
   if (loc.kind === 'bitmap') return pixelsFromBitmap(loc.bitmap);
-  const bytes = await readAllBytes(loc, opts.signal);
+  const bytes = await readAllBytes(loc, opts.signal, undefined, opts);
   checkAbort(opts.signal);
   const px = await decodeImageBytes(bytes, { maxImagePixels: opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS });
   checkAbort(opts.signal);
@@ -73,6 +74,8 @@ export function browserMediaDecoder(opts: BrowserDecoderOptions = {}): MediaDeco
         totalPixels: item.total_pixels,
         maxVideoSeconds: opts.maxVideoSeconds,
         signal: opts.signal,
+        fetchTimeoutMs: opts.fetchTimeoutMs,
+        stallTimeoutMs: opts.stallTimeoutMs,
       });
       checkAbort(opts.signal);
       const v = preprocessVideoFrames(frames, plan);

@@ -4,6 +4,7 @@
 import { BlobSource, BufferSource, UrlSource, type Source } from 'mediabunny';
 import { decodeBase64, parseDataUrl } from './base64.ts';
 import { MediaError } from './errors.ts';
+import { fetchWithTimeouts, type FetchTimeouts } from './fetchTimeouts.ts';
 import { detectImageFormat } from './imageHeader.ts';
 import type { RawPixels } from './pixels.ts';
 
@@ -106,12 +107,13 @@ function rethrowAbort(err: unknown, signal?: AbortSignal): void {
   if (err instanceof DOMException && err.name === 'AbortError') throw err;
 }
 
-async function download(url: string, label: string, signal: AbortSignal | undefined, limit: number): Promise<Uint8Array> {
+async function download(url: string, label: string, signal: AbortSignal | undefined, limit: number, timeouts: FetchTimeouts): Promise<Uint8Array> {
   let res: Response;
   try {
-    res = await fetch(url, { signal });
+    res = await fetchWithTimeouts(url, {}, { ...timeouts, signal, label });
   } catch (e) {
     rethrowAbort(e, signal);
+    if (e instanceof MediaError) throw e;
     throw unreachable(url, label, e);
   }
   if (!res.ok) throw httpError(label, res);
@@ -120,24 +122,44 @@ async function download(url: string, label: string, signal: AbortSignal | undefi
     await res.body?.cancel();
     throw new MediaError('too-large', `${label} is ${declared} bytes, above the ${limit}-byte download limit`);
   }
+  // Read chunk by chunk, not with arrayBuffer(): Chromium reports any body error there as "Failed to
+  // fetch", which would hide a stall timeout; this also stops at the limit instead of after it.
+  if (!res.body) return new Uint8Array(await res.arrayBuffer());
+  const parts: Uint8Array[] = [];
+  let size = 0;
   try {
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    if (bytes.length > limit) throw new MediaError('too-large', `${label} is above the ${limit}-byte download limit`);
-    return bytes;
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.length;
+      if (size > limit) {
+        await reader.cancel();
+        throw new MediaError('too-large', `${label} is above the ${limit}-byte download limit`);
+      }
+      parts.push(value);
+    }
   } catch (e) {
     if (e instanceof MediaError) throw e;
     rethrowAbort(e, signal);
     throw unreachable(url, label, e);
   }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const p of parts) {
+    bytes.set(p, at);
+    at += p.length;
+  }
+  return bytes;
 }
 
-/** All bytes of a URL / Blob / byte reference. */
-export async function readAllBytes(loc: BrowserLocated, signal?: AbortSignal, limit = DEFAULT_MAX_DOWNLOAD_BYTES): Promise<Uint8Array> {
+/** All bytes of a URL / Blob / byte reference; http(s) URLs under the fetch and stall timeouts. */
+export async function readAllBytes(loc: BrowserLocated, signal?: AbortSignal, limit = DEFAULT_MAX_DOWNLOAD_BYTES, timeouts: FetchTimeouts = {}): Promise<Uint8Array> {
   switch (loc.kind) {
     case 'bytes':
       return loc.bytes;
     case 'url':
-      return download(loc.url, loc.label, signal, limit);
+      return download(loc.url, loc.label, signal, limit, timeouts);
     case 'blob':
       if (loc.blob.size > limit) throw new MediaError('too-large', `${loc.label} is ${loc.blob.size} bytes, above the ${limit}-byte limit`);
       try {
@@ -151,12 +173,17 @@ export async function readAllBytes(loc: BrowserLocated, signal?: AbortSignal, li
   }
 }
 
+function urlOf(input: string | URL | Request): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+}
+
 /**
  * A mediabunny Source for a video. http(s) URLs are read with Range requests (only the index and the
  * sampled GOPs are downloaded); a first small request turns 404 / CORS / offline into clear errors,
- * because mediabunny's own retry loop would otherwise keep retrying. blob: URLs are fetched whole.
+ * because mediabunny's own retry loop would otherwise keep retrying. Every request is under the fetch
+ * and stall timeouts, and a timeout is not retried. blob: URLs are fetched whole.
  */
-export async function openVideoSource(loc: BrowserLocated, signal?: AbortSignal): Promise<{ source: Source; size: number | null }> {
+export async function openVideoSource(loc: BrowserLocated, signal?: AbortSignal, timeouts: FetchTimeouts = {}): Promise<{ source: Source; size: number | null }> {
   switch (loc.kind) {
     case 'bytes':
       return { source: new BufferSource(loc.bytes), size: loc.bytes.length };
@@ -175,9 +202,10 @@ export async function openVideoSource(loc: BrowserLocated, signal?: AbortSignal)
       }
       let res: Response;
       try {
-        res = await fetch(loc.url, { signal, headers: { Range: 'bytes=0-0' } });
+        res = await fetchWithTimeouts(loc.url, { headers: { Range: 'bytes=0-0' } }, { ...timeouts, signal, label: loc.label });
       } catch (e) {
         rethrowAbort(e, signal);
+        if (e instanceof MediaError) throw e;
         throw unreachable(loc.url, loc.label, e);
       }
       await res.body?.cancel().catch(() => {});
@@ -185,8 +213,9 @@ export async function openVideoSource(loc: BrowserLocated, signal?: AbortSignal)
       const range = /\/(\d+)\s*$/.exec(res.headers.get('content-range') ?? '');
       const size = range ? Number(range[1]) : res.status === 200 ? Number(res.headers.get('content-length') ?? NaN) : NaN;
       const source = new UrlSource(loc.url, {
-        // Two quick retries for a flaky connection, then give up with the error.
-        getRetryDelay: (attempts) => (attempts < 2 ? 0.5 : null),
+        fetchFn: (input, init) => fetchWithTimeouts(urlOf(input), init, { ...timeouts, label: loc.label }),
+        // Two quick retries for a flaky connection, then give up with the error; a timeout already waited.
+        getRetryDelay: (attempts, error) => (error instanceof MediaError || attempts >= 2 ? null : 0.5),
       });
       return { source, size: Number.isFinite(size) ? size : null };
     }

@@ -5,6 +5,7 @@
 import { EncodedPacketSink, Input, MATROSKA, MP4, QTFF, WEBM, type EncodedPacket, type InputVideoTrack } from 'mediabunny';
 import type { BrowserLocated } from './browserSource.ts';
 import { openVideoSource } from './browserSource.ts';
+import type { FetchTimeouts } from './fetchTimeouts.ts';
 import { videoFrameToRgb } from './browserVideoFrame.ts';
 import { MediaError } from './errors.ts';
 import type { RawPixels } from './pixels.ts';
@@ -26,7 +27,7 @@ function trackFrame(frame: VideoFrame): void {
   };
 }
 
-export interface BrowserVideoOptions {
+export interface BrowserVideoOptions extends FetchTimeouts {
   fps?: number;
   maxFrames?: number;
   /** Whole-video pixel budget; undefined = the reference's for a file (REFERENCE_FILE_TOTAL_PIXELS). */
@@ -221,7 +222,7 @@ async function decodeAt(
 export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOptions = {}): Promise<DecodedVideoFrames> {
   const { signal } = opts;
   if (signal?.aborted) throw abortError(signal);
-  const { source, size } = await openVideoSource(loc, signal);
+  const { source, size } = await openVideoSource(loc, signal, opts);
   if (size === 0) throw new MediaError('empty', `the video file ${loc.label} is empty (0 bytes)`);
   const input = new Input({ formats: [MP4, QTFF, WEBM, MATROSKA], source });
   // Disposing the input cancels its pending reads; the rejections they cause are reported as the abort.

@@ -80,6 +80,7 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
   const reader = res.body.getReader();
   const declared = Number(res.headers.get('content-length'));
   let got = 0;
+  // highWaterMark 0: pulled only when the reader asks, so a consumer that pauses is not a stalled server.
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       let stall: ReturnType<typeof setTimeout> | undefined;
@@ -113,6 +114,6 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
       ctl.abort(reason);
       return reader.cancel(reason);
     },
-  });
+  }, { highWaterMark: 0 });
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }

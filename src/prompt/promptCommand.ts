@@ -9,6 +9,7 @@ import type { Grid, PromptMedia } from './promptIds.ts';
 import { renderPromptSegments, renderWithChatTemplate, segmentsToText } from './render.ts';
 import { DEFAULT_CONVERSATION_OPTIONS, type ConversationOptions, type RerankRequest } from './request.ts';
 import type { PromptTokenizer } from './tokens.ts';
+import { separateMalformedDocuments } from './validate.ts';
 
 export interface MediaGridInfo {
   grid: Grid;
@@ -45,7 +46,9 @@ export interface PromptCommandOutput {
 /** Runs `sift prompt` on a parsed request. */
 export async function promptCommand(request: RerankRequest, options: PromptCommandOptions): Promise<PromptCommandOutput> {
   const convOptions = { ...DEFAULT_CONVERSATION_OPTIONS, ...options.conversation };
-  const conversations = buildRerankConversations(request, convOptions);
+  // A malformed document gets its problem instead of a prompt, as `sift rank` gives it no score.
+  const { request: usable, problems } = separateMalformedDocuments(request);
+  const conversations = buildRerankConversations(usable, convOptions);
   if (options.expand && (!options.tokenizer || !options.gridsFor)) {
     throw new Error('--expand needs a tokenizer and a media grid source');
   }
@@ -61,7 +64,12 @@ export async function promptCommand(request: RerankRequest, options: PromptComma
   };
 
   const prompts: PromptCommandEntry[] = [];
-  for (const conversation of conversations) {
+  for (const [index, conversation] of conversations.entries()) {
+    const problem = problems.get(index);
+    if (problem) {
+      prompts.push({ text: '', tokens: null, error: problem.message });
+      continue;
+    }
     const segments = renderPromptSegments(conversation);
     const text = renderWithChatTemplate(conversation.messages, options.chatTemplate);
     // Token ids come from the direct renderer's segments, so it must agree with the template.

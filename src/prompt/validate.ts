@@ -1,10 +1,17 @@
 // Checks a request's shape before any work, so a wrong JSON shape gets one clear message (API and
-// CLI alike) instead of a crash deep in the pipeline. Per-document media problems are not checked
-// here: those fail only their document, later.
+// CLI alike) instead of a crash deep in the pipeline. A malformed document fails only itself
+// (separateMalformedDocuments, used by the engine); a malformed query or request field fails the request.
+// Per-document media problems are not checked here: those fail only their document, later.
 import type { RerankRequest, RerankSide } from './request.ts';
 
 export class RequestError extends Error {
   override name = 'RequestError';
+  /** 'bad-request' (the request cannot be used) or 'bad-document' (one document of it cannot). */
+  readonly code: string;
+  constructor(message: string, code = 'bad-request') {
+    super(message);
+    this.code = code;
+  }
 }
 
 const MAX_FPS = 60;
@@ -14,29 +21,39 @@ function isMedia(v: unknown): boolean {
   return typeof v === 'string' || (typeof v === 'object' && v !== null);
 }
 
-function checkSide(side: unknown, where: string): void {
+function shown(v: unknown): string {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+function checkSide(side: unknown, where: string, code?: string): void {
   if (side === undefined || side === null) return;
-  if (typeof side !== 'object' || Array.isArray(side)) throw new RequestError(`${where} must be an object like {"text": "…", "image": "…"}, got ${JSON.stringify(side)?.slice(0, 60)}`);
+  if (typeof side !== 'object' || Array.isArray(side)) throw new RequestError(`${where} must be an object like {"text": "…", "image": "…"}, got ${shown(side)}`, code);
   const s = side as Record<string, unknown>;
   for (const key of Object.keys(s)) {
-    if (!['text', 'image', 'video'].includes(key)) throw new RequestError(`${where} has an unknown field "${key}" (expected text, image, video)`);
+    if (!['text', 'image', 'video'].includes(key)) throw new RequestError(`${where} has an unknown field "${key}" (expected text, image, video)`, code);
   }
   const t = s.text;
   if (t !== undefined && t !== null && typeof t !== 'string' && !(Array.isArray(t) && t.every((x) => typeof x === 'string'))) {
-    throw new RequestError(`${where}.text must be a string or a list of strings`);
+    throw new RequestError(`${where}.text must be a string or a list of strings, got ${shown(t)}`, code);
   }
   for (const key of ['image', 'video'] as const) {
     const v = s[key];
     if (v === undefined || v === null) continue;
     const list = Array.isArray(v) ? v : [v];
-    if (!list.every((x) => isMedia(x) || (key === 'video' && Array.isArray(x) && x.every(isMedia)))) {
-      throw new RequestError(`${where}.${key} must be a file path, URL, data URL, file, or a list of them`);
+    // An image is one path / URL / handle (not a list); a video may also be a list of frames.
+    const one = (x: unknown) => isMedia(x) && !Array.isArray(x);
+    if (!list.every((x) => one(x) || (key === 'video' && Array.isArray(x) && x.every(one)))) {
+      throw new RequestError(`${where}.${key} must be a file path, URL, data URL, file, or a list of them, got ${shown(v)}`, code);
     }
-    if (list.some((x) => x === '')) throw new RequestError(`${where}.${key} contains an empty string`);
+    if (list.some((x) => x === '')) throw new RequestError(`${where}.${key} contains an empty string`, code);
   }
 }
 
-/** Validates and returns the request; throws RequestError with a message that says what to fix. */
+/**
+ * Validates the request as a whole and returns it; throws RequestError with a message that says what to
+ * fix. Documents are checked only for being a list: each one's shape fails only itself (separateMalformedDocuments).
+ */
 export function validateRequest(json: unknown): RerankRequest {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new RequestError('the request must be a JSON object: {"query": {...}, "documents": [{...}, …]}');
@@ -51,7 +68,6 @@ export function validateRequest(json: unknown): RerankRequest {
   checkSide(r.query, 'query');
   if (r.documents !== undefined && r.documents !== null) {
     if (!Array.isArray(r.documents)) throw new RequestError('"documents" must be a list of objects like {"text": "…"}');
-    r.documents.forEach((d, i) => checkSide(d, `documents[${i}]`));
   }
   if (r.fps !== undefined && r.fps !== null) {
     if (typeof r.fps !== 'number' || !Number.isFinite(r.fps) || r.fps <= 0 || r.fps > MAX_FPS) {
@@ -65,6 +81,31 @@ export function validateRequest(json: unknown): RerankRequest {
     }
   }
   return json as RerankRequest;
+}
+
+/** Why one document cannot be used (a RequestError 'bad-document'), or null when its shape is fine. */
+export function documentProblem(doc: unknown, index: number): RequestError | null {
+  try {
+    checkSide(doc, `documents[${index}]`, 'bad-document');
+    return null;
+  } catch (e) {
+    return e as RequestError;
+  }
+}
+
+/**
+ * The request with each malformed document replaced by an empty one (so the others pair and score
+ * as usual), and the problem of each replaced document by index: those fail alone.
+ */
+export function separateMalformedDocuments(request: RerankRequest): { request: RerankRequest; problems: Map<number, RequestError> } {
+  const problems = new Map<number, RequestError>();
+  const documents = Array.isArray(request.documents) ? request.documents : [];
+  documents.forEach((d, i) => {
+    const p = documentProblem(d, i);
+    if (p) problems.set(i, p);
+  });
+  if (problems.size === 0) return { request, problems };
+  return { request: { ...request, documents: documents.map((d, i) => (problems.has(i) ? {} : d)) }, problems };
 }
 
 export type { RerankSide };

@@ -54,8 +54,7 @@ describe('sift rank: requests that cannot be used', () => {
   it.each([
     ['a list instead of an object', [{ text: 'x' }], /^the request must be a JSON object/],
     ['documents as a string', { query: QUERY, documents: 'a, b' }, /^"documents" must be a list/],
-    ['a misspelt field', { query: QUERY, documents: [{ txt: 'x' }] }, /^documents\[0\] has an unknown field "txt"/],
-    ['a number as image', { query: QUERY, documents: [{ image: 5 }] }, /^documents\[0\]\.image must be/],
+    ['a malformed query', { query: { text: {} }, documents: [{ text: 'x' }] }, /^query\.text must be a string or a list of strings, got \{\}/],
     ['negative fps', { query: QUERY, documents: [], fps: -2 }, /^"fps" must be a number in \(0, 60\], got -2/],
     ['absurd fps', { query: QUERY, documents: [], fps: 1e9 }, /^"fps" must be a number in \(0, 60\]/],
     ['negative max_frames', { query: QUERY, documents: [], max_frames: -5 }, /^"max_frames" must be a whole number from 2 to 768, got -5/],
@@ -73,6 +72,24 @@ describe('sift rank: requests that cannot be used', () => {
     const r = spawnSync('npx', ['sift', 'rank', '--model', MODEL, path], { encoding: 'utf8' });
     expect(r.status).toBe(1);
     expect(JSON.parse(r.stdout)).toEqual({ error: expect.stringMatching(/bad-bin\.json is not valid JSON/) });
+  });
+});
+
+describe('sift rank: malformed documents fail alone', () => {
+  it('{"text": {}}, "image": 5 and a misspelt field each fail their document; the others are scored', async () => {
+    const good = [{ text: 'A television test pattern with colour bars.' }, { text: 'a cake recipe' }];
+    const alone = await rank({ query: QUERY, documents: good }, 'shapes-good.json');
+    const r = await rank({ query: QUERY, documents: [good[0], { text: {} }, { image: 5 }, { txt: 'x' }, good[1]] }, 'shapes.json');
+    expect(r.code).toBe(0);
+    const scores = r.out.scores as (number | null)[];
+    expect(scores[0]).toBeCloseTo((alone.out.scores as number[])[0], 6);
+    expect(scores[4]).toBeCloseTo((alone.out.scores as number[])[1], 6);
+    expect(scores.slice(1, 4)).toEqual([null, null, null]);
+    expect((r.out.errors as { index: number; message: string }[]).map(({ index, message }) => ({ index, message }))).toEqual([
+      { index: 1, message: 'documents[1].text must be a string or a list of strings, got {}' },
+      { index: 2, message: 'documents[2].image must be a file path, URL, data URL, file, or a list of them, got 5' },
+      { index: 3, message: 'documents[3] has an unknown field "txt" (expected text, image, video)' },
+    ]);
   });
 });
 
