@@ -163,7 +163,7 @@ async function hasherAt(record: ModelRecord, file: string, chunks: number, hashi
   if (hashing.hasher?.chunks === chunks) return hashing.hasher;
   const saved = record.files[file].hash;
   const hasher = await ChunkHasher.resume(saved && saved.chunks <= chunks ? saved : undefined);
-  await hashStoredChunks(hasher, record, file, chunks, getChunks);
+  await hashStoredChunks(hasher, file, chunks, (indices) => getChunks(record, file, indices));
   hashing.hasher = hasher;
   return hasher;
 }

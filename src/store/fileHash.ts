@@ -3,7 +3,6 @@
 // file's record (a few hundred bytes), in the same transaction as the chunk: a resumed download goes
 // on hashing where it stopped.
 import { createSHA256, type IHasher } from 'hash-wasm';
-import type { ModelRecord, StoredChunk } from './db.ts';
 import { ModelStoreError } from './errors.ts';
 
 /** Lowercase hex sha256 of bytes in memory (WebCrypto). */
@@ -46,16 +45,15 @@ export class ChunkHasher {
   }
 }
 
-/** Feeds stored chunks `from…` into `hasher` one at a time (never the whole file at once). */
+/** Feeds stored chunks `hasher.chunks…count-1` of `file` into `hasher` one at a time (never the whole file). */
 export async function hashStoredChunks(
   hasher: ChunkHasher,
-  record: ModelRecord,
   file: string,
   count: number,
-  read: (record: ModelRecord, file: string, indices: number[]) => Promise<(StoredChunk | undefined)[]>,
+  read: (indices: number[]) => Promise<(Blob | Uint8Array | undefined)[]>,
 ): Promise<void> {
   for (let i = hasher.chunks; i < count; i++) {
-    const [chunk] = await read(record, file, [i]);
+    const [chunk] = await read([i]);
     // 'integrity': the download forgets the file and fetches it again.
     if (!chunk) throw new ModelStoreError('integrity', `chunk ${i} of ${file} is missing from the store`);
     hasher.add(chunk instanceof Uint8Array ? chunk : new Uint8Array(await chunk.arrayBuffer()));

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { ChunkHasher, hashStoredChunks, type HashProgress } from '../../src/store/fileHash.ts';
-import type { ModelRecord } from '../../src/store/db.ts';
 
 const bytes = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed * 7) & 0xff);
 const nodeSha = (parts: Uint8Array[]) => {
@@ -25,16 +24,16 @@ describe('ChunkHasher', () => {
   it('hashes stored chunks one read at a time, and a missing chunk is an integrity error', async () => {
     const chunks = [bytes(64, 1), bytes(64, 2), bytes(10, 3)];
     const reads: number[][] = [];
-    const read = async (_r: ModelRecord, _f: string, idx: number[]) => {
+    const read = async (idx: number[]) => {
       reads.push(idx);
       return idx.map((i) => (i < chunks.length ? new Blob([chunks[i]]) : undefined));
     };
     const h = await ChunkHasher.resume();
     h.add(chunks[0]);
-    await hashStoredChunks(h, {} as ModelRecord, 'f.bin', 3, read);
+    await hashStoredChunks(h, 'f.bin', 3, read);
     expect(reads).toEqual([[1], [2]]);
     expect(h.hex()).toBe(nodeSha(chunks));
-    await expect(hashStoredChunks(await ChunkHasher.resume(), {} as ModelRecord, 'f.bin', 4, read)).rejects.toMatchObject({ kind: 'integrity' });
+    await expect(hashStoredChunks(await ChunkHasher.resume(), 'f.bin', 4, read)).rejects.toMatchObject({ kind: 'integrity' });
   });
 
   it('the empty file', async () => {
