@@ -1,5 +1,5 @@
 // `sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
-//   [--fetch-timeout S] [--stall-timeout S]`
+//   [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N]`
 // Prints {"scores": [...], "errors": [...], "warnings": [...]}; a document that fails gets null and an
 // error entry (exit code 0); an invalid request exits non-zero with {"error": "…"}.
 import { readFile } from 'node:fs/promises';
@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { RerankSession } from '../engine/rerank.ts';
 import { RequestError, validateRequest, type RerankRequest } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
-import { numberOption, parseArgs, printJson, secondsOption } from './args.ts';
+import { maxImagePixelsOption, numberOption, parseArgs, printJson, secondsOption } from './args.ts';
 import { loadModelDir } from './nodeModel.ts';
 
 export async function readRequestFile(path: string): Promise<unknown> {
@@ -43,8 +43,10 @@ export async function runRankCommand(argv: string[]): Promise<number> {
     return 2;
   }
   let timeouts: { fetchTimeoutMs?: number; stallTimeoutMs?: number };
+  let maxDecodePixels: number | undefined;
   try {
     timeouts = { fetchTimeoutMs: secondsOption(args, 'fetch-timeout'), stallTimeoutMs: secondsOption(args, 'stall-timeout') };
+    maxDecodePixels = maxImagePixelsOption(args);
   } catch (err) {
     printJson({ error: (err as Error).message });
     return 2;
@@ -52,7 +54,7 @@ export async function runRankCommand(argv: string[]): Promise<number> {
   const request = await readValidRequest(requestPath);
   if (!request) return 1;
   const { model, tokenizer } = await loadModelDir(modelDir);
-  const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath)), timeouts));
+  const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath)), { ...timeouts, maxDecodePixels }));
   const result = await session.run(request, {
     reusePrefix: !args.options.has('no-prefix-reuse'),
     maxLength: numberOption(args, 'max-length'),

@@ -106,26 +106,37 @@ export function yesNoFromTokenizer(tokenizerJson: string): { yes: number; no: nu
   return { yes, no };
 }
 
-/** Counts stored bytes read, so progress is reported tensor by tensor. */
+/** Counts stored bytes read, so progress is reported tensor by tensor (a row-read table, row by row). */
 function withProgress(src: CheckpointSource, report: (done: number) => void): CheckpointSource {
   let done = 0;
-  const seen = new Set<string>();
-  const count = (name: string, n: number) => {
-    if (seen.has(name)) return;
-    seen.add(name);
-    done += src.tensorBytes?.(name) ?? n * 2;
+  const counted = new Map<string, number>();
+  let held: { name: string; data: Float32Array } | null = null;
+  // Adds `fraction` of a tensor's stored bytes, never more than the whole tensor.
+  const count = (name: string, values: number, fraction: number) => {
+    const whole = src.tensorBytes?.(name) ?? (values / fraction) * 2;
+    const before = counted.get(name) ?? 0;
+    const after = Math.min(whole, before + whole * fraction);
+    counted.set(name, after);
+    done += after - before;
     report(done);
   };
   return Object.assign(Object.create(src) as CheckpointSource, {
     async readTensor(name: string) {
       const t = await src.readTensor(name);
-      count(name, t.length);
+      count(name, t.length, 1);
       return t;
     },
     async readRows(name: string, start: number, rows: number) {
-      const t = src.readRows ? await src.readRows(name, start, rows) : (await src.readTensor(name)).slice();
       const [all] = src.shape(name);
-      if (start + rows >= all) count(name, t.length);
+      let t: Float32Array;
+      if (src.readRows) t = await src.readRows(name, start, rows);
+      else {
+        // A source without row reads: the whole tensor is read once and kept while its rows are asked for.
+        if (held?.name !== name) held = { name, data: await src.readTensor(name) };
+        const cols = held.data.length / all;
+        t = held.data.slice(start * cols, (start + rows) * cols);
+      }
+      count(name, t.length, rows / all);
       return t;
     },
   });

@@ -80,6 +80,25 @@ describe('sift convert: stored precision', () => {
   });
 });
 
+describe('sift convert: reading the token table', () => {
+  it('reports progress row block by row block through the table, ending at the total', async () => {
+    const seen: { phase: string; done: number; total: number }[] = [];
+    await convert({ bits: 8, onProgress: (p) => seen.push(p) });
+    const table = seen.filter((p) => p.phase === 'embedding');
+    expect(new Set(table.map((p) => p.done)).size).toBeGreaterThan(10);
+    seen.forEach((p, i) => expect(p.done).toBeGreaterThanOrEqual(i ? seen[i - 1].done : 0));
+    expect(seen.at(-1)).toMatchObject({ phase: 'done', done: seen[0].total });
+  });
+
+  it('converts from a source that can only read whole tensors, to the same table', async () => {
+    const whole = await convert({ bits: 8 });
+    const files = new Map<string, Uint8Array>();
+    const src = { ...checkpointSource(ckpt), readRows: undefined };
+    const manifest = await convertCheckpoint(src, async (f, b) => void files.set(f, b), { id: 'precision', bits: 8 });
+    expect(manifest.version).toBe(whole.manifest.version);
+  });
+});
+
 describe('sift convert: tensors larger than a shard', () => {
   it('ShardWriter gives a tensor larger than the limit a shard of its own', async () => {
     const written = new Map<string, number>();

@@ -25,6 +25,7 @@ let dir: string;
 let ckpt: Checkpoint;
 
 beforeAll(async () => {
+  // ≈ 35 s of CPU for the whole file (generating, converting twice, loading): generous limits for a busy machine.
   dir = await mkdtemp(join(tmpdir(), 'sift-real-size-'));
   // The real table; everything else small (one text layer of width 2048, the tiny vision tower).
   await writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 11, textHidden: HIDDEN, textIntermediate: 256, textLayers: 1, textHeads: 2, textKvHeads: 1, headDim: 64, visionDepth: 1 });
@@ -94,9 +95,9 @@ async function checkConversion(bits: 8 | 32, parts: number) {
 describe('sift convert at the real table size', () => {
   it('--bits 8: the 311 MB table is split into two parts within the 256 MB shard limit', async () => {
     await checkConversion(8, 2);
-  });
+  }, 300_000);
 
   it('--bits 32: the 1.24 GB fp32 table is split into five parts, every row exact', async () => {
     await checkConversion(32, 5);
-  });
+  }, 300_000);
 });
