@@ -14,14 +14,26 @@ export async function readRequestFile(path: string): Promise<unknown> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    throw new RequestError(`cannot read the request file ${path}`);
+  } catch (e) {
+    throw new RequestError(`cannot read the request file ${path}: ${(e as Error).message}`);
   }
+  // Editors on Windows often save UTF-8 with a byte-order mark: JSON.parse would refuse it, invisibly.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new RequestError(`${path} is not valid JSON: ${(err as Error).message}`);
+    throw new RequestError(`${path} is not valid JSON: ${readableJsonError((err as Error).message, text)}`);
   }
+}
+
+/** JSON.parse's message with invisible characters spelled out and the line and column of a position. */
+function readableJsonError(message: string, text: string): string {
+  const visible = message.replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  const at = /at position (\d+)/.exec(message);
+  if (!at || /line \d/.test(message)) return visible;
+  const before = text.slice(0, Number(at[1]));
+  const line = before.split('\n').length;
+  return `${visible} (line ${line}, column ${before.length - before.lastIndexOf('\n')})`;
 }
 
 /** The validated request in `path`; on a bad file or request, prints {"error"} and returns null (exit 1). */

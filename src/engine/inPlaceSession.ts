@@ -6,6 +6,7 @@
 // the block must be ours: a wrapper of its emscripten factory, handed over as env.wasm.wasmPaths.mjs,
 // keeps the Module it builds (malloc, free, HEAPU8), and that Module's free spares pinned blocks.
 import type * as OrtTypes from 'onnxruntime-web';
+import { withArticle } from '../media/article.ts';
 import { DType, GraphBuilder } from '../model/onnx/graph.ts';
 
 type Ort = typeof OrtTypes;
@@ -115,7 +116,7 @@ export interface GraphBlock {
 
 export function allocateGraphBlock(heap: OrtHeap, byteLength: number): GraphBlock {
   const ptr = heap._malloc(byteLength);
-  if (!ptr) throw new Error(`Not enough WebAssembly memory for a ${Math.round(byteLength / 2 ** 20)} MB model graph. Close other tabs or use a smaller model.`);
+  if (!ptr) throw new Error(`Not enough WebAssembly memory for ${withArticle(`${Math.round(byteLength / 2 ** 20)} MB`)} model graph. Close other tabs or use a smaller model.`);
   pin(heap, ptr);
   let released = false;
   return {

@@ -3,6 +3,7 @@
 // MediaErrors that say what to do, since a bare "Failed to fetch" (often CORS) helps nobody.
 import { BlobSource, BufferSource, UrlSource, type Source } from 'mediabunny';
 import { decodeBase64, parseDataUrl } from './base64.ts';
+import { withArticle } from './article.ts';
 import { MediaError } from './errors.ts';
 import { fetchWithTimeouts, type FetchTimeouts } from './fetchTimeouts.ts';
 import { detectImageFormat } from './imageHeader.ts';
@@ -42,9 +43,9 @@ function baseUrl(): string {
 export function locate(ref: unknown): BrowserLocated {
   if (typeof Blob !== 'undefined' && ref instanceof Blob) {
     const name = (ref as File).name;
-    return { kind: 'blob', blob: ref, label: name ? `"${name}"` : `a ${ref.size}-byte ${ref.type || 'file'}` };
+    return { kind: 'blob', blob: ref, label: name ? `"${name}"` : withArticle(`${ref.size}-byte ${ref.type || 'file'}`) };
   }
-  if (typeof ImageBitmap !== 'undefined' && ref instanceof ImageBitmap) return { kind: 'bitmap', bitmap: ref, label: `a ${ref.width}×${ref.height} ImageBitmap` };
+  if (typeof ImageBitmap !== 'undefined' && ref instanceof ImageBitmap) return { kind: 'bitmap', bitmap: ref, label: withArticle(`${ref.width}×${ref.height} ImageBitmap`) };
   if (ref instanceof Uint8Array) return { kind: 'bytes', bytes: ref, label: `${ref.length} bytes` };
   if (ref instanceof ArrayBuffer) return { kind: 'bytes', bytes: new Uint8Array(ref), label: `${ref.byteLength} bytes` };
   if (ref !== null && typeof ref === 'object' && isRawPixels(ref)) return { kind: 'pixels', pixels: ref, label: `${ref.width}×${ref.height} pixels` };

@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import type { PNG as PngClass } from 'pngjs';
 import type * as JpegJs from 'jpeg-js';
+import { withArticle } from './article.ts';
 import { MediaError } from './errors.ts';
 import { applyOrientation, readExifOrientation } from './exif.ts';
 import { readImageHeader, type ImageHeader } from './imageHeader.ts';
@@ -108,7 +109,7 @@ export function decodeJpeg(bytes: Uint8Array, maxPixels: number, sof = 0xc0): Ra
   // jpeg-js reads Huffman-coded baseline, extended and progressive frames (SOF0–2) only.
   if (sof > 0xc2) {
     const kind = sof === 0xc3 ? 'lossless' : sof >= 0xc9 ? 'arithmetic-coded' : 'hierarchical';
-    throw new MediaError('unsupported-format', `this is a ${kind} JPEG, which Sift's Node decoder cannot read; re-save it as a standard JPEG or as PNG`);
+    throw new MediaError('unsupported-format', `this is ${withArticle(`${kind} JPEG`)}, which Sift's Node decoder cannot read; re-save it as a standard JPEG or as PNG`);
   }
   // Three components: take jpeg-js's raw samples and redo upsampling + colour conversion like libjpeg
   // (jpegColor.ts). jpeg-js converts colours whenever an Adobe segment is present, so drop that first.

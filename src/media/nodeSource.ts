@@ -1,7 +1,7 @@
 // Where a media reference points, in Node: a path relative to the request's folder, an absolute path,
 // a file:// URL, an http(s) URL, a data URL, or bare base64 (a Sift extension: the reference would
 // treat it as a file name), or an in-memory object (bytes, or decoded RawPixels).
-import { open, readFile, stat } from 'node:fs/promises';
+import { lstat, open, readFile, readlink, stat } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeBase64, parseDataUrl } from './base64.ts';
@@ -56,10 +56,13 @@ export async function locate(ref: unknown, baseDir: string): Promise<Located> {
     } catch (e) {
       throw new MediaError('bad-argument', `bad file URL ${short(ref)}: ${(e as Error).message}`);
     }
+    const problem = await notAFile(path);
+    if (problem && problem !== 'missing') throw new MediaError('bad-argument', `${short(ref)} ${problem}`);
     return { kind: 'file', path, label: ref };
   }
   const path = isAbsolute(ref) ? ref : resolve(baseDir, ref);
-  if (await exists(path)) return { kind: 'file', path, label: ref };
+  const problem = await notAFile(path);
+  if (problem === null) return { kind: 'file', path, label: ref };
   // Bare base64 only when the string is long, base64 throughout and decodes to a known image.
   if (ref.length >= 64 && BASE64_RE.test(ref)) {
     let bytes: Uint8Array | null = null;
@@ -70,14 +73,35 @@ export async function locate(ref: unknown, baseDir: string): Promise<Located> {
     }
     if (bytes && detectImageFormat(bytes)) return { kind: 'bytes', bytes, label: 'base64 image' };
   }
-  throw new MediaError('bad-argument', `no such file: ${short(ref)}${isAbsolute(ref) ? '' : ` (looked in ${baseDir})`}`);
+  const where = isAbsolute(ref) ? '' : ` (looked in ${baseDir})`;
+  if (problem !== 'missing') throw new MediaError('bad-argument', `${short(ref)}${where} ${problem}`);
+  throw new MediaError('bad-argument', `no such file: ${short(ref)}${where}`);
 }
 
-async function exists(path: string): Promise<boolean> {
+/**
+ * Why `path` is not a readable regular file (a phrase that completes "<path> …"), 'missing' when nothing
+ * is there, or null when it is a file.
+ */
+async function notAFile(path: string): Promise<string | 'missing' | null> {
   try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
+    const st = await stat(path);
+    if (st.isFile()) return null;
+    if (st.isDirectory()) return 'is a directory, not a file: name a file inside it';
+    return 'is not a regular file (a device, socket or pipe): name an image or video file';
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'is a symlink loop (links that point back to each other), not a file: fix or remove the link';
+    if (code === 'EACCES' || code === 'EPERM') return 'cannot be read: permission denied';
+    if (code === 'ENOTDIR') return 'is not a file: part of the path is a file, not a folder';
+    if (code === 'ENAMETOOLONG') return 'is too long for a file name (nor is it base64 of an image)';
+    if (code !== 'ENOENT') return `cannot be opened (${(e as Error).message})`;
+    // A link whose target is gone.
+    try {
+      if ((await lstat(path)).isSymbolicLink()) return `is a broken symlink: its target ${await readlink(path)} does not exist`;
+    } catch {
+      // nothing at all there
+    }
+    return 'missing';
   }
 }
 

@@ -1,5 +1,6 @@
 // Target sizes, as qwen-vl-utils 0.0.14 `smart_resize` computes them, and the pixel bounds the
 // reference passes for images (Qwen3VLReranker) and video frames (`fetch_video`).
+import { withArticle } from './article.ts';
 import { MediaError } from './errors.ts';
 import { ceilByFactor, floorByFactor, roundByFactor } from './rounding.ts';
 
@@ -52,7 +53,7 @@ export function smartResize(height: number, width: number, options: SmartResizeO
   if (ratio > MAX_ASPECT_RATIO) {
     throw new MediaError(
       'bad-size',
-      `aspect ratio ${ratio.toFixed(1)} of a ${width}×${height} image is above ${MAX_ASPECT_RATIO}; the model cannot take it`,
+      `aspect ratio ${ratio.toFixed(1)} of ${withArticle(`${width}×${height}`)} image is above ${MAX_ASPECT_RATIO}; the model cannot take it`,
     );
   }
   let hBar = Math.max(factor, roundByFactor(height, factor));
@@ -68,7 +69,7 @@ export function smartResize(height: number, width: number, options: SmartResizeO
   }
   // The floor branch can reach 0 for very thin images; PIL then refuses the resize.
   if (hBar <= 0 || wBar <= 0) {
-    throw new MediaError('bad-size', `a ${width}×${height} image resizes to ${wBar}×${hBar} under max ${maxPixels} px`);
+    throw new MediaError('bad-size', `${withArticle(`${width}×${height}`)} image resizes to ${wBar}×${hBar} under max ${maxPixels} px`);
   }
   return [hBar, wBar];
 }

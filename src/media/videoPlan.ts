@@ -42,6 +42,13 @@ export function smartNFrames(o: NFramesOptions): number {
   if (!(sourceFps > 0) || !Number.isFinite(sourceFps)) {
     throw new MediaError('bad-frames', `a video needs a positive frame rate, got ${sourceFps}`);
   }
+  if (totalFrames < FRAME_FACTOR) {
+    // A one-frame video, or a still image given as a video (ffprobe reads an image as a 1-frame video).
+    throw new MediaError(
+      'bad-frames',
+      `this video has ${totalFrames} frame; a video needs at least ${FRAME_FACTOR} frames. Give a single frame (or a still image) as "image" instead of "video"`,
+    );
+  }
   const fps = o.fps ?? DEFAULT_VIDEO_FPS;
   const minFrames = ceilByFactor(o.minFrames ?? DEFAULT_MIN_FRAMES, FRAME_FACTOR);
   const maxFrames = floorByFactor(o.maxFrames ?? DEFAULT_MAX_FRAMES, FRAME_FACTOR);
@@ -49,10 +56,10 @@ export function smartNFrames(o: NFramesOptions): number {
   n = Math.min(Math.min(Math.max(n, minFrames), maxFrames), totalFrames);
   n = floorByFactor(n, FRAME_FACTOR);
   if (!(n >= FRAME_FACTOR && n <= totalFrames)) {
+    // Only a max_frames below 2 gets here (the frame count is at least 2).
     throw new MediaError(
       'bad-frames',
-      `cannot sample a video of ${totalFrames} frame(s) (fps ${fps}, max_frames ${o.maxFrames ?? DEFAULT_MAX_FRAMES}): ` +
-        `got ${n} frames, the reference needs between ${FRAME_FACTOR} and ${totalFrames}`,
+      `max_frames ${o.maxFrames} leaves no frames to sample: a video needs at least ${FRAME_FACTOR} sampled frames; raise max_frames to ${FRAME_FACTOR} or more`,
     );
   }
   return n;

@@ -46,6 +46,18 @@ describe('sift rank: requests that cannot be used', () => {
     expect(r.out).toEqual({ error: expect.stringMatching(/broken\.json is not valid JSON: /) });
   });
 
+  it('a UTF-8 byte-order mark is accepted; a parse error shows no invisible character and says where', async () => {
+    const ok = await rank(`\ufeff${JSON.stringify({ query: QUERY, documents: [{ text: 'x' }] })}`, 'bom.json');
+    expect(ok.code).toBe(0);
+    expect(ok.out.scores).toEqual([expect.any(Number)]);
+    const bad = await rank('\ufeff{\n  "query": {"text": "x"}\n  "documents": []\n}', 'bom-bad.json');
+    expect(bad.code).toBe(1);
+    expect(bad.out.error).toMatch(/bom-bad\.json is not valid JSON: Expected ',' or '}' after property value in JSON at position 29 \(line 3, column 3\)$/);
+    expect(bad.out.error).not.toMatch(/\ufeff/);
+    const zw = await rank('{"query": \u200b{}}', 'zero-width.json');
+    expect(zw.out.error).toMatch(/zero-width\.json is not valid JSON: Unexpected token '\\u200b'/);
+  });
+
   it('a request file that does not exist', async () => {
     const code = await main(['rank', '--model', MODEL, join(media.dir, 'nope.json')]).catch(() => -1);
     expect(code).toBe(1);
@@ -94,6 +106,18 @@ describe('sift rank: malformed documents fail alone', () => {
 });
 
 describe('sift rank: bad media fail their document only', () => {
+  it('a 1-frame video and a PNG given as a video say what is wrong and what to do', async () => {
+    const r = await rank({ query: QUERY, documents: [{ video: 'one-frame.mp4' }, { video: 'good.png' }, { text: 'x' }] }, 'one-frame.json');
+    expect(r.code).toBe(0);
+    expect(r.out.scores).toEqual([null, null, expect.any(Number)]);
+    const want = 'this video has 1 frame; a video needs at least 2 frames. Give a single frame (or a still image) as "image" instead of "video"';
+    expect(r.out.errors).toEqual([
+      expect.objectContaining({ index: 0, message: `video 1: one-frame.mp4: ${want}` }),
+      expect.objectContaining({ index: 1, message: `video 1: good.png: ${want}` }),
+    ]);
+  });
+
+
   it('every broken file gets a clear error; the good documents score as they do alone', async () => {
     const good = [{ text: 'A television test pattern with colour bars.' }, { image: 'good.png' }, { image: 'one-pixel.png' }, { image: 'ratio-200.png' }, { video: 'clip.mp4' }];
     const bad: [object, RegExp][] = [

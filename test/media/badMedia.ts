@@ -77,6 +77,7 @@ export function makeBadMedia(): BadMedia {
   const ff = (args: string[]) => execFileSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...src, ...args]);
   ff(['-c:v', 'libx264', '-pix_fmt', 'yuv420p', at('clip.mp4')]);
   ff(['-c:v', 'libvpx-vp9', '-pix_fmt', 'yuv420p', '-b:v', '300k', at('clip.webm')]);
+  ff(['-frames:v', '1', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', at('one-frame.mp4')]);
   ff(['-c:v', 'libx265', '-tag:v', 'hvc1', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p', at('hevc.mp4')]);
   const mp4 = readFileSync(at('clip.mp4'));
   put('truncated.mp4', mp4.subarray(0, Math.floor(mp4.length * 0.55))); // the index (moov) is at the end

@@ -46,9 +46,9 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-async function failure(work: Promise<unknown>): Promise<{ err: MediaError; ms: number }> {
+async function failure(work: () => Promise<unknown>): Promise<{ err: MediaError; ms: number }> {
   const t0 = performance.now();
-  const err = await work.then(
+  const err = await work().then(
     () => null,
     (e: unknown) => e,
   );
@@ -59,7 +59,7 @@ async function failure(work: Promise<unknown>): Promise<{ err: MediaError; ms: n
 describe('media URL timeouts in Node', () => {
   it('a server that never answers fails after the first-byte timeout, naming the URL', { timeout: 10_000 }, async () => {
     const url = `${origin}/hang.png`;
-    const { err, ms } = await failure(readAll({ kind: 'url', url, label: url }, { fetchTimeoutMs: 800 }));
+    const { err, ms } = await failure(() => readAll({ kind: 'url', url, label: url }, { fetchTimeoutMs: 800 }));
     expect(err.code).toBe('timeout');
     expect(err.message).toMatch(new RegExp(`^no response from ${url.replace(/[.?/]/g, '\\$&')} within 0\\.8 s`));
     expect(ms).toBeGreaterThanOrEqual(700);
@@ -71,7 +71,7 @@ describe('media URL timeouts in Node', () => {
 
   it('a server that sends a byte every 2 s fails after the stall timeout, saying how much came', { timeout: 10_000 }, async () => {
     const url = `${origin}/trickle.png`;
-    const { err, ms } = await failure(readAll({ kind: 'url', url, label: url }, { stallTimeoutMs: 1000 }));
+    const { err, ms } = await failure(() => readAll({ kind: 'url', url, label: url }, { stallTimeoutMs: 1000 }));
     expect(err.code).toBe('timeout');
     expect(err.message).toMatch(new RegExp(`^${url.replace(/[.?/]/g, '\\$&')} sent nothing for 1 s \\(got 1 byte of 1\\.0 KB\\)`));
     expect(ms).toBeLessThan(3000);

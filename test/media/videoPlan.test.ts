@@ -42,6 +42,11 @@ describe('smart_nframes, fps mode with the reranker defaults', () => {
   it('rejects what the reference rejects: fewer than 2 frames after flooring (l.179–180)', () => {
     // 1 frame: min(…, 1) = 1 → floor_by_factor(1, 2) = 0 → "nframes should in interval [2, 1]".
     expect(() => nframes(1, 30)).toThrow(MediaError);
+    // A 1-frame video (or a still image given as a video): say what is wrong and what to do.
+    expect(() => nframes(1, 30)).toThrow(
+      'this video has 1 frame; a video needs at least 2 frames. Give a single frame (or a still image) as "image" instead of "video"',
+    );
+    expect(() => nframes(10, 30, 1, 1)).toThrow(/^max_frames 1 leaves no frames to sample: .*raise max_frames to 2 or more$/);
     expect(() => nframes(0, 30)).toThrow(/positive whole number of frames/);
     expect(() => nframes(10, 0)).toThrow(/positive frame rate/);
   });
