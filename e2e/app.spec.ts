@@ -188,7 +188,7 @@ test('keyboard only: load the model, add candidates and rerank without a mouse',
   await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
   await expect(page.locator('[data-testid="results"] > li[data-state="scored"]')).toHaveCount(2);
   // The result is announced in the live region for screen readers.
-  await expect(page.locator('[role="status"][aria-live="polite"]').first()).toContainText('Done: 2 candidates scored');
+  await expect(page.locator('[role="status"][aria-live="polite"]').first()).toContainText(/^Ranked 2 candidates, best \d+\.\d/);
 });
 
 // The WASM load writes tiny-int8's ORT-format graphs straight into onnxruntime's heap from the store's
@@ -226,6 +226,7 @@ test('a stored graph missing a chunk fails its load clearly; after Delete the mo
   await page.locator('#load-model').click();
   await expect(page.getByTestId('load-error')).toContainText(/decoder\.ort, chunk 0 is missing\).*delete it and download it again/, { timeout: 60_000 });
   await page.getByRole('button', { name: /Delete .*tiny/i }).first().click();
+  await page.getByRole('dialog').getByRole('button', { name: /^Delete/ }).click();
   await loadTinyModel(page, 'wasm');
   await expect(page.getByTestId('active-model')).toHaveAttribute('data-graphs', 'in-place');
   await page.locator('#query-text').fill(QUERY);

@@ -4,6 +4,7 @@
 import { plural } from './format.ts';
 import { mediaKindOfFile, parseCandidateLines } from './media.ts';
 import { releaseMedia, startVideoProbe } from './mediaInputs.ts';
+import { filesAddedAgain } from './savedState.ts';
 import type { SiftUi } from './state.svelte.ts';
 import { fileMedia, newId, urlMedia, type Candidate } from './stateTypes.ts';
 
@@ -45,6 +46,7 @@ export function addFiles(ui: SiftUi, files: Iterable<File>): string[] {
   if (added.length) {
     ui.candidates.push(...added);
     touchCandidates(ui);
+    filesAddedAgain(ui, added.length);
   }
   const msg = [
     added.length ? `Added ${plural(added.length, 'file')}. ${plural(ui.candidates.length, 'candidate')} in all.` : '',
@@ -107,6 +109,7 @@ export function attachFile(ui: SiftUi, id: string, file: File): string | null {
   c.media = fileMedia(file, kind);
   if (kind === 'video') startVideoProbe(ui, c.media.url);
   touchCandidates(ui);
+  filesAddedAgain(ui, 1);
   ui.announce(`Attached ${kind} ${file.name}.`);
   return null;
 }

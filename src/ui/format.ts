@@ -56,3 +56,14 @@ export function errorMessage(err: unknown): string {
 export function isAbortError(err: unknown): boolean {
   return typeof err === 'object' && err !== null && (err as { name?: unknown }).name === 'AbortError';
 }
+
+/**
+ * A failed candidate's reason in plain words. The engine names the part that failed the way its API
+ * counts them ("image 1: …", the first image of the document); a candidate in the app has at most one
+ * image or video, so the row says "this candidate's image (name)" instead.
+ */
+export function plainRowError(error: string, media: { kind: string; name: string } | null): string {
+  const m = /^(image|video) \d+: ([\s\S]*)$/.exec(error);
+  if (m) return `Could not use this candidate's ${m[1]}${media && media.kind === m[1] ? ` (${media.name})` : ''}: ${m[2]}`;
+  return `Could not score this candidate: ${error}`;
+}

@@ -3,6 +3,7 @@
 // of a medium's object URL.
 import { mediaKindOfFile, probeVideo } from './media.ts';
 import { attachExtra, releaseUrl } from './objectUrls.ts';
+import { filesAddedAgain } from './savedState.ts';
 import type { SiftUi } from './state.svelte.ts';
 import { fileMedia, type MediaRef } from './stateTypes.ts';
 
@@ -17,6 +18,7 @@ export function setQueryFile(ui: SiftUi, file: File): void {
   const media = fileMedia(file, kind);
   ui.queryMedia = media;
   if (kind === 'video') startVideoProbe(ui, media.url);
+  filesAddedAgain(ui, 1);
   ui.announce(`Query ${kind} set: ${media.name}.`);
 }
 

@@ -8,6 +8,7 @@ import { forgetModelSource, loadModelSources, rememberModelSource } from './pers
 import { failRunningRun } from './rerankRun.svelte.ts';
 import type { SiftUi } from './state.svelte.ts';
 import { OFFICIAL_2B } from './stateTypes.ts';
+import { isBuiltinTiny, modelNameWithDetail } from './modelNames.ts';
 
 export async function attach(ui: SiftUi, client: SiftClient): Promise<void> {
   ui.client = client;
@@ -106,12 +107,15 @@ export async function load(ui: SiftUi, source?: ModelSource, backend?: Backend):
   ui.announce('Loading the model…');
   const prefer = backend ?? (ui.backendPref === 'auto' ? undefined : ui.backendPref);
   try {
-    const info = await c.load($state.snapshot(src) as ModelSource, (p) => (ui.progress = p), prefer);
+    // A block body: an assignment expression as the arrow's value makes Svelte warn (assignment_value_stale).
+    const info = await c.load($state.snapshot(src) as ModelSource, (p) => {
+      ui.progress = p;
+    }, prefer);
     rememberModelSource(info.id, $state.snapshot(src) as ModelSource);
     ui.lastSource = $state.snapshot(src) as ModelSource;
     ui.lastBackend = prefer;
     const secs = (performance.now() - ui.loadStartedAt) / 1000;
-    ui.loadedNote = `${info.label} is ready (${formatBytes(info.bytes)}, loaded in ${formatSeconds(secs)}).`;
+    ui.loadedNote = `${modelNameWithDetail(info)} is ready (${formatBytes(info.bytes)}, loaded in ${formatSeconds(secs)}).`;
     ui.announce(ui.loadedNote);
   } catch (err) {
     if (isAbortError(err)) {
@@ -133,20 +137,32 @@ export async function cancelLoad(ui: SiftUi): Promise<void> {
 
 /** Where a cached model came from (to load it again), or null if this browser does not remember. */
 export function sourceForCached(id: string): ModelSource | null {
-  if (id === 'sift-tiny' || id === 'sift-tiny-int8') return { kind: 'builtin-tiny' };
+  if (isBuiltinTiny(id)) return { kind: 'builtin-tiny' };
   return loadModelSources()[id] ?? null;
 }
 
+/** Deletes a cached model; when it is the one loaded, the worker lets it go and the panel says so. */
 export async function deleteModel(ui: SiftUi, id: string): Promise<void> {
   const c = ui.client;
   if (!c) return;
   ui.modelActionError = null;
+  const info = ui.cached.find((m) => m.id === id);
+  const what = info ? `${modelNameWithDetail(info)}, ${formatBytes(info.bytes)}` : id;
+  const wasActive = ui.activeModel?.id === id;
   try {
     await c.deleteModel(id);
     forgetModelSource(id);
-    ui.announce(`Deleted the cached model ${id}.`);
+    if (wasActive) {
+      ui.activeModel = null;
+      // A worker restart must not bring back the model the user deleted.
+      ui.lastSource = null;
+      ui.loadedNote = `Deleted ${what} from this browser. No model is loaded now: load one to rerank.`;
+      ui.announce(ui.loadedNote);
+    } else {
+      ui.announce(`Deleted ${what} from this browser.`);
+    }
   } catch (err) {
-    ui.modelActionError = `Could not delete ${id}: ${errorMessage(err)}`;
+    ui.modelActionError = `Could not delete ${what}: ${errorMessage(err)}`;
   }
   await refreshModelInfo(ui);
 }

@@ -3,7 +3,7 @@
 // The run keeps plain copies of what was asked, so editing the candidates meanwhile changes nothing.
 import type { RerankRequest, RerankSide, ScoreEvent } from '../lib/types.ts';
 import { buildExport, type ExportedResults } from './exportResults.ts';
-import { errorMessage, isAbortError, plural } from './format.ts';
+import { errorMessage, formatScore, isAbortError, plural } from './format.ts';
 import { releaseUrl, retainUrl } from './objectUrls.ts';
 import { DEFAULT_INSTRUCTION } from './settings.ts';
 import type { SiftUi } from './state.svelte.ts';
@@ -100,8 +100,7 @@ export async function rerank(ui: SiftUi): Promise<void> {
     run.backendReason = ui.status?.backendReason ?? run.backendReason;
     run.status = 'done';
     run.finishedAt = performance.now();
-    const n = ui.runCounts;
-    ui.announce(`Done: ${plural(n.scored, 'candidate')} scored${n.failed ? `, ${n.failed} failed` : ''}. Best: ${bestSummary(ui)}.`);
+    ui.announce(rankedSummary(ui));
   } catch (err) {
     const run = ui.run as Run | null;
     if (!run || run.id !== id || run.status !== 'running') return; // e.g. already failed by a worker restart
@@ -130,12 +129,14 @@ export function failRunningRun(ui: SiftUi, error: string): void {
   stopTicker(ui);
 }
 
-/** The best row for the "Done" announcement: its label and score, or "none". */
-function bestSummary(ui: SiftUi): string {
+/** What a finished run announces: "Ranked 3 candidates, best 87.3: "A dog…". 1 failed." */
+function rankedSummary(ui: SiftUi): string {
+  const n = ui.runCounts;
+  const failed = n.failed ? ` ${n.failed} failed.` : '';
   const best = ui.sortedRows[0];
-  if (!best || best.state !== 'scored') return 'none';
+  if (!best || best.state !== 'scored') return `Ranked no candidates: ${n.failed ? `all ${n.failed} failed` : 'none was scored'}.`;
   const label = best.text ? `"${best.text.length > 40 ? `${best.text.slice(0, 39)}…` : best.text}"` : best.media?.name ?? `candidate ${best.index + 1}`;
-  return `${label} with ${((best.score ?? 0) * 100).toFixed(1)}`;
+  return `Ranked ${plural(n.scored, 'candidate')}, best ${formatScore(best.score ?? 0)}: ${label}.${failed}`;
 }
 
 export async function cancelRerank(ui: SiftUi): Promise<void> {

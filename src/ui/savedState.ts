@@ -47,11 +47,19 @@ export function restoreSavedState(ui: SiftUi): void {
   if (dropped) parts.push(`${plural(dropped, 'image/video candidate')} ${dropped === 1 ? 'was' : 'were'} removed`);
   if (stripped) parts.push(`${plural(stripped, 'candidate')} kept ${stripped === 1 ? 'its' : 'their'} text but lost ${stripped === 1 ? 'its' : 'their'} file`);
   if (s.queryLostFile) parts.push(`the query's ${s.queryLostFile} was removed`);
+  ui.restoredLostFiles = dropped + stripped + (s.queryLostFile ? 1 : 0);
   if (parts.length) {
     ui.restoredNotice =
       `Restored from your last visit, except files: ${parts.join('; ')}. Browsers do not let a page reopen your files ` +
       'after a reload, so add those images and videos again. Text candidates and image URLs were kept.';
   }
+}
+
+/** `count` files were added (candidates or the query): once the lost ones are all back, the notice goes. */
+export function filesAddedAgain(ui: SiftUi, count: number): void {
+  if (!ui.restoredNotice || count <= 0) return;
+  ui.restoredLostFiles -= count;
+  if (ui.restoredLostFiles <= 0) ui.restoredNotice = null;
 }
 
 /** What to save of `ui` now. Reading it inside an $effect makes the effect rerun on every change. */

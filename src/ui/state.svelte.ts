@@ -38,6 +38,8 @@ export class SiftUi {
   candidatesVersion = $state(0);
   videoInfo = new SvelteMap<string, VideoInfo>();
   restoredNotice = $state<string | null>(null);
+  /** How many files the restore could not bring back; the notice goes once that many are added again. */
+  restoredLostFiles = 0;
   persistError = $state<string | null>(null);
   /** The page-wide polite announcement (additions, removals, moves). */
   announcement = $state('');
