@@ -377,6 +377,7 @@ test.describe('through the UI', () => {
     outcomes.push(`UI, 200 candidates → longest main-thread stall while scoring ${lag.max.toFixed(0)} ms (${lag.samples} samples), 12 keys typed in ${typingMs} ms, Cancel took effect in ${cancelMs} ms (${scored} scored before)`);
     // The worker is still usable after the cancel.
     await ui.getByRole('button', { name: 'Remove all' }).click();
+    await ui.getByRole('dialog').getByRole('button', { name: /^Remove/ }).click();
     await addCandidates(ui, [GOOD_TEXT], []);
     await ui.locator('#rerank').click();
     await expect(status).toHaveAttribute('data-status', 'done', { timeout: 30_000 });
