@@ -3,7 +3,7 @@
 // EXIF orientation, PIL's alpha rules, clear errors, and every VideoFrame closed. Media are generated
 // at test time into a temp dir and served through a Playwright route (with Range support).
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +11,8 @@ import { expect, test, type BrowserContext, type Page, type Route } from '@playw
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { preprocessImage } from '../src/media/image.ts';
+import { decodeImageBytes } from '../src/media/nodeImage.ts';
+import { bombPng } from '../test/media/bombs.ts';
 import { formatPythonFixed1 } from '../src/prompt/pyFormat.ts';
 import type { RawPixels } from '../src/media/pixels.ts';
 import { VIDEO_TOTAL_PIXELS } from '../src/media/smartResize.ts';
@@ -268,6 +270,12 @@ function pngPixels(path: string, channels: 3 | 4): RawPixels {
 }
 
 const IMAGE_ITEM = { min_pixels: 4096, max_pixels: 1_843_200 };
+/**
+ * AVIF: Chromium (libavif) vs Node (ffmpeg's dav1d planes + yuvToRgb.ts), in levels of the model input
+ * after the resize. Measured on Chromium 14x: 4:2:0 max 4, mean 0.31; 4:4:4 max 3, mean 0.19.
+ * (swscale's own YUV → RGB had been max 137, mean 4.4.) Bound: 5 levels.
+ */
+const AVIF_MAX_LEVELS = 5;
 const nodeImage = (px: RawPixels) => preprocessImage(px, { minPixels: IMAGE_ITEM.min_pixels, maxPixels: IMAGE_ITEM.max_pixels });
 
 test('PNG with alpha (every level): exactly the Node decode (pngjs + composite on white)', async () => {
@@ -369,4 +377,61 @@ test('image errors: not an image, empty, truncated, too large (refused before de
   } finally {
     server.close();
   }
+});
+
+// ── Formats: the same set as Node (issue 18 point 5) ──────────────────────────────────────────
+
+/** Node's decode of the same file (src/media/nodeImage.ts: ffmpeg / libwebp / libjpeg-turbo in WebAssembly). */
+async function nodeDecode(f: string): Promise<RawPixels> {
+  return decodeImageBytes(new Uint8Array(readFileSync(at(f))));
+}
+
+test('image formats: AVIF, animated WebP (first frame), arithmetic JPEG decode here as in Node; 12-bit JPEG and AVIF with alpha refused alike', async () => {
+  // Measured max |Δ| between Chromium and Node, in 8-bit levels of the model input (normalised ×127.5).
+  const bounds: Record<string, number> = {
+    'arithmetic.jpg': 0, // libjpeg-turbo on both sides
+    'arithmetic-progressive.jpg': 0,
+    'anim-lossless.webp': 0,
+    'anim-lossy.webp': 0, // libwebp on both sides
+    'anim-offset.webp': 0,
+    'still-lossy.webp': 0,
+    'still.avif': AVIF_MAX_LEVELS,
+    'still444.avif': AVIF_MAX_LEVELS,
+  };
+  for (const [f, bound] of Object.entries(bounds)) {
+    const r = await ok({ op: 'image', ref: url(f) });
+    const expected = nodeImage(await nodeDecode(f));
+    expect(r.grid, f).toEqual(expected.grid);
+    const d = diff(r.patches, expected.patches);
+    console.log(`  ${f}: Chromium vs Node max |Δ| ${(d.max * 127.5).toFixed(2)} levels, mean ${(d.mean * 127.5).toFixed(3)}`);
+    expect(d.max * 127.5, f).toBeLessThanOrEqual(bound + 1e-3);
+  }
+  // The first frame, not another one: the lossless animation's frame 0 is the first PNG, exactly.
+  const first = await ok({ op: 'image', ref: url('anim-lossless.webp') });
+  expectSame(first.patches, nodeImage(pngPixels(at('anim-f1.png'), 3)).patches);
+  for (const [f, pattern] of [
+    ['twelve-bit.jpg', /^this is a 12-bit JPEG: the reference \(Pillow\) opens only 8-bit JPEGs/],
+    ['alpha.avif', /^AVIF images with an alpha channel \(transparency\) are not supported/],
+  ] as const) {
+    const e = await fails({ op: 'image', ref: url(f) });
+    const n = await nodeDecode(f).then(
+      () => null,
+      (err: Error & { code?: string }) => err,
+    );
+    console.log(`  ${f} → ${e.code}: ${e.message}`);
+    expect(e.code).toBe('unsupported-format');
+    expect(e.message).toMatch(pattern);
+    expect(n?.message).toBe(e.message);
+  }
+});
+
+test('a decompression bomb (290 KB PNG declaring 10000×10000) is refused from its header, before any decode', async () => {
+  writeFileSync(at('bomb.png'), await bombPng(10000, 10000));
+  const bitmapsBefore = (await ok({ op: 'stats' } as CallArgs)).stats.bitmaps;
+  const t0 = Date.now();
+  const e = await fails({ op: 'image', ref: url('bomb.png') });
+  console.log(`  bomb.png → ${e.code} in ${Date.now() - t0} ms: ${e.message}`);
+  expect(e.code).toBe('too-large');
+  expect(e.message).toMatch(/^a 10000×10000 PNG image \(100\.0 MP, about 1\.0 GB to decode\) is above the decode limit of 89\.5 MP/);
+  expect(e.stats.bitmaps).toBe(bitmapsBefore); // createImageBitmap never called
 });

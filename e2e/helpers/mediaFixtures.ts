@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { animatedWebpWithOffsetFrame, relabelJpegPrecision } from '../../test/media/formatFixtures.ts';
 
 export function ffmpeg(args: string[]): void {
   const r = spawnSync('ffmpeg', ['-v', 'error', '-nostdin', '-y', ...args], { encoding: 'utf8' });
@@ -229,7 +230,32 @@ export function makeFixtures(): Fixtures {
   writeFileSync(at('truncated.jpg'), jpg.subarray(0, Math.floor(jpg.length * 0.6)));
   writeFileSync(at('not-an-image.png'), 'hello, I am a text file\n');
   writeFileSync(at('empty.png'), new Uint8Array(0));
+  makeFormatFixtures(dir);
   return { dir, hevc, hevcWhyNot };
+}
+
+/**
+ * The formats Node and the browser must both accept (issue 18 point 5): AVIF, animated WebP (lossy,
+ * lossless, a first frame at an offset), arithmetic-coded JPEG (committed: no encoder here writes
+ * one, see test/media/data/README.md); and two both must refuse: a 12-bit JPEG, an AVIF with alpha.
+ */
+function makeFormatFixtures(dir: string): void {
+  const at = (f: string) => join(dir, f);
+  const lavfi = (size: string) => ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=5`];
+  ffmpeg([...lavfi('120x90'), '-frames:v', '1', '-c:v', 'libaom-av1', '-still-picture', '1', '-crf', '20', '-pix_fmt', 'yuv420p', at('still.avif')]);
+  ffmpeg([...lavfi('130x86'), '-frames:v', '1', '-c:v', 'libaom-av1', '-still-picture', '1', '-crf', '20', '-pix_fmt', 'yuv444p', at('still444.avif')]);
+  ffmpeg([...lavfi('120x90'), '-frames:v', '3', at('anim-f%d.png')]);
+  ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), '-c:v', 'libwebp_anim', '-lossless', '0', '-q:v', '75', '-loop', '0', at('anim-lossy.webp')]);
+  ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), '-c:v', 'libwebp_anim', '-lossless', '1', '-loop', '0', at('anim-lossless.webp')]);
+  ffmpeg([...lavfi('40x30'), '-frames:v', '1', '-c:v', 'libwebp', '-lossless', '1', at('frame40.webp')]);
+  writeFileSync(at('anim-offset.webp'), animatedWebpWithOffsetFrame(new Uint8Array(readFileSync(at('frame40.webp'))), { canvas: [100, 80], offset: [20, 10] }));
+  ffmpeg([...lavfi('120x90'), '-frames:v', '1', '-c:v', 'libwebp', '-q:v', '75', at('still-lossy.webp')]);
+  // Paths from the repository root, Playwright's working directory.
+  const data = (f: string) => readFileSync(join('test/media/data', f));
+  for (const f of ['arithmetic.jpg', 'arithmetic-progressive.jpg']) writeFileSync(at(f), data(f));
+  writeFileSync(at('twelve-bit.jpg'), relabelJpegPrecision(new Uint8Array(data('arithmetic-source.jpg')), 12));
+  const avif = readFileSync(at('still.avif'));
+  writeFileSync(at('alpha.avif'), Buffer.concat([avif, Buffer.from('urn:mpeg:mpegB:cicp:systems:auxiliary:alpha')]));
 }
 
 /** Python with Pillow (the reference's image library), if this machine has it. */

@@ -42,3 +42,10 @@ export function secondsOption(args: ParsedArgs, key: string): number | undefined
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 }
+
+/** --max-image-pixels N: images above N pixels are refused before decoding (src/media/decodeBudget.ts). */
+export function maxImagePixelsOption(args: ParsedArgs): number | undefined {
+  const n = numberOption(args, 'max-image-pixels');
+  if (n !== undefined && !(n > 0)) throw new Error(`--max-image-pixels must be a positive number of pixels, got ${n}`);
+  return n;
+}

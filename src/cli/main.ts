@@ -7,11 +7,12 @@ const USAGE = `sift — multimodal reranking with Qwen3-VL-Reranker
   sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N] [--id ID]
       convert an official safetensors checkpoint into a Sift model directory
   sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
-            [--fetch-timeout S] [--stall-timeout S]
+            [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N]
       score documents: prints {"scores": [...], "errors": [...]}; a media URL fails its document when
       its server sends no response within --fetch-timeout (default 30 s) or stops sending for
-      --stall-timeout (default 15 s)
-  sift prompt <request.json> [--expand]
+      --stall-timeout (default 15 s); an image above --max-image-pixels (default 89,478,485, PIL's
+      decompression-bomb threshold) fails its document before it is decoded
+  sift prompt <request.json> [--expand] [--max-image-pixels N]
       print the prompt of every document: {"prompts": [{"text", "tokens"}]}
   sift plan-image --width W --height H [--min-pixels N --max-pixels N]
   sift plan-video --frames N --source-fps F --width W --height H [--fps F --max-frames N]

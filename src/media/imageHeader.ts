@@ -12,10 +12,27 @@ export interface ImageHeader {
   height: number;
   /** PNG only: IHDR bit depth and colour type, which decide PIL's mode and so the RGB conversion. */
   png?: { bitDepth: number; colorType: number };
-  /** WebP only: whether the file declares an alpha channel (PIL then opens it as RGBA). */
+  /** WebP: whether the file declares an alpha channel (PIL then opens it as RGBA). AVIF: whether it has an alpha plane. */
   alpha?: boolean;
+  /** WebP only: an animation (VP8X animation flag); PIL and browsers decode its first frame. */
+  animated?: boolean;
   /** JPEG only: the SOFn marker (0xc0 baseline, 0xc1 extended, 0xc2 progressive, 0xc3 lossless, 0xc9+ arithmetic…). */
   sof?: number;
+  /** JPEG only: bits per sample (8; 12 or 16 for extended / lossless files). */
+  precision?: number;
+  /** AVIF only: the AV1 stream's layout (av1C) and colour signalling (colr nclx), when present. */
+  av1?: AvifColour;
+}
+
+export interface AvifColour {
+  bitDepth: 8 | 10 | 12;
+  monochrome: boolean;
+  /** Chroma subsampling: 4:2:0 = both, 4:2:2 = x only, 4:4:4 = neither. */
+  subsamplingX: boolean;
+  subsamplingY: boolean;
+  /** ISO/IEC 23091-4 MatrixCoefficients (1 BT.709, 5/6 BT.601, 9 BT.2020, 0 identity, 2 unspecified). */
+  matrix?: number;
+  fullRange?: boolean;
 }
 
 const startsWith = (b: Uint8Array, sig: number[], at = 0) => b.length >= at + sig.length && sig.every((v, i) => b[at + i] === v);
@@ -95,7 +112,7 @@ function jpeg(b: Uint8Array): ImageHeader {
       if (height === 0) {
         throw new MediaError('unsupported-format', 'this JPEG gives its height only after the scan (DNL marker); re-save it');
       }
-      return { format: 'jpeg', width, height, sof: marker };
+      return { format: 'jpeg', width, height, sof: marker, precision: b[o + 4] };
     }
     o += 2 + len;
   }
@@ -113,7 +130,8 @@ function webp(b: Uint8Array): ImageHeader {
   const d = 20; // chunk payload
   if (chunk === 'VP8X') {
     need(b, d + 10, 'webp');
-    return { format: 'webp', width: readU24LE(b, d + 4) + 1, height: readU24LE(b, d + 7) + 1, alpha: (b[d] & 0x10) !== 0 };
+    const flags = b[d];
+    return { format: 'webp', width: readU24LE(b, d + 4) + 1, height: readU24LE(b, d + 7) + 1, alpha: (flags & 0x10) !== 0, animated: (flags & 0x02) !== 0 };
   }
   if (chunk === 'VP8L') {
     need(b, d + 5, 'webp');
@@ -168,6 +186,8 @@ function tiff(b: Uint8Array): ImageHeader {
 /** HEIF/AVIF: the largest `ispe` (image spatial extent) under meta/iprp/ipco — the primary image in practice. */
 function heif(b: Uint8Array, format: 'avif' | 'heic'): ImageHeader {
   let best: { width: number; height: number } | null = null;
+  let av1: AvifColour | undefined;
+  let nclx: { matrix: number; fullRange: boolean } | undefined;
   const walk = (start: number, end: number, depth: number): void => {
     let o = start;
     while (o + 8 <= end) {
@@ -183,7 +203,12 @@ function heif(b: Uint8Array, format: 'avif' | 'heic'): ImageHeader {
       const boxEnd = Math.min(o + size, end);
       if (type === 'meta' && depth === 0) walk(o + header + 4, boxEnd, 1);
       else if ((type === 'iprp' && depth === 1) || (type === 'ipco' && depth === 2)) walk(o + header, boxEnd, depth + 1);
-      else if (type === 'ispe' && depth === 3 && o + header + 12 <= boxEnd) {
+      else if (type === 'av1C' && depth === 3 && o + header + 4 <= boxEnd && !av1) {
+        const f = b[o + header + 2]; // high_bitdepth, twelve_bit, monochrome, subsampling x / y
+        av1 = { bitDepth: f & 0x40 ? (f & 0x20 ? 12 : 10) : 8, monochrome: (f & 0x10) !== 0, subsamplingX: (f & 0x08) !== 0, subsamplingY: (f & 0x04) !== 0 };
+      } else if (type === 'colr' && depth === 3 && o + header + 11 <= boxEnd && ascii(b, o + header, 4) === 'nclx' && !nclx) {
+        nclx = { matrix: readU16BE(b, o + header + 8), fullRange: (b[o + header + 10] & 0x80) !== 0 };
+      } else if (type === 'ispe' && depth === 3 && o + header + 12 <= boxEnd) {
         const width = readU32BE(b, o + header + 4);
         const height = readU32BE(b, o + header + 8);
         if (!best || width * height > best.width * best.height) best = { width, height };
@@ -194,7 +219,18 @@ function heif(b: Uint8Array, format: 'avif' | 'heic'): ImageHeader {
   walk(0, b.length, 0);
   const found = best as { width: number; height: number } | null;
   if (!found) truncated(format);
-  return { format, width: found.width, height: found.height };
+  const h: ImageHeader = { format, width: found.width, height: found.height };
+  if (format === 'avif' && hasAlphaAuxiliary(b)) h.alpha = true;
+  const layout = av1 as AvifColour | undefined;
+  if (format === 'avif' && layout) h.av1 = { ...layout, ...(nclx as { matrix: number; fullRange: boolean } | undefined) };
+  return h;
+}
+
+/** An AVIF alpha plane is an auxiliary item whose auxC box names this URN (MIAF / AVIF spec). */
+function hasAlphaAuxiliary(b: Uint8Array): boolean {
+  const urn = 'urn:mpeg:mpegB:cicp:systems:auxiliary:alpha';
+  const text = new TextDecoder('latin1').decode(b.subarray(0, Math.min(b.length, 1 << 16)));
+  return text.includes(urn) || text.includes('urn:mpeg:hevc:2015:auxid:1');
 }
 
 function looksLikeSvg(b: Uint8Array): boolean {

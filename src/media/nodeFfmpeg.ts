@@ -181,19 +181,24 @@ export async function decodeVideoFrames(tools: FfTools, location: string, probe:
 }
 
 /**
- * The first frame of an image file (WebP, GIF, BMP, TIFF) as RGBA (`alpha`) or RGB, at the size its
+ * The first frame of an image file (GIF, BMP, TIFF, AVIF) as RGBA (`alpha`) or RGB, at the size its
  * header gives. Used only for formats without a JavaScript decoder here.
  */
 export async function decodeImageWithFfmpeg(tools: FfTools, bytes: Uint8Array, width: number, height: number, alpha: boolean): Promise<RawPixels> {
   const channels = alpha ? 4 : 3;
-  const expect = width * height * channels;
+  const data = await decodeRawWithFfmpeg(tools, bytes, alpha ? 'rgba' : 'rgb24', width * height * channels);
+  return { data, width, height, channels };
+}
+
+/** The first frame of an image file in ffmpeg's pixel format `pixFmt` (e.g. the decoder's own yuv420p planes). */
+export async function decodeRawWithFfmpeg(tools: FfTools, bytes: Uint8Array, pixFmt: string, expect: number): Promise<Uint8Array> {
   // A temporary file, not a pipe: TIFF keeps its directory at the end, which needs seeking.
   const dir = await mkdtemp(join(tmpdir(), 'sift-image-'));
   let r: RunResult;
   try {
     const path = join(dir, 'image');
     await writeFile(path, bytes);
-    const args = ['-v', 'error', '-nostdin', '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', alpha ? 'rgba' : 'rgb24', 'pipe:1'];
+    const args = ['-v', 'error', '-nostdin', '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', pixFmt, 'pipe:1'];
     r = await run(tools.ffmpeg, args, { expectBytes: expect });
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -201,5 +206,5 @@ export async function decodeImageWithFfmpeg(tools: FfTools, bytes: Uint8Array, w
   if (r.code !== 0 || r.stdout.length !== expect) {
     throw new MediaError('corrupt', `ffmpeg could not decode this image (${r.code !== 0 ? lastLine(r.stderr) : `got ${r.stdout.length} of ${expect} bytes`}); convert it to PNG or JPEG`);
   }
-  return { data: r.stdout, width, height, channels };
+  return r.stdout;
 }

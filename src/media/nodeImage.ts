@@ -1,26 +1,34 @@
 // Image bytes → RawPixels in Node, with the channel layout PIL would hand `to_rgb` (see pixels.ts):
 // 4 channels only where PIL's mode is "RGBA" (alpha then composited on white), 3 everywhere else
-// (alpha / transparency dropped). PNG via pngjs, JPEG via jpeg-js, a few other formats via ffmpeg.
+// (alpha / transparency dropped). PNG via pngjs, JPEG via jpeg-js (arithmetic-coded ones via
+// libjpeg-turbo in WebAssembly), WebP via libwebp in WebAssembly, GIF, BMP, TIFF and AVIF via ffmpeg. The accepted set is
+// formatSupport.ts's, the size limit decodeBudget.ts's — both shared with the browser.
 import { createRequire } from 'node:module';
 import type { PNG as PngClass } from 'pngjs';
 import type * as JpegJs from 'jpeg-js';
+import { checkDecodeBudget, DEFAULT_MAX_IMAGE_PIXELS } from './decodeBudget.ts';
 import { withArticle } from './article.ts';
 import { MediaError } from './errors.ts';
 import { applyOrientation, readExifOrientation } from './exif.ts';
+import { checkSupportedFormat } from './formatSupport.ts';
 import { readImageHeader, type ImageHeader } from './imageHeader.ts';
 import { libjpegRgb, readJpegFrameInfo, withoutSegment } from './jpegColor.ts';
-import { decodeImageWithFfmpeg, findFfTools, type FfTools } from './nodeFfmpeg.ts';
+import { decodeImageWithFfmpeg, decodeRawWithFfmpeg, findFfTools, type FfTools } from './nodeFfmpeg.ts';
+import { decodeJpegWithLibjpegTurbo } from './nodeJpegTurbo.ts';
 import type { RawPixels } from './pixels.ts';
+import { decodeWebp } from './nodeWebp.ts';
+import { ffmpegPixFmt, yuvToRgb } from './yuvToRgb.ts';
 
 // Both are CommonJS; createRequire keeps them out of any browser bundle that touches this module graph.
 const require = createRequire(import.meta.url);
 const { PNG } = require('pngjs') as { PNG: typeof PngClass };
 const jpeg = require('jpeg-js') as typeof JpegJs;
 
-/** Default decode limit: 100 megapixels (PIL's own DecompressionBombError starts at ~179 MP). */
-export const DEFAULT_MAX_DECODE_PIXELS = 100_000_000;
+/** Default decode limit in pixels (decodeBudget.ts: PIL's DecompressionBombWarning threshold). */
+export const DEFAULT_MAX_DECODE_PIXELS = DEFAULT_MAX_IMAGE_PIXELS;
 
 export interface NodeImageOptions {
+  /** Refuse images above this many pixels, from the header, before decoding (default 89,478,485). */
   maxDecodePixels?: number;
   /** 'ignore' (default) = the reference (PIL does not apply EXIF orientation); 'apply' = exif_transpose. */
   exifOrientation?: 'ignore' | 'apply';
@@ -29,14 +37,7 @@ export interface NodeImageOptions {
 
 /** Refuses an image whose header size is above the limit, before anything is allocated. */
 export function checkDecodeLimit(h: ImageHeader, maxPixels = DEFAULT_MAX_DECODE_PIXELS): void {
-  const px = h.width * h.height;
-  if (px > maxPixels) {
-    const mp = (n: number) => `${Math.round(n / 1e5) / 10} MP`;
-    throw new MediaError(
-      'too-large',
-      `a ${h.width}×${h.height} ${h.format.toUpperCase()} image (${mp(px)}) is above the decode limit of ${mp(maxPixels)}; downscale it first`,
-    );
-  }
+  checkDecodeBudget(h, maxPixels);
 }
 
 /** Size after the orientation policy (5–8 swap sides when applied). */
@@ -67,8 +68,19 @@ export function decodePng(bytes: Uint8Array, h: ImageHeader): RawPixels {
   const src = png.data; // RGBA, 8-bit (or raw 16-bit values when bitDepth is 16)
   const rgba = colorType === 6 || (colorType === 4 && bitDepth === 16);
   const channels = rgba ? 4 : 3;
+  if (bitDepth !== 16) {
+    // 8-bit: pngjs's RGBA buffer is the result (RGB packed in place), no second full-size copy.
+    const u8 = src as Uint8Array;
+    if (rgba) return { data: u8, width, height, channels };
+    for (let i = 0; i < n; i++) {
+      u8[i * 3] = u8[i * 4];
+      u8[i * 3 + 1] = u8[i * 4 + 1];
+      u8[i * 3 + 2] = u8[i * 4 + 2];
+    }
+    return { data: u8.subarray(0, n * 3), width, height, channels };
+  }
   const out = new Uint8Array(n * channels);
-  const sample = bitDepth === 16 ? (colorType === 0 ? (v: number) => (v > 255 ? 255 : v) : (v: number) => v >> 8) : (v: number) => v;
+  const sample = colorType === 0 ? (v: number) => (v > 255 ? 255 : v) : (v: number) => v >> 8;
   for (let i = 0; i < n; i++) {
     for (let c = 0; c < channels; c++) out[i * channels + c] = sample(src[i * 4 + c]);
   }
@@ -137,9 +149,13 @@ export function decodeJpeg(bytes: Uint8Array, maxPixels: number, sof = 0xc0): Ra
   return { data, width: img.width, height: img.height, channels: 3 };
 }
 
-/** Image bytes → pixels, after checking the header against the decode limit. */
+/** Arithmetic-coded sequential / progressive frames (SOF9, SOF10), which jpeg-js cannot read. */
+const isArithmeticJpeg = (sof = 0xc0) => sof === 0xc9 || sof === 0xca;
+
+/** Image bytes → pixels, after checking the header against the format set and the decode limit. */
 export async function decodeImageBytes(bytes: Uint8Array, opts: NodeImageOptions = {}): Promise<RawPixels> {
   const h = readImageHeader(bytes);
+  checkSupportedFormat(h);
   const maxPixels = opts.maxDecodePixels ?? DEFAULT_MAX_DECODE_PIXELS;
   checkDecodeLimit(h, maxPixels);
   let px: RawPixels;
@@ -148,19 +164,31 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: NodeImageOptions
       px = decodePng(bytes, h);
       break;
     case 'jpeg':
-      px = decodeJpeg(bytes, maxPixels, h.sof);
+      px = isArithmeticJpeg(h.sof) ? await decodeJpegWithLibjpegTurbo(bytes) : decodeJpeg(bytes, maxPixels, h.sof);
       if (opts.exifOrientation === 'apply') px = applyOrientation(px, readExifOrientation(bytes));
       break;
     case 'webp':
+      px = await decodeWebp(bytes, h);
+      break;
     case 'gif':
     case 'bmp':
-    case 'tiff': {
+    case 'tiff':
+    case 'avif': {
       const tools = await findFfTools(opts.ffTools);
       if (!tools) {
         throw new MediaError('unsupported-format', `decoding ${h.format.toUpperCase()} images in Node needs ffmpeg (apt-get install ffmpeg); or convert the image to PNG or JPEG`);
       }
-      // PIL opens WebP-with-alpha as RGBA (composited); GIF is "P" and BMP / TIFF mostly "RGB" (alpha dropped).
-      px = await decodeImageWithFfmpeg(tools, bytes, h.width, h.height, h.format === 'webp' && h.alpha === true);
+      const pixFmt = h.format === 'avif' && h.av1 ? ffmpegPixFmt(h.av1) : null;
+      if (pixFmt) {
+        // ffmpeg's AV1 planes (bit-exact: AV1 decoding is deterministic), converted as Chromium does.
+        const { width: w, height: hh } = h;
+        const chroma = pixFmt === 'gray' ? 0 : pixFmt === 'yuv444p' ? w * hh : pixFmt === 'yuv422p' ? ((w + 1) >> 1) * hh : ((w + 1) >> 1) * ((hh + 1) >> 1);
+        const planes = await decodeRawWithFfmpeg(tools, bytes, pixFmt, w * hh + 2 * chroma);
+        px = { data: yuvToRgb(planes, w, hh, h.av1!), width: w, height: hh, channels: 3 };
+        break;
+      }
+      // GIF is PIL "P" and BMP / TIFF mostly "RGB" (alpha dropped); a 10/12-bit AVIF is converted by swscale.
+      px = await decodeImageWithFfmpeg(tools, bytes, h.width, h.height, false);
       break;
     }
     default:

@@ -34,16 +34,17 @@ export function checkPixels(p: RawPixels): void {
 /**
  * qwen-vl-utils `to_rgb`: an RGBA image is pasted onto white with its alpha as mask. PIL's paste blends
  * with integer rounding, out = DIV255(255·(255−a) + c·a) where DIV255(v) = ((v+128) >> 8) + (v+128) >> 8
- * (checked against Pillow for all 65,536 (c, a) pairs). RGB passes through (copied).
+ * (checked against Pillow for all 65,536 (c, a) pairs). RGB passes through without a copy (a view
+ * of the same bytes): at the decode limit a copy would be another ~270 MB.
  */
 export function toRgb(p: RawPixels): RgbImage {
   checkPixels(p);
   const n = p.width * p.height;
-  const out = new Uint8Array(n * 3);
   if (p.channels === 3) {
-    out.set(p.data);
-    return { data: out, width: p.width, height: p.height };
+    const view = p.data instanceof Uint8Array ? p.data : new Uint8Array(p.data.buffer, p.data.byteOffset, p.data.length);
+    return { data: view, width: p.width, height: p.height };
   }
+  const out = new Uint8Array(n * 3);
   const src = p.data;
   for (let i = 0; i < n; i++) {
     const a = src[i * 4 + 3];

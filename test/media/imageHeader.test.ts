@@ -50,7 +50,7 @@ describe('readImageHeader on hand-built headers', () => {
   it('WebP: VP8X (canvas − 1, 24 bit), VP8L (14-bit fields), VP8 (key frame)', () => {
     // VP8X with the alpha flag (0x10), canvas 1000×2000 stored as 999, 1999.
     const vp8x = riff('VP8X', [0x10, 0, 0, 0, ...le32(999).slice(0, 3), ...le32(1999).slice(0, 3)]);
-    expect(readImageHeader(vp8x)).toEqual({ format: 'webp', width: 1000, height: 2000, alpha: true });
+    expect(readImageHeader(vp8x)).toEqual({ format: 'webp', width: 1000, height: 2000, alpha: true, animated: false });
     // VP8L: 0x2f, then width−1 (14 bits), height−1 (14 bits), alpha_is_used (1 bit), version (3 bits).
     const bits = 40 | (28 << 14) | (1 << 28);
     expect(readImageHeader(riff('VP8L', [0x2f, ...le32(bits), 0]))).toEqual({ format: 'webp', width: 41, height: 29, alpha: true });
@@ -111,11 +111,11 @@ describe('readImageHeader on files from real encoders', () => {
 
   it('pngjs PNG and jpeg-js JPEG', () => {
     expect(readImageHeader(png)).toEqual({ format: 'png', width: 41, height: 29, png: { bitDepth: 8, colorType: 6 } });
-    expect(readImageHeader(jpg)).toEqual({ format: 'jpeg', width: 41, height: 29, sof: 0xc0 }); // baseline
+    expect(readImageHeader(jpg)).toEqual({ format: 'jpeg', width: 41, height: 29, sof: 0xc0, precision: 8 }); // baseline
   });
 
   it('a JPEG whose frame header comes after an Exif segment', () => {
-    expect(readImageHeader(insertAfterSoi(jpg, exifSegment(6)))).toEqual({ format: 'jpeg', width: 41, height: 29, sof: 0xc0 });
+    expect(readImageHeader(insertAfterSoi(jpg, exifSegment(6)))).toEqual({ format: 'jpeg', width: 41, height: 29, sof: 0xc0, precision: 8 });
   });
 
   it('ffmpeg-written GIF, WebP (lossy, lossless, alpha), BMP, TIFF', () => {
