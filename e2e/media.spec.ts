@@ -28,7 +28,7 @@ let page: Page;
 const MEDIA = '/media-fixtures/';
 
 type CallArgs = Parameters<MediaTestApi['call']>[0];
-type Ok = { ok: true; patches: Float32Array; grid: number[]; timestamps?: number[]; ms: number; decoded: number; stats: Stats };
+type Ok = { ok: true; patches: Float32Array; grid: number[]; timestamps?: number[]; warnings?: string[]; ms: number; decoded: number; stats: Stats };
 type Fail = { ok: false; name: string; code?: string; message: string; stats: Stats };
 type Stats = { framesOut: number; framesClosed: number; bitmaps: number; open: number };
 
@@ -409,6 +409,9 @@ test('image formats: AVIF, animated WebP (first frame), arithmetic JPEG decode h
   // The first frame, not another one: the lossless animation's frame 0 is the first PNG, exactly.
   const first = await ok({ op: 'image', ref: url('anim-lossless.webp') });
   expectSame(first.patches, nodeImage(pngPixels(at('anim-f1.png'), 3)).patches);
+  expect(first.warnings).toEqual(['this WebP is animated (3 frames): only its first frame is scored, as the reference (PIL) does']);
+  expect((await nodeDecode('anim-lossless.webp')).warning).toBe(first.warnings![0]);
+  expect((await ok({ op: 'image', ref: url('still-lossy.webp') })).warnings).toBeUndefined();
   for (const [f, pattern] of [
     ['twelve-bit.jpg', /^this is a 12-bit JPEG: the reference \(Pillow\) opens only 8-bit JPEGs/],
     ['alpha.avif', /^AVIF images with an alpha channel \(transparency\) are not supported/],

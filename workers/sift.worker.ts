@@ -189,7 +189,7 @@ const api: SiftWorkerApi = {
     return serial(async (signal) => {
       if (!active) throw new Error('No model is loaded: choose a model and press "Load model" first.');
       const run = (a: Active) =>
-        new RerankSession(a.model, a.tokenizer, browserMediaDecoder({ maxVideoSeconds: options.maxVideoSeconds, fetchTimeoutMs: options.fetchTimeoutMs, stallTimeoutMs: options.stallTimeoutMs, signal })).run(valid, {
+        new RerankSession(a.model, a.tokenizer, browserMediaDecoder({ maxVideoSeconds: options.maxVideoSeconds, fetchTimeoutMs: options.fetchTimeoutMs, stallTimeoutMs: options.stallTimeoutMs, maxImagePixels: options.maxImagePixels, signal })).run(valid, {
           maxLength: options.maxLength,
           reusePrefix: options.reusePrefix,
           signal,

@@ -46,7 +46,7 @@ export interface MediaCall {
 }
 
 export type MediaResult =
-  | { ok: true; patches: Float32Array; grid: number[]; timestamps?: number[]; ms: number; decoded: number; stats: typeof stats & { open: number } }
+  | { ok: true; patches: Float32Array; grid: number[]; timestamps?: number[]; warnings?: string[]; ms: number; decoded: number; stats: typeof stats & { open: number } }
   | { ok: false; name: string; code?: string; message: string; stats: typeof stats & { open: number } }
   | { ok: true; stats: typeof stats & { open: number } };
 
@@ -62,7 +62,7 @@ async function handle(call: MediaCall): Promise<MediaResult> {
   try {
     if (call.op === 'image') {
       const r = await decoder.image({ type: 'image', image: call.ref as string, min_pixels: 4096, max_pixels: 1_843_200, ...call.item } as ImageItem);
-      return { ok: true, patches: r.patches, grid: r.grid, ms: performance.now() - t0, decoded: stats.framesOut - before, stats: snapshot() };
+      return { ok: true, patches: r.patches, grid: r.grid, warnings: r.warnings, ms: performance.now() - t0, decoded: stats.framesOut - before, stats: snapshot() };
     }
     const r = await decoder.video({ type: 'video', video: call.ref as string, ...call.item } as VideoItem);
     return { ok: true, patches: r.patches, grid: r.grid, timestamps: r.timestamps, ms: performance.now() - t0, decoded: stats.framesOut - before, stats: snapshot() };

@@ -21,6 +21,8 @@ import type { Grid } from './rope.ts';
 export interface DecodedImage {
   patches: Float32Array;
   grid: Grid;
+  /** What the document's result should say about this medium (e.g. only an animation's first frame was used). */
+  warnings?: string[];
 }
 
 export interface DecodedVideo extends DecodedImage {
@@ -62,7 +64,7 @@ export function errorCode(err: unknown): string {
 /** `err`'s message with a prefix, its code kept. */
 const withCode = (message: string, err: unknown) => Object.assign(new Error(message), { code: errorCode(err) });
 
-type Decoded = { vision: VisionItem; timestamps?: number[] };
+type Decoded = { vision: VisionItem; timestamps?: number[]; warnings?: string[] };
 
 const handleOf = (item: ImageItem | VideoItem): unknown => (item.type === 'image' ? item.image : item.video);
 
@@ -165,7 +167,7 @@ export class RerankSession {
   private async decode(item: ImageItem | VideoItem): Promise<Decoded> {
     if (item.type === 'image') {
       const img = await this.media.image(item);
-      return { vision: { patches: img.patches, grid: img.grid } };
+      return { vision: { patches: img.patches, grid: img.grid }, warnings: img.warnings };
     }
     const vid = await this.media.video(item);
     return { vision: { patches: vid.patches, grid: vid.grid }, timestamps: vid.timestamps };
@@ -186,6 +188,6 @@ export class RerankSession {
       }
     });
     const prompt = encodeDocumentPrompt(conv, this.tokenizer, media, { maxLength: opts.maxLength, mergeSize: merge });
-    return { input: { ids: prompt.ids, images, videos } as PromptInput, warnings: prompt.warnings };
+    return { input: { ids: prompt.ids, images, videos } as PromptInput, warnings: [...decoded.flatMap((d) => d.warnings ?? []), ...prompt.warnings] };
   }
 }

@@ -66,6 +66,8 @@ export interface RerankOptions {
   fetchTimeoutMs?: number;
   /** A media download that receives nothing for this many ms fails its document (default 15 000). */
   stallTimeoutMs?: number;
+  /** An image above this many pixels fails its document before it is decoded (default 89,478,485: PIL's bomb threshold). */
+  maxImagePixels?: number;
 }
 
 export type ModelSource =

@@ -18,7 +18,7 @@ export interface BrowserDecoderOptions extends FetchTimeouts {
   /** Refuse videos longer than this many seconds (before decoding any frame). */
   maxVideoSeconds?: number;
   signal?: AbortSignal;
-  /** Refuse images above this many pixels, from the header, before decoding. Default 100 MP. */
+  /** Refuse images above this many pixels, from the header, before decoding (decodeBudget.ts; default 89,478,485). */
   maxImagePixels?: number;
 }
 
@@ -58,7 +58,7 @@ export function browserMediaDecoder(opts: BrowserDecoderOptions = {}): MediaDeco
     async image(item: ImageItem): Promise<DecodedImage> {
       const px = await loadImagePixels(item.image, opts);
       const img = preprocessImage(px, { minPixels: item.min_pixels, maxPixels: item.max_pixels });
-      return { patches: img.patches, grid: img.grid };
+      return { patches: img.patches, grid: img.grid, warnings: px.warning ? [px.warning] : undefined };
     },
 
     async video(item: VideoItem): Promise<DecodedVideo> {

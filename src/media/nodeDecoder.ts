@@ -128,7 +128,7 @@ export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions 
       return about(labelOf(item.image), async () => {
         const pixels = await pixelsOf(await locate(item.image, baseDir));
         const out = preprocessImage(pixels, { minPixels: item.min_pixels, maxPixels: item.max_pixels });
-        return { patches: out.patches, grid: out.grid };
+        return { patches: out.patches, grid: out.grid, warnings: pixels.warning ? [pixels.warning] : undefined };
       });
     },
 

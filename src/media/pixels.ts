@@ -12,6 +12,8 @@ export interface RawPixels {
    * (palette + tRNS, gray + alpha: `convert("RGB")` ignores transparency there).
    */
   channels: 3 | 4;
+  /** Set by a decoder that used only part of the file (an animation's first frame), for the document's warnings. */
+  warning?: string;
 }
 
 /** An RGB image, 3 bytes per pixel. */

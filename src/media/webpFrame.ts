@@ -55,6 +55,19 @@ function riff(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** Frames (ANMF chunks) of an animated WebP. */
+export function webpFrameCount(b: Uint8Array): number {
+  let n = 0;
+  for (const [id] of chunks(b, 12, Math.min(b.length, 8 + u32(b, 4)))) if (id === 'ANMF') n++;
+  return n;
+}
+
+/** What a document's result says when only an animation's first frame was scored. */
+export function firstFrameWarning(b: Uint8Array): string {
+  const n = webpFrameCount(b);
+  return `this WebP is animated (${n} frame${n === 1 ? '' : 's'}): only its first frame is scored, as the reference (PIL) does`;
+}
+
 /** The first ANMF frame of an animated WebP (VP8X with the animation flag). */
 export function firstWebpFrame(b: Uint8Array): WebpFrame {
   const end = Math.min(b.length, 8 + u32(b, 4));
