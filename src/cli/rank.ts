@@ -1,16 +1,27 @@
 // `sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
-//   [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N]`
+//   [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N] [--max-request-mb N] [--max-text-chars N]`
 // Prints {"scores": [...], "errors": [...], "warnings": [...]}; a document that fails gets null and an
 // error entry (exit code 0); an invalid request exits non-zero with {"error": "…"}.
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { RerankSession } from '../engine/rerank.ts';
-import { RequestError, validateRequest, type RerankRequest } from '../prompt/index.ts';
+import { PromptError, RequestError, validateRequest, type RerankRequest } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import { maxImagePixelsOption, numberOption, parseArgs, printJson, secondsOption } from './args.ts';
 import { loadModelDir } from './nodeModel.ts';
 
-export async function readRequestFile(path: string): Promise<unknown> {
+/** Largest request file `sift rank` / `sift prompt` read by default (--max-request-mb), checked before reading. */
+export const DEFAULT_MAX_REQUEST_MB = 64;
+
+export async function readRequestFile(path: string, maxMB = DEFAULT_MAX_REQUEST_MB): Promise<unknown> {
+  const size = (await stat(path).catch(() => undefined))?.size;
+  if (size !== undefined && size > maxMB * 1024 * 1024) {
+    const mb = (size / 1024 / 1024).toFixed(1);
+    throw new RequestError(
+      `the request file ${path} is ${mb} MB, above the ${maxMB} MB limit (--max-request-mb). Split its documents over several requests, ` +
+        `refer to images and videos by path or URL instead of data URLs, or raise --max-request-mb.`,
+    );
+  }
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -37,13 +48,19 @@ function readableJsonError(message: string, text: string): string {
 }
 
 /** The validated request in `path`; on a bad file or request, prints {"error"} and returns null (exit 1). */
-export async function readValidRequest(path: string): Promise<RerankRequest | null> {
+export async function readValidRequest(path: string, maxMB?: number): Promise<RerankRequest | null> {
   try {
-    return validateRequest(await readRequestFile(path));
+    return validateRequest(await readRequestFile(path, maxMB));
   } catch (err) {
     printJson({ error: (err as Error).message });
     return null;
   }
+}
+
+function positiveOption(args: ReturnType<typeof parseArgs>, key: string): number | undefined {
+  const n = numberOption(args, key);
+  if (n !== undefined && !(n > 0)) throw new Error(`--${key} must be a positive number, got ${n}`);
+  return n;
 }
 
 export async function runRankCommand(argv: string[]): Promise<number> {
@@ -56,21 +73,33 @@ export async function runRankCommand(argv: string[]): Promise<number> {
   }
   let timeouts: { fetchTimeoutMs?: number; stallTimeoutMs?: number };
   let maxDecodePixels: number | undefined;
+  let limits: { maxRequestMB?: number; maxTextChars?: number };
   try {
     timeouts = { fetchTimeoutMs: secondsOption(args, 'fetch-timeout'), stallTimeoutMs: secondsOption(args, 'stall-timeout') };
     maxDecodePixels = maxImagePixelsOption(args);
+    limits = { maxRequestMB: positiveOption(args, 'max-request-mb'), maxTextChars: positiveOption(args, 'max-text-chars') };
   } catch (err) {
     printJson({ error: (err as Error).message });
     return 2;
   }
-  const request = await readValidRequest(requestPath);
+  const request = await readValidRequest(requestPath, limits.maxRequestMB);
   if (!request) return 1;
   const { model, tokenizer } = await loadModelDir(modelDir);
   const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath)), { ...timeouts, maxDecodePixels }));
-  const result = await session.run(request, {
-    reusePrefix: !args.options.has('no-prefix-reuse'),
-    maxLength: numberOption(args, 'max-length'),
-  });
+  let result;
+  try {
+    result = await session.run(request, {
+      reusePrefix: !args.options.has('no-prefix-reuse'),
+      maxLength: numberOption(args, 'max-length'),
+      maxTextChars: limits.maxTextChars,
+    });
+  } catch (err) {
+    // The request cannot be scored as given (a query that does not fit, an over-long query text).
+    if (!(err instanceof PromptError)) throw err;
+    printJson({ error: err.message, code: err.code });
+    await model.release();
+    return 1;
+  }
   printJson(result.warnings.length ? result : { scores: result.scores, errors: result.errors });
   await model.release();
   return 0;

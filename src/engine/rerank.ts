@@ -38,6 +38,8 @@ export interface MediaDecoder {
 
 export interface RerankRunOptions {
   maxLength?: number;
+  /** Longest instruction / query text / document text, in characters (prompt/promptError.ts default). */
+  maxTextChars?: number;
   reusePrefix?: boolean;
   chunkTokens?: number;
   conversation?: Partial<ConversationOptions>;
@@ -187,7 +189,7 @@ export class RerankSession {
         media.videos.push({ grid: d.vision.grid, timestamps: d.timestamps ?? [] });
       }
     });
-    const prompt = encodeDocumentPrompt(conv, this.tokenizer, media, { maxLength: opts.maxLength, mergeSize: merge });
+    const prompt = encodeDocumentPrompt(conv, this.tokenizer, media, { maxLength: opts.maxLength, maxTextChars: opts.maxTextChars, mergeSize: merge });
     return { input: { ids: prompt.ids, images, videos } as PromptInput, warnings: [...decoded.flatMap((d) => d.warnings ?? []), ...prompt.warnings] };
   }
 }

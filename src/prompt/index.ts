@@ -11,3 +11,5 @@ export * from './documentPrompt.ts';
 export * from './promptCommand.ts';
 export { QWEN3_VL_CHAT_TEMPLATE, QWEN3_VL_CHAT_TEMPLATE_SHA256 } from './qwen3vlTemplate.ts';
 export * from './validate.ts';
+export * from './promptError.ts';
+export * from './budgetedPrompt.ts';

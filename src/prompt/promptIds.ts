@@ -10,7 +10,7 @@
 
 import { formatPythonFixed1 } from './pyFormat.ts';
 import type { PromptSegment, SegmentPart, TemplateSpecialToken } from './render.ts';
-import type { PromptTokenizer } from './tokens.ts';
+import type { PlainEncoding, PromptTokenizer } from './tokens.ts';
 
 export type Grid = [number, number, number];
 
@@ -42,7 +42,9 @@ export interface PromptIds {
   partMask: Uint8Array;
 }
 
-type Piece = { kind: 'special'; token: TemplateSpecialToken; count: number; part: SegmentPart | null } | { kind: 'text'; text: string; part: SegmentPart };
+/** The expanded prompt: text to tokenise, and template special tokens (a vision pad repeated `count` times). */
+export type Piece = { kind: 'special'; token: TemplateSpecialToken; count: number; part: SegmentPart | null } | TextPiece;
+export type TextPiece = { kind: 'text'; text: string; part: SegmentPart };
 
 function checkGrid(grid: Grid, what: string): void {
   if (!Array.isArray(grid) || grid.length !== 3 || !grid.every((v) => Number.isInteger(v) && v > 0)) {
@@ -73,7 +75,8 @@ export function timestampText(seconds: number): string {
   return `<${formatPythonFixed1(seconds)} seconds>`;
 }
 
-function expand(segments: PromptSegment[], media: PromptMedia, mergeSize: number): Piece[] {
+/** The segments with every vision placeholder expanded (pads, and the timestamp texts of videos). */
+export function expandPromptPieces(segments: PromptSegment[], media: PromptMedia, mergeSize = 2): Piece[] {
   const pieces: Piece[] = [];
   const special = (token: TemplateSpecialToken, part: SegmentPart | null, count = 1) =>
     pieces.push({ kind: 'special', token, count, part });
@@ -111,18 +114,17 @@ function utf8Length(s: string): number {
 }
 
 /** Encodes one run of adjacent text pieces and tags each token with the parts it overlaps. */
-function encodeRun(run: Extract<Piece, { kind: 'text' }>[], tokenizer: PromptTokenizer, ids: number[], masks: number[]): void {
-  const text = run.map((p) => p.text).join('');
-  const { ids: runIds, byteLengths } = tokenizer.encodePlain(text);
-  // Byte offsets of the piece boundaries in NFC(text), from the pieces normalised one by one. NFC
-  // can combine across a boundary only when a piece starts with a combining mark; the offsets are
-  // then slightly off, which only affects which part a truncation warning names.
-  const ends: number[] = [];
-  let total = 0;
-  for (const p of run) {
-    total += utf8Length(p.text.normalize('NFC'));
-    ends.push(total);
-  }
+function encodeRun(run: TextPiece[], tokenizer: PromptTokenizer, ids: number[], masks: number[]): void {
+  tagRunTokens(run, tokenizer.encodePlain(run.map((p) => p.text).join('')), ids, masks);
+}
+
+/**
+ * Appends the tokens of `encoding` — the encoding of the run's text, or its first tokens — to `ids`,
+ * and to `masks` the OR of PART_BITS over the pieces each token overlaps.
+ */
+export function tagRunTokens(run: TextPiece[], encoding: PlainEncoding, ids: number[], masks: number[]): void {
+  const { ids: runIds, byteLengths } = encoding;
+  const ends = pieceByteEnds(run);
   let offset = 0;
   let piece = 0;
   for (let t = 0; t < runIds.length; t++) {
@@ -139,6 +141,22 @@ function encodeRun(run: Extract<Piece, { kind: 'text' }>[], tokenizer: PromptTok
   }
 }
 
+/**
+ * Byte offsets of the piece ends in NFC(run text), from the pieces normalised one by one. NFC can
+ * combine across a boundary only when a piece starts with a combining mark; the offsets are then
+ * slightly off, which only affects which part a truncation message names (the parts Sift's template
+ * writes all start with ASCII, so the instruction / query / document boundaries are exact).
+ */
+export function pieceByteEnds(run: TextPiece[]): number[] {
+  const ends: number[] = [];
+  let total = 0;
+  for (const p of run) {
+    total += utf8Length(p.text.normalize('NFC'));
+    ends.push(total);
+  }
+  return ends;
+}
+
 /** Expands the vision placeholders and tokenises the prompt segment-wise. */
 export function encodePromptIds(
   segments: PromptSegment[],
@@ -146,10 +164,10 @@ export function encodePromptIds(
   media: PromptMedia,
   mergeSize = 2,
 ): PromptIds {
-  const pieces = expand(segments, media, mergeSize);
+  const pieces = expandPromptPieces(segments, media, mergeSize);
   const ids: number[] = [];
   const masks: number[] = [];
-  let run: Extract<Piece, { kind: 'text' }>[] = [];
+  let run: TextPiece[] = [];
   const flush = () => {
     if (run.length > 0) encodeRun(run, tokenizer, ids, masks);
     run = [];
@@ -173,7 +191,7 @@ export function encodePromptIds(
 
 /** The expanded prompt as text (what the processor tokenises), for display and debugging. */
 export function expandedPromptText(segments: PromptSegment[], media: PromptMedia, mergeSize = 2): string {
-  return expand(segments, media, mergeSize)
+  return expandPromptPieces(segments, media, mergeSize)
     .map((p) => (p.kind === 'text' ? p.text : p.token.repeat(p.count)))
     .join('');
 }

@@ -58,15 +58,15 @@ describe('sift prompt', () => {
     expect(c).toEqual({ text: plain.prompts[2].text, tokens: null, error: 'cannot open missing.png' });
   });
 
-  it('reports truncation warnings', async () => {
+  it('reports a pair whose truncation would cut the query as an error', async () => {
     const out = await promptCommand(
       { query: { image: 'big.png', text: 'query' }, documents: [{ text: 'doc' }] },
       { expand: true, tokenizer, gridsFor: async () => ({ grid: [1, 40, 40] }), maxLength: 100 },
     );
     // 1·40·40/4 = 400 pads make the head's specials (system im_start/im_end, user im_start,
-    // vision_start, 400 pads, vision_end = 405) exceed 100: no ordinary id survives; + the last 5.
-    expect(out.prompts[0].tokens).toBe(405 + 5);
-    expect(out.prompts[0].warnings?.some((w) => w.endsWith('of the query'))).toBe(true);
+    // vision_start, 400 pads, vision_end = 405) exceed 100: no ordinary id survives, the query neither.
+    expect(out.prompts[0].tokens).toBe(null);
+    expect(out.prompts[0].error).toMatch(/^the query does not fit in the 100-token prompt \(maxLength\): after 405 special/);
   });
 
   it('needs a tokenizer and a grid source to expand', async () => {

