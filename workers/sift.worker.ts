@@ -191,6 +191,7 @@ const api: SiftWorkerApi = {
       const run = (a: Active) =>
         new RerankSession(a.model, a.tokenizer, browserMediaDecoder({ maxVideoSeconds: options.maxVideoSeconds, fetchTimeoutMs: options.fetchTimeoutMs, stallTimeoutMs: options.stallTimeoutMs, maxImagePixels: options.maxImagePixels, signal })).run(valid, {
           maxLength: options.maxLength,
+          maxTextChars: options.maxTextChars,
           reusePrefix: options.reusePrefix,
           signal,
           onScore,

@@ -56,8 +56,13 @@ export interface RerankResult {
 }
 
 export interface RerankOptions {
-  /** Token budget per document prompt (reference default 10,240). */
+  /**
+   * Token budget per document prompt (reference default 10,240). A document's text is cut from its end;
+   * when even the query does not fit, the request fails (code 'query-truncated').
+   */
   maxLength?: number;
+  /** Longest instruction, query text or document text, in characters (default 4,194,304; above: code 'text-too-long'). */
+  maxTextChars?: number;
   /** Longest video accepted, in seconds (default 30 in the app). */
   maxVideoSeconds?: number;
   /** Reuse the query's KV cache across documents (default true). */
