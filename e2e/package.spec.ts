@@ -211,6 +211,33 @@ test('a fresh Vite app built from the tarball ranks with the tiny model in Chrom
   for (const i of [0, 2]) expect(cli.scores[i]).toBeCloseTo(out.scores[i]!, 5);
 });
 
+// A TypeScript user of the package: its .d.ts resolve, the public names type-check, and what is not
+// public (the worker's debug calls) is not there. The repository's compiler, the app's installed package.
+const TYPED_USE = `
+import { Reranker, SiftError, listCachedModels, type RankedDocument, type RerankRequest } from 'sift';
+import sift from 'sift/vite';
+
+const reranker = new Reranker({ assetsUrl: '/', model: { kind: 'manifest', url: 'models/tiny/manifest.json' } });
+const request: RerankRequest = { query: { text: 'q' }, documents: [{ text: 'd' }], maxFrames: 8 };
+const ranked: RankedDocument[] = await reranker.rank(request, { maxLength: 1000, onScore: (e) => e.code });
+const code: string | undefined = ranked[0].error?.code;
+try {
+  await reranker.load();
+} catch (e) {
+  if (e instanceof SiftError) console.log(e.code.toUpperCase());
+}
+console.log(code, (await listCachedModels()).length, sift().name);
+// @ts-expect-error debug-only calls are not part of the API
+reranker.debugLoseGpuDevice();
+`;
+
+test('the package types check in a TypeScript app', async () => {
+  writeFileSync(join(app, 'typed.ts'), TYPED_USE);
+  const compilerOptions = { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2023', 'DOM'], strict: true, noEmit: true, skipLibCheck: true, types: [] };
+  writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
+  await timed('tsc (types)', () => sh('node', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app, 120_000));
+});
+
 test('the installed sift command prints prompts with the tokenizer it depends on', async () => {
   const { stdout } = await timed('sift prompt (CLI)', () => sh('npx', ['--no-install', 'sift', 'prompt', '--expand', 'texts.json'], app, 120_000));
   const out = JSON.parse(stdout) as { prompts: { text: string; tokens: number | null }[] };

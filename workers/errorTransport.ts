@@ -2,6 +2,7 @@
 // MediaError's `code` would be lost; this one sends every error as a plain WireError and the page
 // rebuilds the class from it (src/lib/errors.ts).
 import * as Comlink from 'comlink';
+import { errorCode } from '../src/engine/errorCode.ts';
 
 export interface WireError {
   name: string;
@@ -14,18 +15,8 @@ export interface WireError {
   availableBytes?: number;
 }
 
-/**
- * The stable code of any thrown value: its own string `code` (a ModelStoreError's kind), 'bad-request'
- * for a request of the wrong shape, 'cancelled' for an abort, else 'internal' (Sift's own failure).
- */
-export function codeOf(err: unknown): string {
-  const e = err as { code?: unknown; kind?: unknown; name?: unknown } | null;
-  if (e && typeof e.code === 'string' && e.code) return e.code;
-  if (e?.name === 'ModelStoreError' && typeof e.kind === 'string') return e.kind;
-  if (e?.name === 'RequestError') return 'bad-request';
-  if (e?.name === 'AbortError') return 'cancelled';
-  return 'internal';
-}
+/** The stable code of any thrown value (see errorCode). */
+export const codeOf = errorCode;
 
 export function toWireError(err: unknown): WireError {
   const e = (err ?? {}) as Partial<Error> & { neededBytes?: unknown; availableBytes?: unknown };

@@ -17,6 +17,7 @@ import {
 import { Scorer, type PromptInput, type VisionItem } from './scorer.ts';
 import type { LoadedModel } from './session.ts';
 import type { Grid } from './rope.ts';
+import { errorCode } from './errorCode.ts';
 
 export interface DecodedImage {
   patches: Float32Array;
@@ -55,12 +56,6 @@ export interface RerankOutput {
   /** `code`: the failure's stable code (codeOf: the thrown error's own code, else 'internal'). */
   errors: { index: number; code: string; message: string }[];
   warnings: { index: number; message: string }[];
-}
-
-/** The stable code of a thrown value: its string `code`, else 'internal' (kept when a message is prefixed). */
-export function errorCode(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code ? code : 'internal';
 }
 
 /** `err`'s message with a prefix, its code kept. */
