@@ -6,12 +6,11 @@
 import { isAbsolute } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
 
-/** Source-relative worker URLs in the code → the built worker file's name (all in one folder). */
-export const WORKER_FILES: Record<string, string> = {
-  '../../workers/sift.worker.ts': 'sift.worker.js',
-  './requantWorker.ts': 'requant.worker.js',
-  './readAhead.worker.ts': 'store-reader.worker.js',
-};
+/** The package's worker scripts: source file, the URL the code names it by, and the built file. */
+const WORKERS = [
+  { source: 'workers/sift.worker.ts', url: '../../workers/sift.worker.ts', file: 'sift.worker.js' },
+  { source: 'src/store/readAhead.worker.ts', url: './readAhead.worker.ts', file: 'store-reader.worker.js' },
+];
 
 /**
  * Hides the worker URLs from Vite's own worker handling (which would inline each worker as a data
@@ -25,9 +24,7 @@ export function builtWorkerUrls(): Plugin {
     transform(code) {
       if (!code.includes('new Worker(')) return null;
       let out = code;
-      for (const [source, file] of Object.entries(WORKER_FILES)) {
-        out = out.replaceAll(`new URL('${source}', import.meta.url)`, `${marker}(${JSON.stringify(file)})`);
-      }
+      for (const w of WORKERS) out = out.replaceAll(`new URL('${w.url}', import.meta.url)`, `${marker}(${JSON.stringify(w.file)})`);
       return out === code ? null : { code: out, map: null };
     },
     renderChunk(code) {
@@ -51,12 +48,7 @@ export default defineConfig({
     sourcemap: true,
     modulePreload: false,
     lib: {
-      entry: {
-        index: 'src/lib/index.ts',
-        'sift.worker': 'workers/sift.worker.ts',
-        'requant.worker': 'src/engine/requantWorker.ts',
-        'store-reader.worker': 'src/store/readAhead.worker.ts',
-      },
+      entry: { index: 'src/lib/index.ts', ...Object.fromEntries(WORKERS.map((w) => [w.file.replace(/\.js$/, ''), w.source])) },
       formats: ['es'],
     },
     rollupOptions: {
