@@ -5,6 +5,7 @@
 // usual pattern and bundles the worker itself.
 import { isAbsolute } from 'node:path';
 import { defineConfig, type Plugin } from 'vite';
+import { factoryWrapperSource, ORT_WRAPPER_FILE } from './src/engine/inPlaceSession.ts';
 
 /** The package's worker scripts: source file, the URL the code names it by, and the built file. */
 const WORKERS = [
@@ -34,12 +35,25 @@ export function builtWorkerUrls(): Plugin {
   };
 }
 
+/**
+ * dist-lib/ort/sift-ort-factory.mjs: the factory wrapper the worker loads from `<assetsUrl>ort/`, for
+ * apps that do not use the `sift/vite` plugin (they copy it there beside onnxruntime-web's files).
+ */
+function factoryWrapperFile(): Plugin {
+  return {
+    name: 'sift:factory-wrapper-file',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: `ort/${ORT_WRAPPER_FILE}`, source: factoryWrapperSource('./ort-wasm-simd-threaded.jsep.mjs') });
+    },
+  };
+}
+
 /** npm packages (bare specifiers) stay imports; only Sift's own modules are bundled. */
 export const isDependency = (id: string) => !id.startsWith('.') && !id.startsWith('\0') && !isAbsolute(id);
 
 export default defineConfig({
   publicDir: false,
-  plugins: [builtWorkerUrls()],
+  plugins: [builtWorkerUrls(), factoryWrapperFile()],
   build: {
     outDir: 'dist-lib',
     emptyOutDir: true,

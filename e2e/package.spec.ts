@@ -124,7 +124,7 @@ test.afterAll(async () => {
 
 test('the tarball holds compiled JavaScript and types, no TypeScript source', () => {
   const paths = packed.files.map((f) => f.path);
-  expect(paths).toEqual(expect.arrayContaining(['dist-lib/index.js', 'dist-lib/sift.worker.js', 'dist-lib/node/cli.js', 'dist-lib/node/vite.js', 'dist-lib/types/src/lib/index.d.ts', 'bin/sift.mjs']));
+  expect(paths).toEqual(expect.arrayContaining(['dist-lib/index.js', 'dist-lib/sift.worker.js', 'dist-lib/node/cli.js', 'dist-lib/node/vite.js', 'dist-lib/ort/sift-ort-factory.mjs', 'dist-lib/types/src/lib/index.d.ts', 'bin/sift.mjs']));
   expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
   const installed = JSON.parse(readFileSync(join(app, 'node_modules/sift/package.json'), 'utf8'));
   expect(installed.exports['.'].default).toBe('./dist-lib/index.js');
@@ -142,6 +142,7 @@ test('a fresh Vite app built from the tarball ranks with the tiny model in Chrom
   expect(await page.evaluate(() => (window as unknown as { siftExports: string[] }).siftExports)).toEqual([
     'MediaError',
     'ModelStoreError',
+    'PromptError',
     'RequestError',
     'Reranker',
     'SiftError',

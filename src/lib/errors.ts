@@ -4,15 +4,17 @@
 import { MediaError } from '../media/errors.ts';
 import { ModelStoreError } from '../store/errors.ts';
 import { RequestError } from '../prompt/validate.ts';
+import { PromptError } from '../prompt/promptError.ts';
 import type { WireError } from '../../workers/errorTransport.ts';
 
-export { MediaError, ModelStoreError, RequestError };
+export { MediaError, ModelStoreError, RequestError, PromptError };
 export type { MediaErrorCode } from '../media/errors.ts';
+export type { PromptErrorCode } from '../prompt/promptError.ts';
 export type { StoreErrorKind } from '../store/errors.ts';
 
 /**
  * Any error Sift throws: `instanceof SiftError` holds for every error that carries a string `code`
- * (MediaError, ModelStoreError, RequestError, and the ones rebuilt from the worker), so callers need
+ * (MediaError, ModelStoreError, PromptError, RequestError, and the ones rebuilt from the worker), so callers need
  * one check whichever layer the error came from.
  */
 export class SiftError extends Error {
@@ -45,6 +47,7 @@ export function rebuildError(wire: WireError): Error {
   if (name === 'MediaError') err = new MediaError(code as never, message);
   else if (name === 'ModelStoreError') err = new ModelStoreError(code as never, message, wire.neededBytes, wire.availableBytes);
   else if (name === 'RequestError') err = new RequestError(message);
+  else if (name === 'PromptError') err = new PromptError(code as never, message);
   else if (name === 'AbortError') err = new DOMException(message, 'AbortError');
   else err = new SiftError(code, message, name || 'Error');
   // A class that has no code of its own (RequestError and its kinds) gets the one it had in the worker.

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import * as Comlink from 'comlink';
 import { registerErrorTransport } from '../../workers/errorTransport.ts';
-import { codeOf, MediaError, ModelStoreError, RequestError, SiftError, rebuildError } from '../../src/lib/errors.ts';
+import { codeOf, MediaError, ModelStoreError, PromptError, RequestError, SiftError, rebuildError } from '../../src/lib/errors.ts';
 
 const channels: MessageChannel[] = [];
 afterEach(() => channels.splice(0).forEach((c) => (c.port1.close(), c.port2.close())));
@@ -40,11 +40,15 @@ describe('errors across the worker boundary', () => {
     expect(err).toMatchObject({ code: 'quota', kind: 'quota', neededBytes: 100, availableBytes: 10 });
   });
 
-  it("a RequestError, or any error with a code of its own (e.g. a prompt error's), keeps it", async () => {
+  it('a RequestError, a PromptError, or any error with a code of its own keeps it', async () => {
     expect(await thrownBy(() => new RequestError('documents must be a list'))).toMatchObject({ name: 'RequestError', code: 'bad-request' });
-    const truncated = await thrownBy(() => Object.assign(new Error('the query was cut'), { name: 'PromptError', code: 'query-truncated' }));
+    const truncated = await thrownBy(() => new PromptError('query-truncated', 'the query was cut'));
+    expect(truncated).toBeInstanceOf(PromptError);
     expect(truncated).toBeInstanceOf(SiftError);
     expect(truncated).toMatchObject({ name: 'PromptError', code: 'query-truncated', message: 'the query was cut' });
+    const other = await thrownBy(() => Object.assign(new Error('a new kind'), { name: 'FutureError', code: 'future-code' }));
+    expect(other).toBeInstanceOf(SiftError);
+    expect(other).toMatchObject({ name: 'FutureError', code: 'future-code', message: 'a new kind' });
   });
 
   it("an error without a code is 'internal'; an abort stays an AbortError", async () => {
