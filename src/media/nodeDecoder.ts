@@ -8,6 +8,7 @@ import type { DecodedImage, DecodedVideo, MediaDecoder } from '../engine/rerank.
 import type { ImageItem, VideoItem } from '../prompt/conversation.ts';
 import type { MediaGridInfo } from '../prompt/promptCommand.ts';
 import { MediaError } from './errors.ts';
+import { checkSupportedFormat } from './formatSupport.ts';
 import { planImage, preprocessImage } from './image.ts';
 import { readImageHeader, type ImageHeader } from './imageHeader.ts';
 import { decodeVideoFrames, FFMPEG_MISSING, findFfTools, probeVideo, type FfTools } from './nodeFfmpeg.ts';
@@ -40,7 +41,8 @@ async function about<T>(label: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
-    if (e instanceof MediaError) throw new MediaError(e.code, `${label}: ${e.message}`);
+    // A message that names the item already (a URL timeout) is not prefixed twice.
+    if (e instanceof MediaError) throw new MediaError(e.code, e.message.startsWith(label) || e.message.includes(` ${label} `) ? e.message : `${label}: ${e.message}`);
     throw new MediaError('corrupt', `${label}: ${(e as Error).message}`);
   }
 }
@@ -74,6 +76,7 @@ export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions 
       bytes = await readAll(loc, opts);
       h = readImageHeader(bytes);
     }
+    checkSupportedFormat(h); // `sift prompt --expand` refuses what `sift rank` would
     checkDecodeLimit(h, opts.maxDecodePixels);
     return orientedSize(h, bytes, opts.exifOrientation);
   }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readImageHeader } from '../../src/media/imageHeader.ts';
+import { nodeMediaDecoder } from '../../src/media/nodeDecoder.ts';
 import { decodeImageBytes } from '../../src/media/nodeImage.ts';
 import { toRgb, type RawPixels } from '../../src/media/pixels.ts';
 import { animatedWebpWithOffsetFrame, relabelJpegPrecision, webpChunks } from './formatFixtures.ts';
@@ -133,6 +134,9 @@ describe('image formats in Node = the browser set', () => {
     expect(readImageHeader(twelve)).toMatchObject({ format: 'jpeg', precision: 12, sof: 0xc1 });
     const e = await mediaErrorOf(() => decodeImageBytes(twelve));
     expect(e.code).toBe('unsupported-format');
+    writeFileSync(at('twelve.jpg'), twelve); // sizing it for `sift prompt --expand` refuses it too
+    const measured = await mediaErrorOf(() => nodeMediaDecoder(tmp.dir).measure({ type: 'image', image: 'twelve.jpg', min_pixels: 4096, max_pixels: 1_843_200 }));
+    expect(measured.message).toBe(`twelve.jpg: ${e.message}`);
     expect(e.message).toBe('this is a 12-bit JPEG: the reference (Pillow) opens only 8-bit JPEGs and browsers cannot decode it; convert it to an 8-bit JPEG or to PNG');
   });
 });
