@@ -68,7 +68,7 @@ it('hanging and stalling media URLs fail their documents after the timeouts; the
   const errors = r.out.errors as { index: number; message: string }[];
   expect(errors.map((e) => e.index)).toEqual([1, 2, 3]);
   expect(errors[0].message).toContain(`no response from ${origin}/hang/cat.png within 1 s`);
-  expect(errors[1].message).toContain(`${origin}/trickle/cat.png sent nothing for 1.5 s (got 1 byte of 1.0 MB)`);
+  expect(errors[1].message).toContain(`${origin}/trickle/cat.png sent only 1 byte in 1.5 s (got 1 byte of 1.0 MB)`);
   expect(errors[2].message).toContain(`no response from ${origin}/hang/clip.mp4 within 1 s`);
   expect(ms).toBeLessThan(15_000);
 });
