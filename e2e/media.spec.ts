@@ -395,6 +395,7 @@ test('image formats: AVIF, animated WebP (first frame), arithmetic JPEG decode h
     'anim-lossy.webp': 0, // libwebp on both sides
     'anim-offset.webp': 0,
     'still-lossy.webp': 0,
+    'anim.gif': 0, // ffmpeg's first frame = Chromium's
     'still.avif': AVIF_MAX_LEVELS,
     'still444.avif': AVIF_MAX_LEVELS,
   };
@@ -412,6 +413,9 @@ test('image formats: AVIF, animated WebP (first frame), arithmetic JPEG decode h
   expect(first.warnings).toEqual(['this WebP is animated (3 frames): only its first frame is scored, as the reference (PIL) does']);
   expect((await nodeDecode('anim-lossless.webp')).warning).toBe(first.warnings![0]);
   expect((await ok({ op: 'image', ref: url('still-lossy.webp') })).warnings).toBeUndefined();
+  const gif = await ok({ op: 'image', ref: url('anim.gif') });
+  expect(gif.warnings).toEqual([(await nodeDecode('anim.gif')).warning]);
+  expect(gif.warnings![0]).toMatch(/^this GIF is animated \(3 frames\)/);
   for (const [f, pattern] of [
     ['twelve-bit.jpg', /^this is a 12-bit JPEG: the reference \(Pillow\) opens only 8-bit JPEGs/],
     ['alpha.avif', /^AVIF images with an alpha channel \(transparency\) are not supported/],

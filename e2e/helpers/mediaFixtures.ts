@@ -247,6 +247,7 @@ function makeFormatFixtures(dir: string): void {
   ffmpeg([...lavfi('120x90'), '-frames:v', '3', at('anim-f%d.png')]);
   ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), '-c:v', 'libwebp_anim', '-lossless', '0', '-q:v', '75', '-loop', '0', at('anim-lossy.webp')]);
   ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), '-c:v', 'libwebp_anim', '-lossless', '1', '-loop', '0', at('anim-lossless.webp')]);
+  ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), at('anim.gif')]);
   ffmpeg([...lavfi('40x30'), '-frames:v', '1', '-c:v', 'libwebp', '-lossless', '1', at('frame40.webp')]);
   writeFileSync(at('anim-offset.webp'), animatedWebpWithOffsetFrame(new Uint8Array(readFileSync(at('frame40.webp'))), { canvas: [100, 80], offset: [20, 10] }));
   ffmpeg([...lavfi('120x90'), '-frames:v', '1', '-c:v', 'libwebp', '-q:v', '75', at('still-lossy.webp')]);

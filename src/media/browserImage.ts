@@ -15,7 +15,7 @@ import { applyOrientation, readExifOrientation } from './exif.ts';
 import { checkSupportedFormat } from './formatSupport.ts';
 import { readImageHeader, type ImageFormat, type ImageHeader } from './imageHeader.ts';
 import type { RawPixels } from './pixels.ts';
-import { firstFrameWarning } from './webpFrame.ts';
+import { animationWarning } from './animation.ts';
 
 export { DEFAULT_MAX_IMAGE_PIXELS };
 
@@ -208,7 +208,7 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: BrowserImageOpti
     throw new MediaError('corrupt', `the ${h.format.toUpperCase()} header says ${h.width}×${h.height} but the image decodes to ${px.width}×${px.height}`);
   }
   // Chromium decodes an animation's first frame here, as PIL does.
-  if (h.format === 'webp' && h.animated) px.warning = firstFrameWarning(bytes);
+  px.warning = animationWarning(bytes, h);
   return px;
 }
 

@@ -6,6 +6,7 @@
 import { createRequire } from 'node:module';
 import type { PNG as PngClass } from 'pngjs';
 import type * as JpegJs from 'jpeg-js';
+import { animationWarning } from './animation.ts';
 import { checkDecodeBudget, DEFAULT_MAX_IMAGE_PIXELS } from './decodeBudget.ts';
 import { withArticle } from './article.ts';
 import { MediaError } from './errors.ts';
@@ -194,6 +195,7 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: NodeImageOptions
     default:
       throw new MediaError('unsupported-format', `${h.format.toUpperCase()} images cannot be decoded by Sift's Node decoder; convert it to PNG or JPEG`);
   }
+  px.warning = animationWarning(bytes, h); // GIF / WebP: the first frame was decoded, as PIL does
   if (px.width !== h.width || px.height !== h.height) {
     if (!(opts.exifOrientation === 'apply' && px.width === h.height && px.height === h.width)) {
       throw new MediaError('corrupt', `the ${h.format.toUpperCase()} header says ${h.width}×${h.height} but the image decodes to ${px.width}×${px.height}`);

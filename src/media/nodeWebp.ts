@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import { MediaError } from './errors.ts';
 import type { ImageHeader } from './imageHeader.ts';
 import type { RawPixels } from './pixels.ts';
-import { firstFrameWarning, firstWebpFrame } from './webpFrame.ts';
+import { firstWebpFrame } from './webpFrame.ts';
 
 type Decode = (buffer: ArrayBuffer) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>;
 
@@ -66,5 +66,5 @@ export async function decodeWebp(bytes: Uint8Array, h: ImageHeader): Promise<Raw
       for (let c = 0; c < channels; c++) out[d + c] = src.data[s + c];
     }
   }
-  return { data: out, width: h.width, height: h.height, channels, warning: h.animated ? firstFrameWarning(bytes) : undefined };
+  return { data: out, width: h.width, height: h.height, channels };
 }

@@ -62,12 +62,6 @@ export function webpFrameCount(b: Uint8Array): number {
   return n;
 }
 
-/** What a document's result says when only an animation's first frame was scored. */
-export function firstFrameWarning(b: Uint8Array): string {
-  const n = webpFrameCount(b);
-  return `this WebP is animated (${n} frame${n === 1 ? '' : 's'}): only its first frame is scored, as the reference (PIL) does`;
-}
-
 /** The first ANMF frame of an animated WebP (VP8X with the animation flag). */
 export function firstWebpFrame(b: Uint8Array): WebpFrame {
   const end = Math.min(b.length, 8 + u32(b, 4));

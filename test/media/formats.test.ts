@@ -99,6 +99,16 @@ describe('image formats in Node = the browser set', () => {
     else console.log('  (no Pillow here: the lossy animation is compared in Chromium only, e2e/media.spec.ts)');
   });
 
+  it('animated images say in a warning that only the first frame is scored (WebP and GIF); still ones do not', async () => {
+    const warning = (format: string, n: number) => `this ${format} is animated (${n} frames): only its first frame is scored, as the reference (PIL) does`;
+    expect((await decodeImageBytes(new Uint8Array(readFileSync(at('anim.webp'))))).warning).toBe(warning('WebP', 3));
+    ffmpeg(['-framerate', '5', '-i', at('f%d.png'), at('anim.gif')]);
+    expect((await decodeImageBytes(new Uint8Array(readFileSync(at('anim.gif'))))).warning).toBe(warning('GIF', 3));
+    ffmpeg(['-i', at('f1.png'), at('still.gif')]);
+    expect((await decodeImageBytes(new Uint8Array(readFileSync(at('still.gif'))))).warning).toBeUndefined();
+    expect((await decodeImageBytes(new Uint8Array(readFileSync(at('f1.png'))))).warning).toBeUndefined();
+  });
+
   it('animated WebP whose first frame covers part of the canvas: placed at its offset on a transparent canvas', async () => {
     ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=40x30', '-frames:v', '1', '-c:v', 'libwebp', '-lossless', '1', at('frame.webp')]);
     const file = animatedWebpWithOffsetFrame(new Uint8Array(readFileSync(at('frame.webp'))), { canvas: [100, 80], offset: [20, 10] });
