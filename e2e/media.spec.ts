@@ -386,7 +386,7 @@ async function nodeDecode(f: string): Promise<RawPixels> {
   return decodeImageBytes(new Uint8Array(readFileSync(at(f))));
 }
 
-test('image formats: AVIF, animated WebP (first frame), arithmetic JPEG decode here as in Node; 12-bit JPEG and AVIF with alpha refused alike', async () => {
+test('image formats: AVIF, animated WebP / GIF (first frame), arithmetic JPEG decode here as in Node; 12-bit / lossless JPEG and AVIF with alpha refused alike', async () => {
   // Measured max |Δ| between Chromium and Node, in 8-bit levels of the model input (normalised ×127.5).
   const bounds: Record<string, number> = {
     'arithmetic.jpg': 0, // libjpeg-turbo on both sides
@@ -419,6 +419,7 @@ test('image formats: AVIF, animated WebP (first frame), arithmetic JPEG decode h
   for (const [f, pattern] of [
     ['twelve-bit.jpg', /^this is a 12-bit JPEG: the reference \(Pillow\) opens only 8-bit JPEGs/],
     ['alpha.avif', /^AVIF images with an alpha channel \(transparency\) are not supported/],
+    ['lossless.jpg', /^this is a lossless JPEG, which browsers and Sift cannot decode/], // Chromium said "could not be decoded … damaged"
   ] as const) {
     const e = await fails({ op: 'image', ref: url(f) });
     const n = await nodeDecode(f).then(

@@ -255,6 +255,7 @@ function makeFormatFixtures(dir: string): void {
   const data = (f: string) => readFileSync(join('test/media/data', f));
   for (const f of ['arithmetic.jpg', 'arithmetic-progressive.jpg']) writeFileSync(at(f), data(f));
   writeFileSync(at('twelve-bit.jpg'), relabelJpegPrecision(new Uint8Array(data('arithmetic-source.jpg')), 12));
+  ffmpeg([...lavfi('96x64'), '-frames:v', '1', '-c:v', 'ljpeg', '-pix_fmt', 'yuvj420p', '-strict', '-1', at('lossless.jpg')]);
   const avif = readFileSync(at('still.avif'));
   writeFileSync(at('alpha.avif'), Buffer.concat([avif, Buffer.from('urn:mpeg:mpegB:cicp:systems:auxiliary:alpha')]));
 }

@@ -2,7 +2,8 @@
 // (PIL's Image.open + convert) opens, so a request scores the same everywhere or fails the same way.
 // Accepted: PNG, JPEG (8-bit; Huffman or arithmetic coded), GIF, WebP (animated: the first frame, as
 // PIL and browsers take), BMP, AVIF without alpha; TIFF in Node only (no browser decodes it). Refused
-// here: what PIL cannot open either (12-bit JPEGs, HEIC without a plugin) and AVIF with alpha.
+// here: what PIL cannot open either (12-bit JPEGs, HEIC without a plugin), AVIF with alpha, and
+// lossless / hierarchical JPEGs (no browser decodes them).
 import { MediaError } from './errors.ts';
 import type { ImageHeader } from './imageHeader.ts';
 
@@ -16,6 +17,12 @@ export function checkSupportedFormat(h: ImageHeader): void {
     throw new MediaError('unsupported-format', 'AVIF images with an alpha channel (transparency) are not supported; convert it to PNG');
   }
   if (h.format !== 'jpeg') return;
+  const sof = h.sof ?? 0xc0;
+  if (sof === 0xc3 || sof === 0xcb || (sof >= 0xc5 && sof <= 0xc7) || sof >= 0xcd) {
+    // Chromium cannot decode these (measured: "The source image could not be decoded"), nor can Node's decoders.
+    const kind = sof === 0xc3 || sof === 0xcb ? 'lossless' : 'hierarchical';
+    throw new MediaError('unsupported-format', `this is a ${kind} JPEG, which browsers and Sift cannot decode; re-save it as a standard JPEG or as PNG`);
+  }
   if (h.precision !== undefined && h.precision !== 8) {
     throw new MediaError(
       'unsupported-format',

@@ -139,6 +139,15 @@ describe('image formats in Node = the browser set', () => {
     }
   });
 
+  it('lossless JPEG (ffmpeg ljpeg): refused with the browser\'s message (Chromium cannot decode it)', async () => {
+    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=96x64', '-frames:v', '1', '-c:v', 'ljpeg', '-pix_fmt', 'yuvj420p', '-strict', '-1', at('lossless.jpg')]);
+    const bytes = new Uint8Array(readFileSync(at('lossless.jpg')));
+    expect(readImageHeader(bytes)).toMatchObject({ format: 'jpeg', sof: 0xc3, precision: 8 });
+    const e = await mediaErrorOf(() => decodeImageBytes(bytes));
+    expect(e.code).toBe('unsupported-format');
+    expect(e.message).toBe('this is a lossless JPEG, which browsers and Sift cannot decode; re-save it as a standard JPEG or as PNG');
+  });
+
   it('12-bit JPEG: refused, as PIL refuses it ("cannot handle 12-bit layers")', async () => {
     const twelve = relabelJpegPrecision(data('arithmetic-source.jpg'), 12);
     expect(readImageHeader(twelve)).toMatchObject({ format: 'jpeg', precision: 12, sof: 0xc1 });
