@@ -39,7 +39,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
   // A load in page p as the worker does it, after starting the runtime (timed apart), with the browser's CPU time.
   const timedLoad = async (p, v) => {
     const runtimeMs = (await call(p, 'warmRuntime')).ms;
-    const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${v.url}manifest.json`, { matmul: v.matmul }));
+    const load = await withBrowserCpu(() => call(p, 'cachedStart', 'cached', `${v.url}manifest.json`));
     return { runtimeMs, load };
   };
   try {
@@ -93,7 +93,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
     for (const v of variants) {
       const parts = await inPage(`step-by-step load of ${v.key}`, async (p) => {
         await call(p, 'warmRuntime');
-        return call(p, 'loadParts', `${v.url}manifest.json`, v.matmul === 'int8' ? 'int8' : 'stored');
+        return call(p, 'loadParts', `${v.url}manifest.json`);
       });
       out[`${v.key}_steps`] = Object.fromEntries(Object.entries(parts).map(([k, x]) => [k, round(x, 0)]));
       log(`${v.label}, step by step: ${JSON.stringify(out[`${v.key}_steps`])}`);
@@ -109,7 +109,7 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         bytes: m.stored.bytes,
         raw_read_ms: m.raws.map((r) => round(r.ms, 0)),
         store_reader_ms: m.readers.map((r) => round(r.ms, 0)),
-        matmul: loads[v.key][0]?.matmul,
+        linear: loads[v.key][0]?.linear,
         load_ms: loads[v.key].map((x) => round(x.ms, 0)),
         ratio: round(ms / rawMs, 2),
         ratio_with_runtime_start: round((ms + runtime) / rawMs, 2),

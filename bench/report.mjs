@@ -12,7 +12,7 @@ const fmt = (v, d = 2) => {
 const verdict = (met) => (met === null || met === undefined ? 'skipped' : met ? '**met**' : '**missed**');
 
 // The cached-start variants (bench/cachedStartSection.mjs), in the order shown.
-const VARIANTS = ['int8', 'int8_onnx', 'nbits', 'rewrite'];
+const VARIANTS = ['int8', 'int8_onnx', 'nbits'];
 
 export function markdownReport(r) {
   const m = r.machine;
@@ -31,7 +31,7 @@ export function markdownReport(r) {
   const b = r.roofline?.best;
   const row = (name, value, target = '', verdictText = '') => lines.push(`| ${name} | ${value} | ${target} | ${verdictText} |`);
   row(`roofline_gflops (best lone matmul: ${b?.format}, N = ${b?.N}, M = ${b?.M})`, fmt(r.roofline_gflops, 1));
-  row(`prefill_gflops (20 text documents, weights as '${r.bench_model?.matmul}')`, fmt(r.prefill_gflops, 1));
+  row(`prefill_gflops (20 text documents, linear layers as '${r.bench_model?.linear ?? r.bench_model?.matmul}')`, fmt(r.prefill_gflops, 1));
   row('roofline_fraction', fmt(r.roofline_fraction, 3), '≥ 0.5', verdict(t.roofline_fraction?.met));
   row('docs_per_s_text', fmt(r.docs_per_s_text, 2));
   row(`docs_per_s_image (${r.settings.imageDocSize} images)`, fmt(r.docs_per_s_image, 3));
@@ -66,7 +66,7 @@ export function markdownReport(r) {
   lines.push('## 2. Scoring throughput (bench model)');
   lines.push('');
   const bm = r.bench_model ?? {};
-  lines.push(`Bench model: random weights, hidden ${bm.hidden}, ${bm.heads} heads, FFN ${bm.ffn}, vision width ${bm.vision_width}, ${bm.text_layers} text layers, ${bm.vision_depth} vision blocks, converted with int8 linear layers from 4-bit blocks, Sift's WASM format (${fmt((bm.bytes ?? 0) / 1e6, 0)} MB); linear layers run as **${bm.matmul}**.`);
+  lines.push(`Bench model: random weights, hidden ${bm.hidden}, ${bm.heads} heads, FFN ${bm.ffn}, vision width ${bm.vision_width}, ${bm.text_layers} text layers, ${bm.vision_depth} vision blocks, converted with int8 linear layers, Sift's WASM format (${fmt((bm.bytes ?? 0) / 1e6, 0)} MB); linear layers as **${bm.linear ?? bm.matmul}**.`);
   lines.push(`FLOPs: decoder per token ${r.flops?.decoder_per_token}; vision per patch ${r.flops?.vision_per_patch} (${r.flops?.note}).`);
   lines.push('');
   lines.push('| run | ms | decoder tokens | vision patches | GFLOP | GFLOP/s | prefill tokens/s | docs/s |');
@@ -143,7 +143,7 @@ export function markdownReport(r) {
   if (r.memory) lines.push(`Bench model (load + all scoring): wasm heap ${r.memory.peak_wasm_mb} MB, JS heap ${r.memory.peak_js_heap_mb} MB, ArrayBuffer backing stores ${r.memory.peak_array_buffers_mb} MB, renderer peak RSS ${r.memory.peak_renderer_rss_mb} MB.`);
   const f = r.full2b;
   if (f?.skipped) lines.push(`Full-size 2B: skipped (${f.skipped}).`);
-  else if (f) lines.push(`Full-size 2B (28 layers, 24 vision blocks, random weights, 4-bit, linear layers as ${f.matmul ?? '?'}): ${f.fits ? 'loads and scores one text pair' : '**does not fit**'}; load ${f.load_ms} ms, score ${f.score_ms} ms; wasm heap ${f.peak_wasm_mb} MB (after load ${f.wasm_after_load_mb} MB), JS heap ${f.peak_js_heap_mb} MB, renderer peak RSS ${f.peak_renderer_rss_mb} MB${f.error ? `; error: ${f.error}` : ''}.`);
+  else if (f) lines.push(`Full-size 2B (28 layers, 24 vision blocks, random weights, 4-bit, linear layers as ${f.linear ?? f.matmul ?? '?'}): ${f.fits ? 'loads and scores one text pair' : '**does not fit**'}; load ${f.load_ms} ms, score ${f.score_ms} ms; wasm heap ${f.peak_wasm_mb} MB (after load ${f.wasm_after_load_mb} MB), JS heap ${f.peak_js_heap_mb} MB, renderer peak RSS ${f.peak_renderer_rss_mb} MB${f.error ? `; error: ${f.error}` : ''}.`);
   lines.push('');
 
   lines.push('## WebGPU');

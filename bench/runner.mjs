@@ -79,10 +79,9 @@ export async function main(argv) {
    * the same as ONNX graphs (before), and the 4-bit one as stored (WebGPU's).
    */
   const startVariants = (int8Url, nbitsUrl, all) => [
-    { key: 'int8', label: 'int8 linear layers (WASM format: ORT-format graphs, in place)', url: int8Url, matmul: 'stored' },
-    ...(all ? [{ key: 'int8_onnx', label: 'int8 linear layers, ONNX graphs + shards (before)', url: int8Url.replace('-int8/', '-int8-onnx/'), matmul: 'stored' }] : []),
-    ...(all ? [{ key: 'nbits', label: '4-bit MatMulNBits (WebGPU format)', url: nbitsUrl, matmul: 'stored' }] : []),
-    ...(all ? [{ key: 'rewrite', label: '4-bit, rewritten to int8 while loading', url: nbitsUrl, matmul: 'int8' }] : []),
+    { key: 'int8', label: 'int8 linear layers (WASM format: ORT-format graphs, in place)', url: int8Url },
+    ...(all ? [{ key: 'int8_onnx', label: 'int8 linear layers, ONNX graphs + shards (before)', url: int8Url.replace('-int8/', '-int8-onnx/') }] : []),
+    ...(all ? [{ key: 'nbits', label: '4-bit MatMulNBits (WebGPU format)', url: nbitsUrl }] : []),
   ];
 
   const server = await startBenchServer({ port: opts.port });
@@ -164,10 +163,10 @@ export async function main(argv) {
     section('2/3. scoring and prefix reuse on the bench model (real 2B widths, 4 text layers, 6 vision blocks, 4-bit)');
     page = await newPage();
     const sampler = await heapSampler(page);
-    const loadInfo = await call(page, 'loadHttp', 'bench', benchInt8Url, { matmul: 'stored' });
-    log(`loaded in ${(loadInfo.ms / 1000).toFixed(1)} s; linear layers run as '${loadInfo.matmul}' (wasm heap ${loadInfo.wasmHeapMB.toFixed(0)} MB)`);
+    const loadInfo = await call(page, 'loadHttp', 'bench', benchInt8Url);
+    log(`loaded in ${(loadInfo.ms / 1000).toFixed(1)} s; linear layers stored as '${loadInfo.linear}' (wasm heap ${loadInfo.wasmHeapMB.toFixed(0)} MB)`);
     result.flops = { ...loadInfo.flopFormulas, note: 'multiply-add = 2 FLOPs; matrix products only (norms, activations, softmax not counted); attention counted over each token\'s visible keys' };
-    result.bench_model = { url: benchInt8Url, bytes: loadInfo.totalBytes, matmul: loadInfo.matmul, text_layers: loadInfo.config.text.numLayers, vision_depth: loadInfo.config.vision.depth, hidden: loadInfo.config.text.hiddenSize, ffn: loadInfo.config.text.intermediateSize, heads: `${loadInfo.config.text.numHeads}/${loadInfo.config.text.numKvHeads}`, vision_width: loadInfo.config.vision.hiddenSize };
+    result.bench_model = { url: benchInt8Url, bytes: loadInfo.totalBytes, linear: loadInfo.linear, text_layers: loadInfo.config.text.numLayers, vision_depth: loadInfo.config.vision.depth, hidden: loadInfo.config.text.hiddenSize, ffn: loadInfo.config.text.intermediateSize, heads: `${loadInfo.config.text.numHeads}/${loadInfo.config.text.numKvHeads}`, vision_width: loadInfo.config.vision.hiddenSize };
 
     const imageQuery = { image: cfg.queryImage };
     const runs = async (request, mode, n) => {
@@ -237,7 +236,7 @@ export async function main(argv) {
     log(`prefill ${result.prefill_gflops} GFLOP/s / roofline ${result.roofline_gflops} = ${result.roofline_fraction}`);
     if (!quick) {
       section('before/after: the same runs with the stored 4-bit MatMulNBits (Sift before the int8 change)');
-      const stored = await call(page, 'loadHttp', 'stored', benchUrl, { matmul: 'stored' });
+      const stored = await call(page, 'loadHttp', 'stored', benchUrl);
       const sText = await call(page, 'rerank', 'stored', { query: textQuery, documents: docs }, 'reuse');
       const sImage = await call(page, 'rerank', 'stored', { query: textQuery, documents: imageDocs }, 'reuse');
       const sProfile = await call(page, 'profileDecoder', 'stored', 256, 1);
@@ -302,9 +301,9 @@ export async function main(argv) {
       const s2 = await heapSampler(page);
       const f = { fits: false, error: null };
       try {
-        const l = await call(page, 'loadHttp', 'full', fullInt8Url, { matmul: 'stored' });
+        const l = await call(page, 'loadHttp', 'full', fullInt8Url);
         f.load_ms = round(l.ms, 0);
-        f.matmul = l.matmul;
+        f.linear = l.linear;
         f.wasm_after_load_mb = round(l.wasmHeapMB, 0);
         const r = await call(page, 'rerank', 'full', { query: textQuery, documents: [docs[0]] }, 'reuse');
         f.score = r.scores[0];

@@ -13,7 +13,7 @@ import { ensureNpmPackages } from './setup.mjs';
 const root = new URL('..', import.meta.url).pathname;
 const variants = [
   { dir: join(root, 'public/models/tiny'), args: ['--bits', '4', '--id', 'sift-tiny'] },
-  { dir: join(root, 'public/models/tiny-int8'), args: ['--bits', '4', '--linear', 'int8', '--id', 'sift-tiny-int8'] },
+  { dir: join(root, 'public/models/tiny-int8'), args: ['--linear', 'int8', '--id', 'sift-tiny-int8'] },
 ];
 const cache = join(root, '.cache');
 const ckpt = join(cache, 'tiny-ckpt');

@@ -17,9 +17,10 @@ export async function convertIntoStore(
   signal: AbortSignal,
 ): Promise<ReadyModel> {
   const bits = source.bits ?? 4;
-  // The last field is the conversion's revision: 2 for 32 bits, whose token table became fp32 (a stored
-  // conversion with the older 8-bit table is then a different version, replaced on the next load).
-  const revision = bits === 32 ? 2 : 1;
+  // The last field is the conversion's revision, raised when a format's stored form changes (32 bits: the
+  // token table became fp32; int8: layers quantized from the checkpoint's weights, an 8-bit table), so a
+  // stored conversion of the older form is a different version, replaced on the next load.
+  const revision = linear === 'int8' ? 3 : bits === 32 ? 2 : 1;
   const version = `conv-${(await sha256Hex(new TextEncoder().encode(`${source.url}|${bits}|${linear}|${revision}`))).slice(0, 16)}`;
   onProgress?.({ phase: 'manifest', done: 0, total: 0, message: `reading ${source.url}` });
   const ckpt = await openCheckpoint(new UrlLocation(source.url));

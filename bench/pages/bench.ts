@@ -2,14 +2,13 @@
 // engine in the page (as e2e/pages/engine.ts does) on onnxruntime-web's WASM EP with 2 threads.
 // runtime.ts is imported first: it must see onnxruntime's WebAssembly.Memory being created.
 import { env, wasmHeapBytes, warmRuntime } from './runtime.ts';
-import { int8RowCheck, kernelCheck, roofline } from './matmulRuns.ts';
+import { int8RowCheck, roofline } from './matmulRuns.ts';
 import { loadHttp, release, rerank } from './engineRuns.ts';
 import { profileDecoder } from './profileDecoder.ts';
 import { cachedStart, createProbe, createWhileReading, loadParts, rawRead, readerRead, storeDelete, storeDownload } from './cachedStart.ts';
 
 const api = {
   env,
-  kernelCheck,
   loadParts,
   int8RowCheck,
   warmRuntime,

@@ -76,7 +76,7 @@ export async function readerRead(id: string, version: string) {
  * tokenizer and the sessions — reading through the store's read-ahead Worker. The first call in a
  * page also pays onnxruntime's wasm start-up (the runner starts the runtime first, timed apart).
  */
-export async function cachedStart(key: string, manifestUrl: string, opts: Pick<LoadOptions, 'matmul'> = {}) {
+export async function cachedStart(key: string, manifestUrl: string) {
   await release(key);
   const t0 = performance.now();
   const o = await getOrt();
@@ -87,7 +87,7 @@ export async function cachedStart(key: string, manifestUrl: string, opts: Pick<L
   const reader = store.openModelReader(ready.id, ready.version);
   let started: StartedModel;
   try {
-    started = await startModel(o, ready.manifest, reader, { executionProviders: ['wasm'], backend: 'wasm', matmul: opts.matmul ?? 'auto' });
+    started = await startModel(o, ready.manifest, reader, { executionProviders: ['wasm'], backend: 'wasm' });
   } finally {
     reader.close();
   }
@@ -105,7 +105,7 @@ export async function cachedStart(key: string, manifestUrl: string, opts: Pick<L
     sessionCreateMs: sessionCreate.ms,
     tokenizerMs: started.tokenizerMs,
     wasmHeapMB: wasmHeapBytes() / 2 ** 20,
-    matmul: model.matmul,
+    linear: model.linear,
     graphs: model.graphs,
     timeline: { ...model.loadTimeline, tokenizer: started.tokenizerMs, ...reads },
     id: ready.id,
@@ -124,23 +124,14 @@ async function fetchGraph(base: string, graph: 'vision' | 'decoder') {
 }
 
 /** Session creation alone for one graph of a model over HTTP, at an optimization level (diagnostics). */
-export async function createProbe(base: string, graph: 'vision' | 'decoder', level: 'disabled' | 'basic' | 'extended' | 'all', matmul: 'stored' | 'int8' = 'stored', verbose = false, extra: Record<string, unknown> = {}) {
+export async function createProbe(base: string, graph: 'vision' | 'decoder', level: 'disabled' | 'basic' | 'extended' | 'all', verbose = false, extra: Record<string, unknown> = {}) {
   const o = await getOrt();
-  let { model, externalData } = await fetchGraph(base, graph);
-  let rewriteMs = 0;
-  if (matmul === 'int8') {
-    const t = performance.now();
-    const { rewriteMatMulNBitsToInt8 } = await import('../../src/model/int8Matmul.ts');
-    const rw = rewriteMatMulNBitsToInt8(model, new Map(externalData.map((e) => [e.path, e.data])), { prefix: graph });
-    model = rw.model;
-    externalData = [...externalData, ...rw.externalData];
-    rewriteMs = performance.now() - t;
-  }
+  const { model, externalData } = await fetchGraph(base, graph);
   const t0 = performance.now();
   const session = await o.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: level, externalData, ...extra, ...(verbose ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}) });
   const ms = performance.now() - t0;
   await session.release();
-  return { graph, level, matmul, ms, rewriteMs, bytes: externalData.reduce((n, e) => n + e.data.byteLength, 0), wasmHeapMB: wasmHeapBytes() / 2 ** 20 };
+  return { graph, level, ms, bytes: externalData.reduce((n, e) => n + e.data.byteLength, 0), wasmHeapMB: wasmHeapBytes() / 2 ** 20 };
 }
 
 /**
@@ -161,9 +152,9 @@ export async function createWhileReading(base: string, graph: 'vision' | 'decode
 
 /**
  * The parts of a cached start one after another (nothing overlapped), for diagnosis: reading every
- * file through the store, the int8 rewrite, each session, the tokenizer.
+ * file through the store, each session, the tokenizer.
  */
-export async function loadParts(manifestUrl: string, matmul: 'stored' | 'int8') {
+export async function loadParts(manifestUrl: string) {
   const o = await getOrt();
   const ready = (await store.downloadModel(new URL(manifestUrl, location.href).href)).model;
   const m = ready.manifest;
@@ -172,17 +163,9 @@ export async function loadParts(manifestUrl: string, matmul: 'stored' | 'int8') 
   const files = new Map<string, Uint8Array>();
   for (const s of m.shards) files.set(s.file, await store.readModelFile(ready.id, ready.version, s.file));
   t.readAll = performance.now() - t0;
-  const { rewriteMatMulNBitsToInt8 } = await import('../../src/model/int8Matmul.ts');
   for (const g of ['vision', 'decoder'] as const) {
-    let model = files.get(m.graphs[g].file)!;
-    let externalData = m.graphs[g].shards.map((path) => ({ path, data: files.get(path)! }));
-    if (matmul === 'int8') {
-      t0 = performance.now();
-      const rw = rewriteMatMulNBitsToInt8(model, new Map(externalData.map((x) => [x.path, x.data])), { prefix: g });
-      model = rw.model;
-      externalData = [...externalData, ...rw.externalData];
-      t[`${g}Rewrite`] = performance.now() - t0;
-    }
+    const model = files.get(m.graphs[g].file)!;
+    const externalData = m.graphs[g].shards.map((path) => ({ path, data: files.get(path)! }));
     t0 = performance.now();
     const options = { executionProviders: ['wasm'], graphOptimizationLevel: 'all' as const };
     // ORT-format graphs as loads build them: copied into a heap block, used in place (the copy counts here).

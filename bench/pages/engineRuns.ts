@@ -75,7 +75,7 @@ export async function release(key: string) {
 }
 
 /** Loads a converted model over HTTP (files fetched whole, as the e2e engine page does). */
-export async function loadHttp(key: string, base: string, opts: Pick<LoadOptions, 'matmul'> & { ep?: 'wasm' | 'webgpu' } = {}) {
+export async function loadHttp(key: string, base: string, opts: { ep?: 'wasm' | 'webgpu' } = {}) {
   const o = await getOrt();
   await release(key);
   const url = (f: string) => new URL(f, new URL(base, location.href)).href;
@@ -91,11 +91,10 @@ export async function loadHttp(key: string, base: string, opts: Pick<LoadOptions
     return bytes;
   };
   const ep = opts.ep ?? 'wasm';
-  // 'auto' = what the app should pass: int8 on the WASM EP, the stored 4-bit weights on WebGPU.
-  const { model, tokenizer } = await startModel(o, manifest, { read }, { executionProviders: [ep], backend: ep, matmul: opts.matmul ?? 'auto' });
+  const { model, tokenizer } = await startModel(o, manifest, { read }, { executionProviders: [ep], backend: ep });
   instrument(model);
   loaded.set(key, { model, tokenizer });
-  return { ms: performance.now() - t0, readMs, wasmHeapMB: wasmHeapBytes() / 2 ** 20, config: model.cfg, flopFormulas: flopFormulas(model.cfg), weights: manifest.weights, totalBytes: manifest.totalBytes, matmul: model.matmul };
+  return { ms: performance.now() - t0, readMs, wasmHeapMB: wasmHeapBytes() / 2 ** 20, config: model.cfg, flopFormulas: flopFormulas(model.cfg), weights: manifest.weights, totalBytes: manifest.totalBytes, linear: model.linear };
 }
 
 /** Synthetic images for the bench: a handle "bench:<width>x<height>:<seed>" gives random patches of that size's grid. */

@@ -114,29 +114,3 @@ export async function int8RowCheck(K = 2048, N = 2048, M = 200, split = 70) {
   }
   return out;
 }
-
-export async function kernelCheck() {
-  const { requantKernel } = await import('../../src/model/requantWasm.ts');
-  const { createRequantizer } = await import('../../src/engine/requantPool.ts');
-  const { quantizeMatrix } = await import('../../src/model/quantize.ts');
-  const { requantizeInt8 } = await import('../../src/model/int8Matmul.ts');
-  const N = 6144;
-  const K = 2048;
-  const q = quantizeMatrix(randn(N * K, 3), N, K, 4, 32);
-  const job = { packed: q.packed, blockScales: q.scales, zeroPoints: q.zeroPoints, N, K, bits: 4, blockSize: 32 };
-  const r = createRequantizer();
-  const times: number[] = [];
-  for (let i = 0; i < 4; i++) {
-    const t0 = performance.now();
-    await r.run(job);
-    times.push(performance.now() - t0);
-  }
-  r.close();
-  const inline: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    requantizeInt8(q.packed, q.scales, q.zeroPoints, N, K, 4, 32);
-    inline.push(performance.now() - t0);
-  }
-  return { kernel: !!requantKernel(), worker: times, inline };
-}

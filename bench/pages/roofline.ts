@@ -3,7 +3,7 @@
 // for the same random W, so the formats can also be compared for accuracy against the fp32 result.
 import { DType, GraphBuilder } from '../../src/model/onnx/graph.ts';
 import { quantizeMatrix } from '../../src/model/quantize.ts';
-import { rewriteMatMulNBitsToInt8 } from '../../src/model/int8Matmul.ts';
+import { int8PerChannel, linearFromArray } from '../../src/model/graphs/linear.ts';
 
 export type Format =
   | 'fp32-matmul' // MatMul, B fp32 [K, N]
@@ -15,7 +15,7 @@ export type Format =
   | 'int8-dynamicquantizematmul' // DynamicQuantizeMatMul: per-tensor uint8 activations, int8 B [K, N], per-column scale
   | 'int8-matmulintegertofloat' // DynamicQuantizeLinear + MatMulIntegerToFloat (per-tensor, unfused)
   | 'int8-pertoken-matmulinteger' // per-token int8 activations + MatMulInteger + two Muls
-  | 'int8-pertoken-mmitf'; // Sift on WASM: the q4 graph rewritten by src/model/int8Matmul.ts (per-token + MatMulIntegerToFloat)
+  | 'int8-pertoken-mmitf'; // Sift on WASM: the int8 linear layer of src/model/graphs/linear.ts (per-token + MatMulIntegerToFloat)
 
 export const ALL_FORMATS: Format[] = [
   'fp32-matmul',
@@ -64,20 +64,10 @@ export function toHalf(v: number): number {
   return h;
 }
 
-/** Symmetric per-column int8 quantization of W [N, K] (torch Linear layout) into B [K, N]. */
+/** Symmetric per-column int8 of W [N, K] into B [K, N]: the quantization Sift's int8 layers store. */
 export function int8PerColumn(w: Float32Array, n: number, k: number) {
-  const scales = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    let m = 0;
-    for (let j = 0; j < k; j++) m = Math.max(m, Math.abs(w[i * k + j]));
-    scales[i] = m > 0 ? m / 127 : 1;
-  }
-  const b = new Int8Array(k * n);
-  for (let i = 0; i < n; i++) {
-    const inv = 1 / scales[i];
-    for (let j = 0; j < k; j++) b[j * n + i] = Math.max(-127, Math.min(127, Math.round(w[i * k + j] * inv)));
-  }
-  return { b, scales };
+  const q = int8PerChannel(w, n, k);
+  return { b: q.weights, scales: q.scales };
 }
 
 /** A one-node (or two-node) graph computing A · Wᵀ in `format`; W is [N, K] like a torch Linear. */
@@ -107,8 +97,7 @@ export function matmulGraph(format: Format, w: Float32Array, n: number, k: numbe
     }
     case 'q4-matmulnbits':
     case 'q4-matmulnbits-acc4':
-    case 'q8-matmulnbits':
-    case 'int8-pertoken-mmitf': {
+    case 'q8-matmulnbits': {
       const bits = format.startsWith('q4') ? 4 : 8;
       const q = quantizeMatrix(w, n, k, bits, 32);
       const blocks = Math.ceil(k / 32);
@@ -122,6 +111,9 @@ export function matmulGraph(format: Format, w: Float32Array, n: number, k: numbe
       );
       break;
     }
+    case 'int8-pertoken-mmitf':
+      y = linearFromArray(g, a, 'W', w, n, k, { kind: 'int8' });
+      break;
     case 'int8-dynamicquantizematmul': {
       const q = int8PerColumn(w, n, k);
       y = g.op('DynamicQuantizeMatMul', [a, g.weight('W.q', DType.INT8, [k, n], new Uint8Array(q.b.buffer)), g.floatWeight('W.scale', [n], q.scales)], {}, 'com.microsoft');
@@ -146,8 +138,5 @@ export function matmulGraph(format: Format, w: Float32Array, n: number, k: numbe
   g.node('Identity', [y], { outputs: ['Y'] });
   g.output('Y', half ? DType.FLOAT16 : DType.FLOAT, ['M', n]);
   void f32;
-  const model = g.serialize();
-  if (format !== 'int8-pertoken-mmitf') return { model };
-  const rw = rewriteMatMulNBitsToInt8(model, new Map(), { prefix: 'roofline' });
-  return { model: rw.model, externalData: rw.externalData };
+  return { model: g.serialize() };
 }

@@ -43,13 +43,13 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]');
   const bits = numberOption(args, 'bits', 4);
   if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
-  // The token table may be stored narrower than the graphs' weights (default: as wide).
-  const embedBits = numberOption(args, 'embed-bits', bits);
-  if (embedBits !== 4 && embedBits !== 8 && embedBits !== 32) throw new Error('--embed-bits must be 4, 8 or 32');
-  const shardMB = numberOption(args, 'shard-mb', 256)!;
-  // int8: linear layers stored as the WASM EP runs fastest (src/model/int8Graph.ts); nbits: MatMulNBits.
+  // int8: linear layers stored as the WASM EP runs fastest (src/model/graphs/linear.ts); nbits: MatMulNBits at --bits.
   const linear = args.options.get('linear') ?? 'nbits';
   if (linear !== 'nbits' && linear !== 'int8') throw new Error('--linear must be nbits or int8');
+  // The token table may be stored narrower than the graphs' weights (default: as wide; 8 with int8 layers).
+  const embedBits = numberOption(args, 'embed-bits', linear === 'int8' ? 8 : bits);
+  if (embedBits !== 4 && embedBits !== 8 && embedBits !== 32) throw new Error('--embed-bits must be 4, 8 or 32');
+  const shardMB = numberOption(args, 'shard-mb', 256)!;
   // With int8 linear layers (the WASM EP's format) the graphs are written as ORT format by default:
   // the WASM EP uses their weights in place, which makes a cached start about as fast as reading them.
   const graphFormat = args.options.get('graph-format') ?? (linear === 'int8' ? 'ort' : 'onnx');

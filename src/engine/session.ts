@@ -9,8 +9,6 @@ import { decoderIO } from '../model/graphs/decoder.ts';
 import type { KvCache } from './kvcache.ts';
 import type { Grid } from './rope.ts';
 import { visionGridInputs } from './visionInputs.ts';
-import { rewriteMatMulNBitsToInt8Async } from '../model/int8Matmul.ts';
-import { createRequantizer, inlineRequantizer } from './requantPool.ts';
 import { fill, isSharedView, readInOrder, type FileRequest } from '../store/readInOrder.ts';
 import { allocateGraphBlock, createInPlaceSession, startedOrtHeap, type GraphBlock } from './inPlaceSession.ts';
 
@@ -25,8 +23,8 @@ export interface LoadedModel {
   decoder: OrtTypes.InferenceSession;
   embedding: EmbeddingTable;
   backend: string;
-  /** How the graphs' quantized linear layers run (see LoadOptions.matmul; 'int8' also for graphs stored so). */
-  matmul: 'stored' | 'int8';
+  /** How the graphs' linear layers are stored (and run): chosen at conversion, src/model/graphs/linear.ts. */
+  linear: 'int8' | 'nbits' | 'fp32';
   /**
    * How the graphs were built: 'in-place' (ORT format, onnxruntime using the weights where the engine
    * copied them, in its heap: the WASM EP), 'ort' (ORT format, copied by onnxruntime), 'onnx'.
@@ -40,16 +38,6 @@ export interface LoadedModel {
 export interface LoadOptions {
   executionProviders?: OrtTypes.InferenceSession.SessionOptions['executionProviders'];
   backend?: string;
-  /**
-   * How 4/8-bit MatMulNBits layers run. 'stored' (default): as converted. 'int8': requantized at load
-   * time to int8 weights (one scale per output column) with per-token int8 activations
-   * (MatMulIntegerToFloat, src/model/int8Matmul.ts). 'auto': 'int8' on the WASM EP, where
-   * MatMulNBits has no quantized kernel and int8 runs about twice as fast (bench/README.md), 'stored'
-   * elsewhere — what an app should pass. Scores move by the int8 rounding (≈1e-2 on the tiny model).
-   * Models converted with int8 linear layers (manifest weights.linear, src/model/int8Graph.ts) run as
-   * stored whatever this says.
-   */
-  matmul?: 'auto' | 'stored' | 'int8';
   /**
    * Starts reading files ahead, in the order given (the store's reader does so in a Worker, so bytes
    * keep arriving while a session is being built here). Without it, loadModel asks `read` for one
@@ -75,14 +63,8 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     executionProviders: opts.executionProviders ?? ['wasm'],
     graphOptimizationLevel: 'all',
   };
-  const quantized = manifest.weights.bits === 4 || manifest.weights.bits === 8;
-  const storedInt8 = manifest.weights.linear === 'int8';
   const ortGraphs = isOrtGraph(manifest.graphs.vision) && isOrtGraph(manifest.graphs.decoder);
   if (runsOnWasmOnly(manifest) && !wasmOnly(options.executionProviders!)) throw new Error(ortOnWebGpuMessage(manifest.label));
-  const wanted = opts.matmul ?? 'stored';
-  // ORT-format graphs run as stored: the int8 rewrite reads ONNX.
-  const rewrite = !ortGraphs && !storedInt8 && quantized && (wanted === 'int8' || (wanted === 'auto' && wasmOnly(options.executionProviders!)));
-  const matmul: LoadedModel['matmul'] = storedInt8 || rewrite ? 'int8' : 'stored';
   // ORT-format graphs on the WASM EP are used in place: each is written into a block of onnxruntime's
   // heap and the session uses its weights there (needs onnxruntime-web started through the factory
   // wrapper, inPlaceSession.ts). When that heap is shared memory (threaded, cross-origin isolated) the
@@ -114,9 +96,8 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   const files = opts.prefetch ? { read, prefetch: opts.prefetch } : readInOrder(read);
   files.prefetch(order);
   const take = files.read;
-  // Each graph's bytes are prepared as soon as they arrive — on WASM, its MatMulNBits weights are
-  // requantized to int8 in a Worker — so the decoder is converted while the vision session is built.
-  const requantizer = rewrite ? createRequantizer() : inlineRequantizer;
+  // Each graph's bytes are prepared as soon as they arrive, so the decoder is read while the vision
+  // session is built.
   type Prepared = { model: Uint8Array; externalData: { path: string; data: Uint8Array }[] } | { block: GraphBlock; file: string };
   const prepare = async (g: { file: string; shards: string[] }, prefix: string): Promise<Prepared> => {
     const model = await take(g.file);
@@ -129,10 +110,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     }
     const externalData = await Promise.all(g.shards.map(async (path) => ({ path, data: await take(path) })));
     mark(`${prefix}Read`);
-    if (!rewrite) return { model, externalData };
-    const rw = await rewriteMatMulNBitsToInt8Async(model, new Map(externalData.map((x) => [x.path, x.data])), { prefix, requantizer });
-    mark(`${prefix}Int8`);
-    return { model: rw.model, externalData: [...externalData, ...rw.externalData] };
+    return { model, externalData };
   };
   // A graph's bytes are let go as soon as its session exists (the 2B decoder's are ≈2 GB as int8).
   const slots: { v: Promise<Prepared> | null; d: Promise<Prepared> | null } = { v: prepare(manifest.graphs.vision, 'vision'), d: null };
@@ -171,8 +149,6 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     await Promise.allSettled([slots.v, slots.d]);
     await releaseAll();
     throw err;
-  } finally {
-    requantizer.close();
   }
   let embedding: EmbeddingTable;
   try {
@@ -192,7 +168,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     decoder,
     embedding,
     backend: opts.backend ?? 'wasm',
-    matmul,
+    linear: manifest.weights.linear === 'int8' ? 'int8' : manifest.weights.bits === 32 ? 'fp32' : 'nbits',
     graphs,
     loadTimeline: timeline,
     release: releaseAll,

@@ -4,13 +4,12 @@ import { parseConfig, type ModelConfig } from './config.ts';
 import { buildDecoderGraph } from './graphs/decoder.ts';
 import { buildVisionGraph } from './graphs/vision.ts';
 import type { TensorReader } from './graphs/layers.ts';
+import type { LinearFormat } from './graphs/linear.ts';
 import { contentVersion, describeStorage, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.ts';
 import type { Bits } from './quantize.ts';
 import type { EmbeddingBits } from './embeddingTable.ts';
 import { writeEmbeddingTable } from './embeddingWriter.ts';
 import { sha256Hex, ShardWriter, type ShardInfo } from './shards.ts';
-import { storedInt8Graph } from './int8Graph.ts';
-import { rewriteMatMulNBitsToInt8 } from './int8Matmul.ts';
 import type { WeightSink } from './onnx/graph.ts';
 
 /** What the converter needs from a checkpoint (see src/model/checkpoint). */
@@ -66,9 +65,9 @@ export interface ConvertProgress {
 }
 
 export interface ConvertOptions {
-  /** Width of every stored weight matrix: 4/8-bit blocks, or 32 (fp32: every weight exact). */
+  /** Width of every stored weight matrix with 'nbits' linear layers: 4/8-bit blocks, or 32 (fp32: every weight exact). */
   bits?: Bits | 32;
-  /** The token embedding table's width (default: `bits`). */
+  /** The token embedding table's width (default: `bits`, 8 with int8 linear layers; at least 8 when they are 8-bit or wider). */
   embedBits?: EmbeddingBits;
   blockSize?: number;
   shardMB?: number;
@@ -81,9 +80,9 @@ export interface ConvertOptions {
   /** Also output per-layer hidden states (tests compare them with the CPU reference). */
   debugOutputs?: boolean;
   /**
-   * How the graphs' linear layers are stored: 'nbits' (MatMulNBits, `bits` wide; what WebGPU runs) or
-   * 'int8' (requantized from the 4-bit blocks to per-column int8 with per-token int8 activations,
-   * int8Graph.ts; about twice as fast on the WASM EP). The embedding table is `embedBits` wide either way.
+   * How the graphs' linear layers are stored: 'nbits' (MatMulNBits `bits` wide, or fp32 MatMul at 32;
+   * what WebGPU runs) or 'int8' (per-output-channel int8 weights quantized from the checkpoint's own
+   * values, per-token int8 activations, graphs/linear.ts; about twice as fast on the WASM EP).
    */
   linear?: 'nbits' | 'int8';
   /**
@@ -147,7 +146,12 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   const bits = opts.bits ?? 4;
   const blockSize = opts.blockSize ?? 32;
   const shardBytes = Math.floor((opts.shardMB ?? 256) * 1024 * 1024);
-  const format = { bits, blockSize } as const;
+  const int8 = opts.linear === 'int8';
+  const format: LinearFormat = int8 ? { kind: 'int8' } : bits === 32 ? { kind: 'fp32' } : { kind: 'nbits', bits, blockSize };
+  const embedBits = opts.embedBits ?? (int8 ? 8 : bits);
+  if (![4, 8, 32].includes(embedBits)) throw new Error(`the embedding table can be stored at 4, 8 or 32 bits, not ${embedBits}`);
+  // A 4-bit table under 8-bit or wider linear layers would be most of the model's error.
+  if (embedBits < 8 && (int8 || bits > 4)) throw new Error(`the embedding table must be at least 8-bit when the linear layers are ${int8 ? 'int8' : `${bits}-bit`}: use --embed-bits 8 or 32`);
   const tokenizerText = new TextDecoder().decode(await source.readFile('tokenizer.json'));
   const tokens = yesNoFromTokenizer(tokenizerText);
   const onProgress = opts.onProgress ?? (() => {});
@@ -168,30 +172,21 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     files.push({ file, bytes: bytes.length, sha256: await sha256Hex(bytes) });
   };
 
-  const int8 = opts.linear === 'int8';
-  if (int8 && bits !== 4 && bits !== 8) throw new Error('int8 linear layers are made from 4- or 8-bit blocks: use --bits 4 or 8');
-  // With int8 linear layers a graph is built in memory, rewritten, then sharded (int8Graph.ts).
+  // ORT format (int8 only): the graph is built in memory and written as one flatbuffer, weights inside.
   const ort = int8 ? opts.toOrtFormat : undefined;
   const graphName = (name: 'vision' | 'decoder') => `${name}.${ort ? 'ort' : 'onnx'}`;
   const graphFile = async (name: 'vision' | 'decoder', build: (sink: WeightSink) => Promise<Uint8Array>): Promise<ShardInfo[]> => {
-    if (!int8) {
+    if (!ort) {
       const shards = new ShardWriter(name, shardBytes, out);
       await writeFile(graphName(name), await build(shards));
       return shards.finish();
     }
-    const held = new Map<string, Uint8Array>();
-    const memory = new ShardWriter(`${name}-q`, shardBytes, async (file, bytes) => void held.set(file, bytes));
+    const held: { path: string; data: Uint8Array }[] = [];
+    const memory = new ShardWriter(`${name}-w`, shardBytes, async (path, data) => void held.push({ path, data }));
     const model = await build(memory);
     await memory.finish();
-    if (ort) {
-      const rw = rewriteMatMulNBitsToInt8(model, held, { prefix: name });
-      const externalData = [...[...held].map(([path, data]) => ({ path, data })), ...rw.externalData];
-      await writeFile(graphName(name), await ort(rw.model, externalData));
-      return [];
-    }
-    const shards = new ShardWriter(name, shardBytes, out);
-    await writeFile(graphName(name), storedInt8Graph(model, held, name, shards));
-    return shards.finish();
+    await writeFile(graphName(name), await ort(model, held));
+    return [];
   };
 
   progress({ phase: 'vision' });
@@ -203,8 +198,6 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   );
 
   progress({ phase: 'embedding' });
-  const embedBits = opts.embedBits ?? bits;
-  if (![4, 8, 32].includes(embedBits)) throw new Error(`the embedding table can be stored at 4, 8 or 32 bits, not ${embedBits}`);
   const emb = await writeEmbeddingTable(src, embedBits, blockSize, shardBytes, out);
   const eShards = emb.shards;
 
@@ -233,7 +226,7 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     randomWeights: opts.randomWeights ?? false,
     source: opts.source ?? '',
     config: source.rawConfig,
-    weights: { bits, blockSize, activations: 'fp32', ...(int8 ? { linear: 'int8' as const } : {}) },
+    weights: { bits: int8 ? 8 : bits, blockSize, activations: 'fp32', ...(int8 ? { linear: 'int8' as const } : {}) },
     tokens,
     files: extra,
     graphs: {
@@ -241,7 +234,7 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
       decoder: { file: graphName('decoder'), shards: dShards.map((s) => s.file) },
     },
     embedding: emb.embedding,
-    storage: describeStorage(bits, blockSize, int8 ? 'int8' : 'nbits', embedBits),
+    storage: describeStorage(format, embedBits, blockSize),
     shards,
     totalBytes: shards.reduce((s, x) => s + x.bytes, 0),
   };

@@ -1,6 +1,7 @@
 // manifest.json of a converted model: everything needed to download, verify and run it. Paths are
 // relative to the manifest so a converted directory can be hosted anywhere.
 import type { ShardInfo } from './shards.ts';
+import type { LinearFormat } from './graphs/linear.ts';
 import { embeddingFiles, type EmbeddingPart } from './embeddingTable.ts';
 
 export const MANIFEST_FORMAT = 'sift-model';
@@ -24,7 +25,7 @@ export interface Manifest {
   randomWeights: boolean;
   source: string;
   config: unknown;
-  /** linear 'int8': the graphs' linear layers are already int8 (int8Graph.ts), made from `bits`-wide blocks. */
+  /** linear 'int8': the graphs' linear layers are int8 per output channel (graphs/linear.ts; `bits` is then 8). */
   weights: { bits: 4 | 8 | 32; blockSize: number; activations: 'fp32'; linear?: 'int8' };
   tokens: { yes: number; no: number };
   files: { tokenizer: string; tokenizerConfig: string; chatTemplate?: string; preprocessor?: string; videoPreprocessor?: string };
@@ -61,12 +62,11 @@ export interface Storage {
 
 const blockFormat = (bits: number, blockSize: number) => (bits === 32 ? 'fp32' : `${bits}-bit block ${blockSize}`);
 
-export function describeStorage(bits: 4 | 8 | 32, blockSize: number, linear: 'nbits' | 'int8', embeddingBits: 4 | 8 | 32): Storage {
-  return {
-    linear: linear === 'int8' ? `int8 per-column (requantized from ${blockFormat(bits, blockSize)}), int8 activations per token` : blockFormat(bits, blockSize),
-    embedding: blockFormat(embeddingBits, blockSize),
-    other: 'fp32',
-  };
+const linearStorage = (f: LinearFormat): string =>
+  f.kind === 'fp32' ? 'fp32' : f.kind === 'nbits' ? blockFormat(f.bits, f.blockSize) : 'int8 per output channel (from the checkpoint weights), int8 activations per token';
+
+export function describeStorage(linear: LinearFormat, embeddingBits: 4 | 8 | 32, blockSize: number): Storage {
+  return { linear: linearStorage(linear), embedding: blockFormat(embeddingBits, blockSize), other: 'fp32' };
 }
 
 export function parseManifest(json: unknown): Manifest {

@@ -35,7 +35,7 @@ describe('ORT-format graphs used in place', () => {
   let ortBytes: { vision: Uint8Array; decoder: Uint8Array };
   let scoresOf: (m: LoadedModel) => Promise<number[]>;
   beforeAll(async () => {
-    tiny = await tinyModel(4, false, 'stored', 'int8');
+    tiny = await tinyModel(4, false, 'int8');
     heap = ortHeap()!;
     const graph = (g: { file: string; shards: string[] }) =>
       toOrtFormat(tiny.files.get(g.file)!, g.shards.map((path) => ({ path, data: tiny.files.get(path)! })));
@@ -129,7 +129,7 @@ describe('ORT-format graphs used in place', () => {
       const shared = ortHeap()!.HEAPU8.buffer instanceof SharedArrayBuffer;
       expect(asked.slice(0, 2)).toEqual(shared ? [`vision.ort (into ${out.get('vision.ort')!.length} bytes)`, `decoder.ort (into ${out.get('decoder.ort')!.length} bytes)`] : ['vision.ort', 'decoder.ort']);
       expect(model.graphs).toBe('in-place');
-      expect(model.matmul).toBe('int8');
+      expect(model.linear).toBe('int8');
       const d = maxDiff(await scoresOf(model), await scoresOf(tiny.model));
       console.log(`loadModel, ORT format in place (${shared ? 'shared heap: blocks written by the reader' : 'heap not shared: copied here'}): max |Δscore| vs the ONNX model ${d}`);
       expect(d).toBeLessThanOrEqual(1e-6);

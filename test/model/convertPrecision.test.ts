@@ -69,14 +69,17 @@ describe('sift convert: stored precision', () => {
   });
 
   it('4- and 8-bit tables that fit a shard keep the single-part layout (packed, scales, zero points in embed-000.bin)', async () => {
-    for (const [bits, linear] of [[4, 'nbits'], [8, 'nbits'], [4, 'int8']] as const) {
+    // int8 linear layers get an 8-bit table by default (at least 8 bits under 8-bit or wider layers).
+    for (const [bits, linear, tableBits] of [[4, 'nbits', 4], [8, 'nbits', 8], [4, 'int8', 8]] as const) {
       const c = await convert({ bits, linear });
       const e = c.manifest.embedding;
       expect(e.parts).toBeUndefined();
-      expect([e.bits, e.packed?.file, e.scales?.file, e.zeroPoints?.file]).toEqual([bits, 'embed-000.bin', 'embed-000.bin', 'embed-000.bin']);
-      expect(c.manifest.storage!.embedding).toBe(`${bits}-bit block 32`);
+      expect([e.bits, e.packed?.file, e.scales?.file, e.zeroPoints?.file]).toEqual([tableBits, 'embed-000.bin', 'embed-000.bin', 'embed-000.bin']);
+      expect(c.manifest.storage!.embedding).toBe(`${tableBits}-bit block 32`);
     }
-    expect((await convert({ bits: 4, linear: 'int8' })).manifest.storage!.linear).toBe('int8 per-column (requantized from 4-bit block 32), int8 activations per token');
+    expect((await convert({ bits: 4, linear: 'int8' })).manifest.storage!.linear).toBe('int8 per output channel (from the checkpoint weights), int8 activations per token');
+    await expect(convert({ bits: 4, linear: 'int8', embedBits: 4 })).rejects.toThrow(/at least 8-bit/);
+    await expect(convert({ bits: 8, embedBits: 4 })).rejects.toThrow(/at least 8-bit/);
   });
 });
 

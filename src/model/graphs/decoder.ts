@@ -7,10 +7,11 @@
 import type { ModelConfig } from '../config.ts';
 import { DType, GraphBuilder, type WeightSink } from '../onnx/graph.ts';
 import { textNames } from '../names.ts';
-import { applyRotary, attention, linear, rmsNorm, silu, weightVector, type TensorReader, type WeightFormat } from './layers.ts';
+import { applyRotary, attention, rmsNorm, silu, weightVector, type TensorReader } from './layers.ts';
+import { linear, type LinearFormat } from './linear.ts';
 
 export interface DecoderGraphOptions {
-  format: WeightFormat;
+  format: LinearFormat;
   yesId: number;
   noId: number;
   /** Also output every layer's hidden state (tests compare them with the CPU reference). */
@@ -45,6 +46,7 @@ export async function buildDecoderGraph(r: TensorReader, cfg: ModelConfig, sink:
   const nds = cfg.vision.deepstackVisualIndexes.length;
   const g = new GraphBuilder('sift_decoder', sink);
   const fmt = opts.format;
+  g.scope = '/decoder';
 
   let h = g.input('inputs_embeds', DType.FLOAT, [1, 'S', H]);
   const cos = g.op('Unsqueeze', [g.input('cos', DType.FLOAT, [1, 'S', D]), g.ints([1])]);
@@ -55,6 +57,7 @@ export async function buildDecoderGraph(r: TensorReader, cfg: ModelConfig, sink:
 
   for (let i = 0; i < t.numLayers; i++) {
     const n = textNames.layer(i);
+    g.scope = `/decoder/layers.${i}`;
     const pastK = g.input(decoderIO.pastKey(i), DType.FLOAT, [1, Hkv, 'P', D]);
     const pastV = g.input(decoderIO.pastValue(i), DType.FLOAT, [1, Hkv, 'P', D]);
     const x = rmsNorm(g, h, await weightVector(g, r, n.inputNorm), t.rmsNormEps);
@@ -100,6 +103,7 @@ export async function buildDecoderGraph(r: TensorReader, cfg: ModelConfig, sink:
     }
   }
 
+  g.scope = '/decoder';
   const final = rmsNorm(g, h, await weightVector(g, r, textNames.finalNorm), t.rmsNormEps);
   const diff = g.floatWeight('score_head', [H, 1], await scoreVector(r, cfg, opts.yesId, opts.noId));
   g.node('Reshape', [g.op('MatMul', [final, diff]), g.ints([1, -1])], { outputs: ['logits'] });

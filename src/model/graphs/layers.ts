@@ -1,13 +1,6 @@
 // Building blocks shared by the vision and decoder graphs. Every op here runs on onnxruntime-web's
 // WASM and WebGPU EPs with fp32 activations; fused contrib ops are used only where they were verified.
 import { DType, type Dim, type GraphBuilder } from '../onnx/graph.ts';
-import { quantizeMatrix, type Bits } from '../quantize.ts';
-
-/** How weights of large matrices are stored in a graph. */
-export interface WeightFormat {
-  bits: Bits | 32;
-  blockSize: number;
-}
 
 /** Reads checkpoint tensors as float32 (whatever their stored dtype). */
 export interface TensorReader {
@@ -18,51 +11,6 @@ export interface TensorReader {
 
 export async function weightVector(g: GraphBuilder, r: TensorReader, name: string): Promise<string> {
   return g.floatWeight(name, r.shape(name), await r.readTensor(name));
-}
-
-/**
- * y = x · Wᵀ (+ b) for a torch Linear weight W [N, K]. 4/8-bit weights use MatMulNBits
- * (dequantized block-wise inside the kernel); 32 keeps an fp32 MatMul on Wᵀ.
- */
-export function linearFromArray(
-  g: GraphBuilder,
-  x: string,
-  name: string,
-  w: Float32Array,
-  n: number,
-  k: number,
-  fmt: WeightFormat,
-  bias?: Float32Array,
-): string {
-  let y: string;
-  if (fmt.bits === 32) {
-    const wt = new Float32Array(k * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) wt[j * n + i] = w[i * k + j];
-    y = g.op('MatMul', [x, g.floatWeight(`${name}.T`, [k, n], wt)], {}, '', 'mm');
-  } else {
-    const q = quantizeMatrix(w, n, k, fmt.bits, fmt.blockSize);
-    const blocks = Math.ceil(k / fmt.blockSize);
-    const packed = g.weight(`${name}.q`, DType.UINT8, [n, blocks, (fmt.blockSize * fmt.bits) / 8], q.packed);
-    const scales = g.floatWeight(`${name}.scales`, [n * blocks], q.scales);
-    const zps = g.weight(`${name}.zp`, DType.UINT8, [q.zeroPoints.length], q.zeroPoints);
-    y = g.op('MatMulNBits', [x, packed, scales, zps], { K: k, N: n, bits: fmt.bits, block_size: fmt.blockSize }, 'com.microsoft', 'mmq');
-  }
-  if (bias) y = g.op('Add', [y, g.floatWeight(`${name}.bias`, [n], bias)]);
-  return y;
-}
-
-export async function linear(
-  g: GraphBuilder,
-  r: TensorReader,
-  x: string,
-  weightName: string,
-  fmt: WeightFormat,
-  biasName?: string,
-): Promise<string> {
-  const [n, k] = r.shape(weightName);
-  const w = await r.readTensor(weightName);
-  const b = biasName ? await r.readTensor(biasName) : undefined;
-  return linearFromArray(g, x, weightName, w, n, k, fmt, b);
 }
 
 /** RMSNorm over the last axis (fp32 statistics, as HF computes it). */

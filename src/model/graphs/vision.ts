@@ -8,10 +8,11 @@
 import type { ModelConfig } from '../config.ts';
 import { DType, GraphBuilder, type WeightSink } from '../onnx/graph.ts';
 import { visionNames } from '../names.ts';
-import { applyRotary, attention, geluErf, geluTanh, layerNorm, linear, linearFromArray, weightVector, type TensorReader, type WeightFormat } from './layers.ts';
+import { applyRotary, attention, geluErf, geluTanh, layerNorm, weightVector, type TensorReader } from './layers.ts';
+import { linear, linearFromArray, type LinearFormat } from './linear.ts';
 
 export interface VisionGraphOptions {
-  format: WeightFormat;
+  format: LinearFormat;
   /** Heads per attention group: smaller bounds memory, larger means fewer ops. */
   headsPerGroup?: number;
   debugBlocks?: boolean;
@@ -19,8 +20,10 @@ export interface VisionGraphOptions {
 
 const LN_EPS = 1e-6;
 
-async function merger(g: GraphBuilder, r: TensorReader, cfg: ModelConfig, x: string, index: number | null, fmt: WeightFormat): Promise<string> {
+async function merger(g: GraphBuilder, r: TensorReader, cfg: ModelConfig, x: string, index: number | null, fmt: LinearFormat): Promise<string> {
   const n = visionNames.merger(index);
+  const scope = g.scope;
+  g.scope = index === null ? '/vision/merger' : `/vision/deepstack_merger_list.${index}`;
   const unit = cfg.vision.spatialMergeSize ** 2;
   const wide = cfg.vision.hiddenSize * unit;
   const norm = async (y: string) => layerNorm(g, y, await weightVector(g, r, n.normWeight), await weightVector(g, r, n.normBias), LN_EPS);
@@ -28,7 +31,9 @@ async function merger(g: GraphBuilder, r: TensorReader, cfg: ModelConfig, x: str
   const group = (y: string) => g.shape(g.op('Reshape', [y, g.ints([-1, wide])]), DType.FLOAT, ['M', wide]); // M = N/4
   const y = index === null ? group(await norm(x)) : await norm(group(x));
   const hidden = geluErf(g, await linear(g, r, y, n.fc1Weight, fmt, n.fc1Bias));
-  return linear(g, r, hidden, n.fc2Weight, fmt, n.fc2Bias);
+  const out = await linear(g, r, hidden, n.fc2Weight, fmt, n.fc2Bias);
+  g.scope = scope;
+  return out;
 }
 
 export async function buildVisionGraph(r: TensorReader, cfg: ModelConfig, sink: WeightSink, opts: VisionGraphOptions): Promise<Uint8Array> {
@@ -40,6 +45,7 @@ export async function buildVisionGraph(r: TensorReader, cfg: ModelConfig, sink: 
   const fmt = opts.format;
   const perGroup = Math.max(1, Math.min(nh, opts.headsPerGroup ?? 2));
   const g = new GraphBuilder('sift_vision', sink);
+  g.scope = '/vision';
 
   const patches = g.input('patches', DType.FLOAT, ['N', K]);
   const posIdx = g.input('pos_idx', DType.INT64, [4, 'N']);
@@ -63,6 +69,7 @@ export async function buildVisionGraph(r: TensorReader, cfg: ModelConfig, sink: 
   const deepstack: string[] = [];
   for (let i = 0; i < v.depth; i++) {
     const n = visionNames.block(i);
+    g.scope = `/vision/blocks.${i}`;
     const y = layerNorm(g, x, await weightVector(g, r, n.norm1Weight), await weightVector(g, r, n.norm1Bias), LN_EPS);
     const qkv = g.op('Reshape', [await linear(g, r, y, n.qkvWeight, fmt, n.qkvBias), g.ints([0, 3, nh, hd])]);
     const [q0, k0, v0] = g
@@ -98,6 +105,7 @@ export async function buildVisionGraph(r: TensorReader, cfg: ModelConfig, sink: 
     if (dsIndex >= 0) deepstack[dsIndex] = await merger(g, r, cfg, x, dsIndex, fmt);
   }
 
+  g.scope = '/vision';
   g.node('Identity', [await merger(g, r, cfg, x, null, fmt)], { outputs: ['embeds'] });
   g.output('embeds', DType.FLOAT, ['M', v.outHiddenSize]);
   const stacked = deepstack.map((d) => g.op('Unsqueeze', [d, g.ints([0])]));

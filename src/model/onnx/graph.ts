@@ -53,6 +53,13 @@ export class GraphBuilder {
   private nodes: NodeSpec[] = [];
   private counter = 0;
   private constCache = new Map<string, string>();
+  private memos = new Map<string, unknown>();
+  private nodeNames = new Map<string, number>();
+  /**
+   * Prefix of the names of the nodes added next, e.g. "/decoder/layers.3": a profile or an error from
+   * onnxruntime then names the layer and role ("/decoder/layers.3/self_attn/q_proj"), not "mmq_57".
+   */
+  scope = '';
 
   constructor(
     readonly name: string,
@@ -122,11 +129,25 @@ export class GraphBuilder {
     return name;
   }
 
-  /** Appends a node; returns its output names (fresh names unless given). */
+  /** The value `make` returned the first time it was asked for `key` (shared sub-graphs, e.g. one quantization of an input). */
+  memo<T>(key: string, make: () => T): T {
+    if (!this.memos.has(key)) this.memos.set(key, make());
+    return this.memos.get(key) as T;
+  }
+
+  /** `${scope}/${role}`, numbered when the scope already has a node of that role. */
+  private nodeName(role: string): string {
+    const base = `${this.scope}/${role}`;
+    const seen = this.nodeNames.get(base) ?? 0;
+    this.nodeNames.set(base, seen + 1);
+    return seen ? `${base}_${seen}` : base;
+  }
+
+  /** Appends a node; returns its output names (fresh names unless given). `name` is its role within the scope (default: the op). */
   node(
     op: string,
     inputs: string[],
-    opts: { outputs?: number | string[]; attrs?: Record<string, AttrValue>; domain?: string; hint?: string } = {},
+    opts: { outputs?: number | string[]; attrs?: Record<string, AttrValue>; domain?: string; hint?: string; name?: string } = {},
   ): string[] {
     const hint = opts.hint ?? op.toLowerCase();
     const outputs =
@@ -139,7 +160,7 @@ export class GraphBuilder {
       outputs,
       attrs: opts.attrs ?? {},
       domain: opts.domain ?? '',
-      name: `${hint}_n${this.nodes.length}`,
+      name: this.nodeName(opts.name ?? op),
     });
     return outputs;
   }
