@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildRerankConversations } from '../../src/prompt/conversation.ts';
 import { encodeBudgetedPrompt } from '../../src/prompt/budgetedPrompt.ts';
+import { encodeDocumentPrompt } from '../../src/prompt/documentPrompt.ts';
 import { encodePromptIds, type PromptMedia } from '../../src/prompt/promptIds.ts';
 import { renderPromptSegments } from '../../src/prompt/render.ts';
 import { isNormalizationBoundary, loadPromptTokenizer, type PromptTokenizer } from '../../src/prompt/tokens.ts';
@@ -55,6 +56,8 @@ describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
   });
 
   it('on long documents cut at many budgets, with and without query images', () => {
+    let prefixEncodings = 0;
+    const counting: PromptTokenizer = { ...tok, allSpecialIds: tok.allSpecialIds, encodeStablePrefix: (text) => (prefixEncodings++, tok.encodeStablePrefix(text)) };
     for (let n = 0; n < 40; n++) {
       const doc = randomText(3000 + rand(12000));
       const request: RerankRequest = {
@@ -64,9 +67,10 @@ describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
       };
       const media: PromptMedia = { images: n % 2 ? [[1, 4, 8]] : [], videos: [] };
       for (const maxLength of [300 + rand(300), 1000 + rand(3000)]) {
-        expect(budgeted(request, media, maxLength), `case ${n}, maxLength ${maxLength}`).toEqual(fullThenTruncate(request, media, maxLength));
+        expect(budgeted(request, media, maxLength, counting), `case ${n}, maxLength ${maxLength}`).toEqual(fullThenTruncate(request, media, maxLength));
       }
     }
+    expect(prefixEncodings).toBeGreaterThan(40); // the bounded path, not a whole-text fallback
   });
 
   it('on texts that fit, on empty sides, and on documents with videos', () => {
@@ -90,6 +94,17 @@ describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
       const request: RerankRequest = { query: { text: 'query' }, documents: [{ text: doc }] };
       for (const maxLength of [500, 3000]) expect(budgeted(request, { images: [], videos: [] }, maxLength)).toEqual(fullThenTruncate(request, { images: [], videos: [] }, maxLength));
     }
+  });
+});
+
+describe('a tokenizer without the bounded path', () => {
+  it('tokenises everything and truncates, with the same ids and the same refusal', () => {
+    const plain: PromptTokenizer = { ...tok, prefixSafe: false, allSpecialIds: tok.allSpecialIds };
+    const [conv] = buildRerankConversations({ query: { text: 'a dog', image: 'q.png' }, documents: [{ text: randomText(20000) }] });
+    const media: PromptMedia = { images: [[1, 4, 8]], videos: [] };
+    expect(encodeDocumentPrompt(conv, plain, media, { maxLength: 700 })).toEqual(encodeDocumentPrompt(conv, tok, media, { maxLength: 700 }));
+    const [long] = buildRerankConversations({ instruction: randomText(5000), query: { text: 'a dog' }, documents: [{ text: 'x' }] });
+    for (const t of [plain, tok]) expect(() => encodeDocumentPrompt(long, t, { images: [], videos: [] }, { maxLength: 300 })).toThrow(expect.objectContaining({ code: 'query-truncated' }));
   });
 });
 
