@@ -8,10 +8,14 @@ const USAGE = `sift — multimodal reranking with Qwen3-VL-Reranker
       convert an official safetensors checkpoint into a Sift model directory
   sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
             [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N]
+            [--max-request-mb N] [--max-text-chars N]
       score documents: prints {"scores": [...], "errors": [...]}; a media URL fails its document when
       its server sends no response within --fetch-timeout (default 30 s) or stops sending for
       --stall-timeout (default 15 s); an image above --max-image-pixels (default 89,478,485, PIL's
-      decompression-bomb threshold) fails its document before it is decoded
+      decompression-bomb threshold) fails its document before it is decoded; a request file above
+      --max-request-mb (default 64) is refused before it is read, a text above --max-text-chars
+      (default 4,194,304) fails its document (or the request, for the instruction or query), and a
+      query that --max-length (default 10,240 tokens) would cut fails the request (query-truncated)
   sift prompt <request.json> [--expand] [--max-image-pixels N]
       print the prompt of every document: {"prompts": [{"text", "tokens"}]}
   sift plan-image --width W --height H [--min-pixels N --max-pixels N]
