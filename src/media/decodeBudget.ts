@@ -23,7 +23,7 @@ export function decodeBytesPerPixel(h: ImageHeader): number {
   return 4 + 4; // a decoded bitmap + its RGBA copy
 }
 
-const mp = (n: number) => (n >= 1e6 ? `${(Math.round(n / 1e5) / 10).toFixed(1)} MP` : `${n.toLocaleString('en-US')} pixels`);
+const mp = (n: number) => (n >= 1e6 ? `${Math.round(n / 1e5) / 10} MP` : `${n.toLocaleString('en-US')} pixels`);
 const gb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${Math.round(n / 1e6)} MB`);
 
 /** The limit to use: a positive number of pixels, else the default. */
@@ -40,8 +40,9 @@ export function checkDecodeBudget(h: ImageHeader, maxPixels: number = DEFAULT_MA
   const perPixel = decodeBytesPerPixel(h);
   throw new MediaError(
     'too-large',
-    `a ${h.width}×${h.height} ${h.format.toUpperCase()} image (${mp(px)}, about ${gb(px * perPixel)} to decode) is above the ` +
-      `decode limit of ${mp(maxPixels)} (about ${gb(maxPixels * perPixel)}); Sift resizes every image to max_pixels (1.8 MP by default) anyway, ` +
+    `a ${h.width}×${h.height} ${h.format.toUpperCase()} image (${mp(px)}) is above the decode limit of ${mp(maxPixels)}: ` +
+      `decoding it would take about ${gb(px * perPixel)} of memory (the limit allows about ${gb(maxPixels * perPixel)}); ` +
+      'Sift resizes every image to max_pixels (1.8 MP by default) anyway, ' +
       'so downscale it first (e.g. ffmpeg -i in.png -vf scale=4096:-1 out.png), or raise the limit ' +
       '(maxImagePixels in the library, --max-image-pixels in the CLI) if it is a real image and the memory is there',
   );
