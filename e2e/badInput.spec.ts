@@ -136,6 +136,8 @@ test.describe('per-document errors (the other documents are scored)', () => {
   test('HEVC video', () => expectDocError('HEVC video', { video: file('hevc.mp4', 'video/mp4') }, /^video 1: this video uses HEVC \(H\.265\).*re-encode it as H\.264/));
   test('a 1-frame video says a video needs 2 frames and to give one frame as an image', () =>
     expectDocError('1-frame video', { video: file('one-frame.mp4', 'video/mp4') }, /^video 1: this video has 1 frame; a video needs at least 2 frames\. Give a single frame \(or a still image\) as "image" instead of "video"$/));
+  test('a PNG given as a video says it is an image and to give it as one', () =>
+    expectDocError('PNG given as a video', { video: file('good.png', 'image/png') }, /^video 1: "good\.png" is a PNG image, not a video: give it as "image" instead of "video"/));
   test('a text file renamed .jpg', () => expectDocError('text renamed .jpg', { image: file('text.jpg', 'image/jpeg') }, /^image 1: .*not an image/i));
 
   test('a 20000×20000 PNG is refused from its header, before any decoding', async () => {

@@ -7,7 +7,9 @@ import type { BrowserLocated } from './browserSource.ts';
 import { openVideoSource } from './browserSource.ts';
 import type { FetchTimeouts } from './fetchTimeouts.ts';
 import { videoFrameToRgb } from './browserVideoFrame.ts';
+import { withArticle } from './article.ts';
 import { MediaError } from './errors.ts';
+import { detectImageFormat } from './imageHeader.ts';
 import type { RawPixels } from './pixels.ts';
 import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
 import { resizeBicubicTorch } from './torchBicubic.ts';
@@ -219,6 +221,12 @@ async function decodeAt(
   return { frames, decoded };
 }
 
+/** The image format of a file or bytes given as a video, from their first bytes (null for URLs). */
+async function imageFormatOf(loc: BrowserLocated): Promise<string | null> {
+  const head = loc.kind === 'bytes' ? loc.bytes.subarray(0, 32) : loc.kind === 'blob' ? new Uint8Array(await loc.blob.slice(0, 32).arrayBuffer()) : null;
+  return head ? detectImageFormat(head) : null;
+}
+
 export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOptions = {}): Promise<DecodedVideoFrames> {
   const { signal } = opts;
   if (signal?.aborted) throw abortError(signal);
@@ -234,6 +242,8 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
     let container: string;
     try {
       if (!(await input.canRead())) {
+        const image = await imageFormatOf(loc).catch(() => null);
+        if (image) throw new MediaError('bad-frames', `${loc.label} is ${withArticle(`${image.toUpperCase()} image`)}, not a video: give it as "image" instead of "video" (a video needs at least 2 frames)`);
         throw new MediaError('unsupported-format', `${loc.label} is not a video file the browser decoder reads (MP4, MOV, WebM or MKV)`);
       }
       container = (await input.getFormat()).name;
