@@ -141,69 +141,75 @@ function withProgress(src: CheckpointSource, report: (done: number) => void): Ch
   });
 }
 
-export async function convertCheckpoint(source: CheckpointSource, out: FileOutput, opts: ConvertOptions = {}): Promise<Manifest> {
-  const cfg = parseConfig(source.rawConfig);
+/** The stored formats `opts` ask for: the linear layers', the token table's width, and the checks between them. */
+function storedFormats(opts: ConvertOptions): { linear: LinearFormat; bits: Bits | 32; blockSize: number; embedBits: EmbeddingBits } {
   const bits = opts.bits ?? 4;
   const blockSize = opts.blockSize ?? 32;
-  const shardBytes = Math.floor((opts.shardMB ?? 256) * 1024 * 1024);
   const int8 = opts.linear === 'int8';
-  const format: LinearFormat = int8 ? { kind: 'int8' } : bits === 32 ? { kind: 'fp32' } : { kind: 'nbits', bits, blockSize };
+  const linear: LinearFormat = int8 ? { kind: 'int8' } : bits === 32 ? { kind: 'fp32' } : { kind: 'nbits', bits, blockSize };
   const embedBits = opts.embedBits ?? (int8 ? 8 : bits);
   if (![4, 8, 32].includes(embedBits)) throw new Error(`the embedding table can be stored at 4, 8 or 32 bits, not ${embedBits}`);
   // A 4-bit table under 8-bit or wider linear layers would be most of the model's error.
   if (embedBits < 8 && (int8 || bits > 4)) throw new Error(`the embedding table must be at least 8-bit when the linear layers are ${int8 ? 'int8' : `${bits}-bit`}: use --embed-bits 8 or 32`);
-  const tokenizerText = new TextDecoder().decode(await source.readFile('tokenizer.json'));
-  const tokens = yesNoFromTokenizer(tokenizerText);
-  const onProgress = opts.onProgress ?? (() => {});
+  return { linear, bits: int8 ? 8 : bits, blockSize, embedBits };
+}
+
+/** Progress by phase, with the stored checkpoint bytes read so far (counted by withProgress). */
+function phasedProgress(source: CheckpointSource, onProgress: (p: ConvertProgress) => void) {
   const total = source.totalTensorBytes ?? 0;
   let phase = 'vision';
-  const progress = (p: { phase: string; done?: number }) => {
-    phase = p.phase;
-    onProgress({ phase, done: p.done ?? read, total });
-  };
   let read = 0;
   const src = withProgress(source, (done) => {
     read = done;
     onProgress({ phase, done, total });
   });
-  const files: ShardInfo[] = [];
-  const writeFile = async (file: string, bytes: Uint8Array) => {
-    await out(file, bytes);
-    files.push({ file, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+  const enter = (next: string, done = read) => {
+    phase = next;
+    onProgress({ phase, done, total });
   };
+  return { src, enter, total };
+}
 
-  // ORT format (int8 only): the graph is built in memory and written as one flatbuffer, weights inside.
-  const ort = int8 ? opts.toOrtFormat : undefined;
-  const graphName = (name: 'vision' | 'decoder') => `${name}.${ort ? 'ort' : 'onnx'}`;
-  const graphFile = async (name: 'vision' | 'decoder', build: (sink: WeightSink) => Promise<Uint8Array>): Promise<ShardInfo[]> => {
-    if (!ort) {
-      const shards = new ShardWriter(name, shardBytes, out);
-      await writeFile(graphName(name), await build(shards));
-      return shards.finish();
-    }
-    const held: { path: string; data: Uint8Array }[] = [];
-    const memory = new ShardWriter(`${name}-w`, shardBytes, async (path, data) => void held.push({ path, data }));
-    const model = await build(memory);
-    await memory.finish();
-    await writeFile(graphName(name), await ort(model, held));
-    return [];
-  };
+/** Output files with their size and sha256, for the manifest. */
+class ListedOutput {
+  readonly files: ShardInfo[] = [];
+  constructor(readonly out: FileOutput) {}
 
-  progress({ phase: 'vision' });
-  const vShards = await graphFile('vision', (sink) => buildVisionGraph(src, cfg, sink, { format, debugBlocks: opts.debugOutputs }));
+  async write(file: string, bytes: Uint8Array): Promise<void> {
+    await this.out(file, bytes);
+    this.files.push({ file, bytes: bytes.length, sha256: await sha256Hex(bytes) });
+  }
+}
 
-  progress({ phase: 'decoder' });
-  const dShards = await graphFile('decoder', (sink) =>
-    buildDecoderGraph(src, cfg, sink, { format, yesId: tokens.yes, noId: tokens.no, debugHidden: opts.debugOutputs }),
-  );
+/**
+ * Builds one graph and writes it: ONNX with its weights in shards, or (given an ORT writer) one
+ * ORT-format file with the weights inside, built in memory first.
+ */
+async function writeGraph(
+  name: 'vision' | 'decoder',
+  build: (sink: WeightSink) => Promise<Uint8Array>,
+  output: ListedOutput,
+  shardBytes: number,
+  toOrtFormat?: ConvertOptions['toOrtFormat'],
+): Promise<{ file: string; shards: ShardInfo[] }> {
+  if (!toOrtFormat) {
+    const shards = new ShardWriter(name, shardBytes, output.out);
+    await output.write(`${name}.onnx`, await build(shards));
+    return { file: `${name}.onnx`, shards: await shards.finish() };
+  }
+  const held: { path: string; data: Uint8Array }[] = [];
+  const memory = new ShardWriter(`${name}-w`, shardBytes, async (path, data) => void held.push({ path, data }));
+  const model = await build(memory);
+  await memory.finish();
+  await output.write(`${name}.ort`, await toOrtFormat(model, held));
+  return { file: `${name}.ort`, shards: [] };
+}
 
-  progress({ phase: 'embedding' });
-  const emb = await writeEmbeddingTable(src, embedBits, blockSize, shardBytes, out);
-  const eShards = emb.shards;
-
-  const extra: Manifest['files'] = { tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json' };
-  await writeFile('tokenizer.json', await source.readFile('tokenizer.json'));
-  await writeFile('tokenizer_config.json', await source.readFile('tokenizer_config.json'));
+/** Copies the tokenizer and the processor files the checkpoint has; returns the manifest's `files`. */
+async function copyTokenizerFiles(source: CheckpointSource, output: ListedOutput): Promise<Manifest['files']> {
+  const files: Manifest['files'] = { tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json' };
+  await output.write('tokenizer.json', await source.readFile('tokenizer.json'));
+  await output.write('tokenizer_config.json', await source.readFile('tokenizer_config.json'));
   const optional: [keyof Manifest['files'], string][] = [
     ['chatTemplate', 'chat_template.json'],
     ['preprocessor', 'preprocessor_config.json'],
@@ -211,12 +217,33 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   ];
   for (const [key, file] of optional) {
     if (await source.hasFile(file)) {
-      await writeFile(file, await source.readFile(file));
-      extra[key] = file;
+      await output.write(file, await source.readFile(file));
+      files[key] = file;
     }
   }
+  return files;
+}
 
-  const shards = [...files, ...vShards, ...dShards, ...eShards];
+export async function convertCheckpoint(source: CheckpointSource, out: FileOutput, opts: ConvertOptions = {}): Promise<Manifest> {
+  const cfg = parseConfig(source.rawConfig);
+  const { linear, bits, blockSize, embedBits } = storedFormats(opts);
+  const shardBytes = Math.floor((opts.shardMB ?? 256) * 1024 * 1024);
+  const tokens = yesNoFromTokenizer(new TextDecoder().decode(await source.readFile('tokenizer.json')));
+  const { src, enter, total } = phasedProgress(source, opts.onProgress ?? (() => {}));
+  const output = new ListedOutput(out);
+  // ORT format is the WASM EP's, for int8 layers only.
+  const ort = linear.kind === 'int8' ? opts.toOrtFormat : undefined;
+
+  enter('vision');
+  const vision = await writeGraph('vision', (sink) => buildVisionGraph(src, cfg, sink, { format: linear, debugBlocks: opts.debugOutputs }), output, shardBytes, ort);
+  enter('decoder');
+  const decoderOptions = { format: linear, yesId: tokens.yes, noId: tokens.no, debugHidden: opts.debugOutputs };
+  const decoder = await writeGraph('decoder', (sink) => buildDecoderGraph(src, cfg, sink, decoderOptions), output, shardBytes, ort);
+  enter('embedding');
+  const emb = await writeEmbeddingTable(src, embedBits, blockSize, shardBytes, out);
+  const files = await copyTokenizerFiles(source, output);
+
+  const shards = [...output.files, ...vision.shards, ...decoder.shards, ...emb.shards];
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     formatVersion: MANIFEST_VERSION,
@@ -226,19 +253,19 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     randomWeights: opts.randomWeights ?? false,
     source: opts.source ?? '',
     config: source.rawConfig,
-    weights: { bits: int8 ? 8 : bits, blockSize, activations: 'fp32', ...(int8 ? { linear: 'int8' as const } : {}) },
+    weights: { bits, blockSize, activations: 'fp32', ...(linear.kind === 'int8' ? { linear: 'int8' as const } : {}) },
     tokens,
-    files: extra,
+    files,
     graphs: {
-      vision: { file: graphName('vision'), shards: vShards.map((s) => s.file) },
-      decoder: { file: graphName('decoder'), shards: dShards.map((s) => s.file) },
+      vision: { file: vision.file, shards: vision.shards.map((s) => s.file) },
+      decoder: { file: decoder.file, shards: decoder.shards.map((s) => s.file) },
     },
     embedding: emb.embedding,
-    storage: describeStorage(format, embedBits, blockSize),
+    storage: describeStorage(linear, embedBits, blockSize),
     shards,
     totalBytes: shards.reduce((s, x) => s + x.bytes, 0),
   };
   await out('manifest.json', new TextEncoder().encode(JSON.stringify(manifest, null, 1)));
-  progress({ phase: 'done', done: total });
+  enter('done', total);
   return manifest;
 }
