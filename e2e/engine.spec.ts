@@ -251,12 +251,12 @@ for (const ep of EPS) {
         expect(runFp32.submits).toBeGreaterThan(0);
         if (ep.bundle === 'default') {
           // JSEP's profiler reports the kernels that ran on the GPU: the heavy ops must be among them.
-          // (ORT fuses x·sigmoid(x) into QuickGelu; the RMSNorm nodes, named rms_*, run as LayerNormalization.)
+          // (ORT fuses x·sigmoid(x) into QuickGelu; the RMSNorm nodes, named <layer>/rms, run as LayerNormalization.)
           const heavy = ['MatMul', 'MatMulNBits', 'Softmax', 'LayerNormalization', 'QuickGelu'];
           await expect.poll(async () => (await call('gpuKernels')).types).toEqual(expect.arrayContaining(heavy));
           const { types, nodes } = await call('gpuKernels');
           console.log(`[${ep.name}] ops run as WebGPU kernels: ${types.join(' ')}`);
-          expect(nodes.some((n) => n.startsWith('rms_'))).toBe(true);
+          expect(nodes.some((n) => /^\/decoder\/layers\.\d+\/rms(_\d+)?$/.test(n))).toBe(true);
         }
       } else {
         expect(run.submits + runFp32.submits).toBe(0);

@@ -143,7 +143,7 @@ export class GraphBuilder {
     return seen ? `${base}_${seen}` : base;
   }
 
-  /** Appends a node; returns its output names (fresh names unless given). `name` is its role within the scope (default: the op). */
+  /** Appends a node; returns its output names (fresh names unless given). `name` is its role within the scope (default: the hint, else the op). */
   node(
     op: string,
     inputs: string[],
@@ -160,7 +160,7 @@ export class GraphBuilder {
       outputs,
       attrs: opts.attrs ?? {},
       domain: opts.domain ?? '',
-      name: this.nodeName(opts.name ?? op),
+      name: this.nodeName(opts.name ?? opts.hint ?? op),
     });
     return outputs;
   }
