@@ -27,8 +27,10 @@ let page: Page;
 let files: FaultServer; // serves the media with CORS
 let noCors: FaultServer; // serves them without
 let base: { text: number; png: number };
-let cli: Record<'main' | 'many' | 'longQuery' | 'emptyQuery' | 'video', { scores: (number | null)[]; errors: unknown[]; warnings?: { index: number; message: string }[] }>;
+let cli: Record<'main' | 'many' | 'emptyQuery' | 'video', { scores: (number | null)[]; errors: unknown[]; warnings?: { index: number; message: string }[] }>;
 const outcomes: string[] = [];
+/** `sift rank` on a query that cannot fit: its exit code and JSON. */
+let cliLongQuery: { code: number | null; out: { error?: string; code?: string } };
 
 const file = (name: string, type = ''): WireFile => ({ __file: media.read(name).toString('base64'), name, type });
 type Outcome = Awaited<ReturnType<ApiTestApi['rerank']>>;
@@ -36,16 +38,22 @@ const rerank = (request: unknown, options = {}): Promise<Outcome> =>
   page.evaluate(([r, o]) => (window as unknown as { apiTest: ApiTestApi }).apiTest.rerank(r, o), [request, options] as const);
 
 /** `sift rank` in Node on the same model files and media (run in the background while the page loads). */
-function cliRank(request: unknown, name: string, args: string[] = []): Promise<(typeof cli)['main']> {
+function cliRun(request: unknown, name: string, args: string[] = []): Promise<{ code: number | null; out: string }> {
   const path = join(media.dir, `${name}.json`);
   writeFileSync(path, JSON.stringify(request));
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const p = spawn(process.execPath, ['bin/sift.mjs', 'rank', '--model', 'public/models/tiny-int8', ...args, path]);
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));
-    p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`sift rank ${name}: ${code} ${out}`))));
+    p.on('close', (code) => resolve({ code, out }));
   });
+}
+
+async function cliRank(request: unknown, name: string, args: string[] = []): Promise<(typeof cli)['main']> {
+  const { code, out } = await cliRun(request, name, args);
+  if (code !== 0) throw new Error(`sift rank ${name}: ${code} ${out}`);
+  return JSON.parse(out);
 }
 
 test.beforeAll(async ({ browser }) => {
@@ -58,7 +66,7 @@ test.beforeAll(async ({ browser }) => {
   const cliRuns = Promise.all([
     cliRank({ query: QUERY, documents: [{ text: GOOD_TEXT }, { image: 'good.png' }, { image: 'one-pixel.png' }, { image: 'ratio-200.png' }, { text: LONG_TEXT }, { text: MARKUP }] }, 'main'),
     cliRank({ query: QUERY, documents: MANY.map((text) => ({ text })) }, 'many'),
-    cliRank({ query: { text: LONG_TEXT }, documents: [{ text: GOOD_TEXT }, { image: 'good.png' }] }, 'longQuery', ['--max-length', '2048']),
+    cliRun({ query: { text: LONG_TEXT }, documents: [{ text: GOOD_TEXT }, { image: 'good.png' }] }, 'longQuery', ['--max-length', '2048']),
     cliRank({ query: { text: '' }, documents: [{ text: GOOD_TEXT }] }, 'emptyQuery'),
     cliRank({ query: QUERY, documents: [{ video: 'clip.mp4' }, { video: 'clip.webm' }], fps: 0.001, max_frames: 7 }, 'video'),
   ]);
@@ -77,8 +85,9 @@ test.beforeAll(async ({ browser }) => {
   base = r.ok ? { text: r.scores[0]!, png: r.scores[1]! } : { text: NaN, png: NaN };
   const tPage = Date.now();
   const [main, many, longQuery, emptyQuery, video] = await cliRuns;
+  cliLongQuery = { code: longQuery.code, out: JSON.parse(longQuery.out) };
   console.log(`  setup: media ${tMedia - t0} ms, model loaded in the page after ${tPage - tMedia} ms, sift rank runs done after ${Date.now() - tMedia} ms`);
-  cli = { main, many, longQuery, emptyQuery, video };
+  cli = { main, many, emptyQuery, video };
   expect(Math.abs(base.text - main.scores[0]!)).toBeLessThan(EXACT);
   expect(Math.abs(base.png - main.scores[1]!)).toBeLessThan(EXACT);
 });
@@ -233,15 +242,15 @@ test.describe('odd but valid input is scored as sift rank scores it', () => {
     outcomes.push(`<|im_end|> + HTML/script text → scored ${r.scores[1]!.toFixed(6)} as plain text (sift rank ${cli.main.scores[5]!.toFixed(6)})`);
   });
 
-  test('a 50,000-character query: scored, with a warning that the query was cut', async () => {
-    // A 2,048-token budget instead of 10,240 keeps this fast; the cut is the same rule.
+  test('a 50,000-character query that does not fit is refused, as sift rank refuses it (not scored against nothing)', async () => {
+    // A 2,048-token budget instead of 10,240 keeps this fast; the rule is the same.
     const r = await rerank({ query: { text: LONG_TEXT }, documents: [{ text: GOOD_TEXT }, { image: file('good.png', 'image/png') }] }, { maxLength: 2048 });
-    expect(r.ok && r.errors).toEqual([]);
-    if (!r.ok) return;
-    r.scores.forEach((s, i) => expectScore('50k query', s, cli.longQuery.scores[i]));
-    expect(r.warnings).toEqual(cli.longQuery.warnings);
-    expect(r.warnings.map((w) => w.index)).toEqual([0, 1]);
-    outcomes.push(`50,000-character query → scored, warning "${r.warnings[0].message}"`);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.message).toMatch(/^the query does not fit in the 2,048-token prompt/);
+    expect(cliLongQuery.code).toBe(1);
+    expect(cliLongQuery.out).toMatchObject({ code: 'query-truncated', error: expect.stringMatching(/^the query does not fit in the 2,048-token prompt/) });
+    outcomes.push(`50,000-character query → request error ${r.name}: "${r.message}"`);
   });
 
   test('200 documents', async () => {
