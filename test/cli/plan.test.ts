@@ -122,7 +122,7 @@ describe('sift plan-video', () => {
   it('rejects a one-frame video with {"error"} and exit 1', async () => {
     const r = await sift('plan-video', '--frames', '1', '--source-fps', '30', '--width', '64', '--height', '64');
     expect(r.code).toBe(1);
-    expect(r.out.error).toMatch(/cannot sample a video of 1 frame/);
+    expect(r.out.error).toMatch(/this video has 1 frame; a video needs at least 2 frames/);
   });
 
   it('runs through the installed bin (npx sift)', () => {
