@@ -14,9 +14,10 @@ const TEXTS = ['A television test pattern with colour bars.', 'A recipe for lemo
 // Node and libjpeg-turbo in Chromium (different IDCT and chroma upsampling), video frames by ffmpeg and
 // WebCodecs (different YUV→RGB): with 4-bit MatMulNBits (WebGPU) seen 1.3e-3 and 8.6e-4, so 5e-3. On
 // WASM the int8 format quantizes activations per token, and a pixel that differs by a level can move a
-// rounding step: seen 6.4e-3 (JPEG), 1.6e-3 (videos), so 1.5e-2 there.
+// rounding step, which this random-weight model amplifies: seen up to 6.4e-3 (JPEG) and 1.8e-2 (webm), so
+// 3e-2 there (lossless inputs stay within EXACT: the formats are not the cause).
 const EXACT = 1e-3;
-const DECODER = { wasm: 1.5e-2, webgpu: 5e-3 } as const;
+const DECODER = { wasm: 3e-2, webgpu: 5e-3 } as const;
 const LOSSY = new Set([3, 4, 5]); // the JPEG, the mp4 and the webm
 
 let media: AppMedia;
