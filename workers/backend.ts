@@ -1,6 +1,6 @@
 // Which onnxruntime execution provider the worker uses, and why (the UI shows the reason).
 import type { InferenceSession } from 'onnxruntime-web';
-import type { Backend } from '../src/lib/types.ts';
+import type { Backend } from './api.ts';
 
 export interface BackendChoice {
   backend: Backend;

@@ -1,6 +1,6 @@
 // Converts an official safetensors checkpoint inside the worker (HTTP Range reads, tensor by tensor)
 // and stores every produced file in the model store, so the result loads like a downloaded model.
-import type { LoadProgress, ModelSource } from '../src/lib/types.ts';
+import type { LoadProgress, ModelSource } from './api.ts';
 import { openCheckpoint } from '../src/model/checkpoint/open.ts';
 import { UrlLocation } from '../src/model/checkpoint/locations.ts';
 import { checkpointSource, convertCheckpoint } from '../src/model/convert.ts';

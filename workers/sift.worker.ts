@@ -4,7 +4,7 @@
 import { wasmHeapBytes } from './wasmMemory.ts'; // first: it watches the wasm memory ort creates
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
-import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from '../src/lib/types.ts';
+import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from './api.ts';
 import { runsOnWasmOnly, type LoadedModel } from '../src/engine/session.ts';
 import { startModel } from '../src/engine/startModel.ts';
 import { servedWasmPaths } from '../src/engine/inPlaceSession.ts';

@@ -19,23 +19,8 @@ import type { LoadedModel } from './session.ts';
 import type { Grid } from './rope.ts';
 import { errorCode } from './errorCode.ts';
 
-export interface DecodedImage {
-  patches: Float32Array;
-  grid: Grid;
-  /** What the document's result should say about this medium (e.g. only an animation's first frame was used). */
-  warnings?: string[];
-}
-
-export interface DecodedVideo extends DecodedImage {
-  /** Seconds per temporal group, for the `<t seconds>` texts. */
-  timestamps: number[];
-}
-
-/** Turns request media into patches; implemented for Node (CLI) and for the browser worker. */
-export interface MediaDecoder {
-  image(item: ImageItem): Promise<DecodedImage>;
-  video(item: VideoItem): Promise<DecodedVideo>;
-}
+export type { DecodedImage, DecodedVideo, MediaDecoder } from '../media/decoder.ts';
+import type { MediaDecoder } from '../media/decoder.ts';
 
 export interface RerankRunOptions {
   maxLength?: number;

@@ -3,7 +3,8 @@
 // interleaved M-RoPE cos/sin tables fed to the graph.
 import type { ModelConfig } from '../model/config.ts';
 
-export type Grid = [number, number, number];
+export type { Grid } from '../contracts/request.ts';
+import type { Grid } from '../contracts/request.ts';
 
 /** Position ids [t, h, w] for one token sequence, exactly as Qwen3VLModel.get_rope_index. */
 export function ropePositions(ids: ArrayLike<number>, imageGrids: Grid[], videoGrids: Grid[], cfg: ModelConfig): [Int32Array, Int32Array, Int32Array] {

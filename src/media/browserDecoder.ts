@@ -2,8 +2,8 @@
 // patches, the twin of nodeDecoder.ts. Images: URL / data URL / base64 / File / Blob / ImageBitmap /
 // RawPixels → browserImage.ts → preprocessImage. Videos: a file → browserVideo.ts (mediabunny +
 // WebCodecs) → preprocessVideoFrames; a list of frame images → preprocessFrameList.
-import type { DecodedImage, DecodedVideo, MediaDecoder } from '../engine/rerank.ts';
-import type { ImageItem, VideoItem } from '../prompt/conversation.ts';
+import type { DecodedImage, DecodedVideo, MediaDecoder } from './decoder.ts';
+import type { ImageItem, VideoItem } from '../contracts/request.ts';
 import { decodeImageBytes, DEFAULT_MAX_IMAGE_PIXELS, pixelsFromBitmap } from './browserImage.ts';
 import { locate, readAllBytes } from './browserSource.ts';
 import { decodeVideoFile } from './browserVideo.ts';

@@ -4,9 +4,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DecodedImage, DecodedVideo, MediaDecoder } from '../engine/rerank.ts';
-import type { ImageItem, VideoItem } from '../prompt/conversation.ts';
-import type { MediaGridInfo } from '../prompt/promptCommand.ts';
+import type { DecodedImage, DecodedVideo, MediaDecoder } from './decoder.ts';
+import type { ImageItem, VideoItem } from '../contracts/request.ts';
+import type { MediaGridInfo } from '../contracts/request.ts';
 import { MediaError } from './errors.ts';
 import { checkSupportedFormat } from './formatSupport.ts';
 import { planImage, preprocessImage } from './image.ts';

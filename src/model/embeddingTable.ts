@@ -2,42 +2,18 @@
 // fp32 values or block-quantized (quantize.ts). Rows are split into parts so that no file exceeds the
 // shard limit (the 2B's table is 311 MB at 8 bits, 1.24 GB at fp32) and no buffer comes near a
 // browser's largest ArrayBuffer; the engine looks rows up part by part, never joining them.
-import type { ByteRange, Manifest } from './manifest.ts';
+import { embeddingFiles, embeddingParts, type ByteRange, type EmbeddingBits, type Manifest } from '../store/manifest.ts';
+
+export { embeddingFiles, embeddingParts };
 import { blocksPerRow, dequantizeRowList, type QuantizedMatrix } from './quantize.ts';
 
-export type EmbeddingBits = 4 | 8 | 32;
-
-/** Rows [first, first + rows) of the table: `values` (fp32) or packed/scales/zeroPoints (quantized). */
-export interface EmbeddingPart {
-  rows: number;
-  values?: ByteRange;
-  packed?: ByteRange;
-  scales?: ByteRange;
-  zeroPoints?: ByteRange;
-}
+export type { EmbeddingBits, EmbeddingPart } from '../store/manifest.ts';
 
 /** Bytes one row takes in each stored array. */
 export function rowBytes(cols: number, bits: EmbeddingBits, blockSize: number): { packed: number; scales: number; zeroPoints: number } {
   if (bits === 32) return { packed: cols * 4, scales: 0, zeroPoints: 0 };
   const blocks = blocksPerRow(cols, blockSize);
   return { packed: (blocks * blockSize * bits) / 8, scales: blocks * 4, zeroPoints: Math.ceil((blocks * bits) / 8) };
-}
-
-/** The table's parts in row order: a manifest lists them, or (one quantized part) gives its ranges directly. */
-export function embeddingParts(e: Manifest['embedding']): EmbeddingPart[] {
-  const parts = e.parts ?? (e.packed ? [{ rows: e.rows, packed: e.packed, scales: e.scales, zeroPoints: e.zeroPoints }] : []);
-  const bad = (what: string) => new Error(`manifest.json: the embedding table ${what}; re-convert the model`);
-  if (parts.reduce((s, p) => s + p.rows, 0) !== e.rows) throw bad(`parts do not add up to its ${e.rows} rows`);
-  for (const p of parts) {
-    if (e.bits === 32 ? !p.values : !(p.packed && p.scales && p.zeroPoints)) throw bad(`has a part without its ${e.bits === 32 ? 'values' : 'packed/scales/zeroPoints'}`);
-  }
-  return parts;
-}
-
-/** Every file the table is read from, each once, in row order. */
-export function embeddingFiles(e: Manifest['embedding']): string[] {
-  const files = embeddingParts(e).flatMap((p) => [p.values, p.packed, p.scales, p.zeroPoints].filter((r): r is ByteRange => !!r).map((r) => r.file));
-  return [...new Set(files)];
 }
 
 interface LoadedPart {

@@ -6,7 +6,7 @@ import { quantizeMatrix } from './quantize.ts';
 import { rowBytes, type EmbeddingBits, type EmbeddingPart } from './embeddingTable.ts';
 import type { ShardInfo, ShardOutput } from './shards.ts';
 import { ShardWriter } from './shards.ts';
-import type { CheckpointSource } from './convert.ts';
+import type { CheckpointSource } from './checkpointSource.ts';
 
 const ALIGN = 64; // ShardWriter's alignment: at most this much padding before each array of a part
 const STEP = 8192; // rows per checkpoint read: the 151,936-row table is never held whole in fp32

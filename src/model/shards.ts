@@ -2,19 +2,14 @@
 // soon as it is full, so a conversion holds at most one shard (plus the tensor being written). A tensor
 // larger than the limit gets a shard of its own: onnxruntime reads an initializer from ONE file.
 import type { ExternalRef, WeightSink } from './onnx/graph.ts';
+import type { ShardInfo } from '../store/manifest.ts';
+import { sha256Hex } from '../store/fileHash.ts';
 
-export interface ShardInfo {
-  file: string;
-  bytes: number;
-  sha256: string;
-}
+export type { ShardInfo } from '../store/manifest.ts';
 
 export type ShardOutput = (file: string, bytes: Uint8Array) => Promise<void>;
 
-export async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
+export { sha256Hex } from '../store/fileHash.ts';
 
 const ALIGN = 64; // keeps every tensor's offset aligned for direct typed-array views
 

@@ -4,7 +4,7 @@
 
 import { parseConfig } from './config.ts';
 import { textNames, visionNames } from './names.ts';
-import { QWEN3_VL_CHAT_TEMPLATE } from '../prompt/qwen3vlTemplate.ts';
+import { QWEN3_VL_CHAT_TEMPLATE } from '../contracts/chatTemplate.ts';
 import { float32ArrayToBf16 } from './checkpoint/dtypes.ts';
 import { officialTensorShapes } from './checkpoint/officialShapes.ts';
 import { type ChunkedFile, collectChunks, safetensorsLayout, type TensorSpec } from './checkpoint/safetensorsWriter.ts';

@@ -16,25 +16,8 @@ import {
 export const SYSTEM_PROMPT =
   'Judge whether the Document meets the requirements based on the Query and the Instruct provided. Note that the answer can only be "yes" or "no".';
 
-export interface TextItem {
-  type: 'text';
-  text: string;
-}
-export interface ImageItem {
-  type: 'image';
-  image: MediaRef;
-  min_pixels: number;
-  max_pixels: number;
-}
-export interface VideoItem {
-  type: 'video';
-  /** A file / URL / opaque file handle, or the (already subsampled) list of frames. */
-  video: MediaRef | MediaRef[];
-  fps?: number;
-  max_frames?: number;
-  total_pixels?: number;
-}
-export type ContentItem = TextItem | ImageItem | VideoItem;
+export type { TextItem, ImageItem, VideoItem, ContentItem } from '../contracts/request.ts';
+import type { ContentItem, ImageItem, VideoItem } from '../contracts/request.ts';
 
 export interface ChatMessage {
   role: 'system' | 'user';

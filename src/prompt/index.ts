@@ -9,7 +9,7 @@ export * from './promptIds.ts';
 export * from './truncate.ts';
 export * from './documentPrompt.ts';
 export * from './promptCommand.ts';
-export { QWEN3_VL_CHAT_TEMPLATE, QWEN3_VL_CHAT_TEMPLATE_SHA256 } from './qwen3vlTemplate.ts';
+export { QWEN3_VL_CHAT_TEMPLATE, QWEN3_VL_CHAT_TEMPLATE_SHA256 } from '../contracts/chatTemplate.ts';
 export * from './validate.ts';
 export * from './promptError.ts';
 export * from './budgetedPrompt.ts';

@@ -11,11 +11,8 @@ import { DEFAULT_CONVERSATION_OPTIONS, type ConversationOptions, type RerankRequ
 import type { PromptTokenizer } from './tokens.ts';
 import { separateMalformedDocuments } from './validate.ts';
 
-export interface MediaGridInfo {
-  grid: Grid;
-  /** Seconds per temporal group; required for videos. */
-  timestamps?: number[];
-}
+export type { MediaGridInfo } from '../contracts/request.ts';
+import type { MediaGridInfo } from '../contracts/request.ts';
 
 export interface PromptCommandOptions {
   expand: boolean;

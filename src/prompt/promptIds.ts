@@ -12,7 +12,8 @@ import { formatPythonFixed1 } from './pyFormat.ts';
 import type { PromptSegment, SegmentPart, TemplateSpecialToken } from './render.ts';
 import type { PlainEncoding, PromptTokenizer } from './tokens.ts';
 
-export type Grid = [number, number, number];
+export type { Grid } from '../contracts/request.ts';
+import type { Grid } from '../contracts/request.ts';
 
 export interface VideoMedia {
   grid: Grid;

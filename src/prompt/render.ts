@@ -5,7 +5,7 @@
 // Tests prove both give the same text. The text is the prompt BEFORE vision-pad expansion.
 
 import { Template } from '@huggingface/jinja';
-import { QWEN3_VL_CHAT_TEMPLATE } from './qwen3vlTemplate.ts';
+import { QWEN3_VL_CHAT_TEMPLATE } from '../contracts/chatTemplate.ts';
 import type { ChatMessage, PromptPart, RerankConversation } from './conversation.ts';
 
 /** The special tokens the template itself writes. */

@@ -2,30 +2,8 @@
 // (QwenLM/Qwen3-VL-Embedding `qwen3_vl_reranker.py`: `format_mm_content`, `is_video_input`,
 // `is_image_path`, `sample_frames`). Media are opaque handles here: nothing is opened.
 
-/**
- * A reference to one image, one video file or one frame: a path / URL string, or an opaque object
- * (Blob, ImageBitmap, decoded pixels…) that only the media module interprets.
- */
-export type MediaRef = string | object;
-
-/** One video: a file / URL (or opaque file-like handle), or a list of frame images. */
-export type VideoInput = MediaRef | MediaRef[];
-
-/** One side of a pair (the query or a document). Each field may be one value or a list. */
-export interface RerankSide {
-  text?: string | string[] | null;
-  image?: MediaRef | MediaRef[] | null;
-  /** One video (a file, or a list of frames), or a list of videos. */
-  video?: VideoInput | VideoInput[] | null;
-}
-
-export interface RerankRequest {
-  instruction?: string | null;
-  query?: RerankSide | null;
-  documents?: RerankSide[] | null;
-  fps?: number | null;
-  max_frames?: number | null;
-}
+export type { MediaRef, VideoInput, RerankSide, RerankRequest } from '../contracts/request.ts';
+import type { MediaRef, RerankSide, RerankRequest, VideoInput } from '../contracts/request.ts';
 
 /** Options that the reference fixes in `Qwen3VLReranker.__init__`. */
 export interface ConversationOptions {

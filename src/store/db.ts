@@ -11,7 +11,7 @@
 // of its files) only at the end, so its chunks live under a temporary slot the record points to.
 // Components are URI-encoded so ids containing "/" or "#" cannot collide with one another.
 import { createStore, delMany, get, getMany, promisifyRequest, set, setMany, type UseStore } from 'idb-keyval';
-import type { Manifest } from '../model/manifest.ts';
+import type { Manifest } from './manifest.ts';
 import type { HashProgress } from './fileHash.ts';
 
 export type ModelState = 'downloading' | 'ready';

@@ -2,8 +2,8 @@
 // stored as they arrive, so a reload, a crash or a dropped connection resumes where it stopped; each
 // file is verified against its sha256 before it counts, and the version becomes "ready" only when all
 // of them have. A newer version replaces an older one only once it is ready.
-import type { Manifest } from '../model/manifest.ts';
-import type { ShardInfo } from '../model/shards.ts';
+import type { Manifest } from './manifest.ts';
+import type { ShardInfo } from './manifest.ts';
 import { deleteFileChunks, getChunks, getRecord, putChunkAndRecord, putRecord, type ModelRecord } from './db.ts';
 import { ModelStoreError, TransientError } from './errors.ts';
 import { fetchFileIntoChunks, type ChunkSink } from './fetchChunks.ts';

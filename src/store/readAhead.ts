@@ -30,18 +30,8 @@ export interface FileReadTiming {
   doneAt: number;
 }
 
-/** What the worker answers: the file's bytes (or how many it wrote into the buffer given), or the error of reading it. */
-export type ReadReply =
-  | { n: number; bytes: Uint8Array | number; ms: number; doneAt: number }
-  | { n: number; error: { name: string; kind?: StoreErrorKind; message: string } };
-export interface ReadRequest {
-  n: number;
-  id: string;
-  version: string;
-  file: string;
-  /** A view of shared memory to write the file into. */
-  into?: Uint8Array;
-}
+export type { ReadReply, ReadRequest } from './readAheadProtocol.ts';
+import type { ReadReply, ReadRequest } from './readAheadProtocol.ts';
 
 export function errorFromReply(e: { name: string; kind?: StoreErrorKind; message: string }): Error {
   if (e.name === 'ModelStoreError' && e.kind) return new ModelStoreError(e.kind, e.message);

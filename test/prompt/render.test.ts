@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { buildRerankConversations, type RerankConversation } from '../../src/prompt/conversation.ts';
-import { QWEN3_VL_CHAT_TEMPLATE, QWEN3_VL_CHAT_TEMPLATE_SHA256 } from '../../src/prompt/qwen3vlTemplate.ts';
+import { QWEN3_VL_CHAT_TEMPLATE, QWEN3_VL_CHAT_TEMPLATE_SHA256 } from '../../src/contracts/chatTemplate.ts';
 import { renderPromptText, renderWithChatTemplate } from '../../src/prompt/render.ts';
 import type { RerankRequest } from '../../src/prompt/request.ts';
 
