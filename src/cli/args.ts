@@ -1,32 +1,41 @@
-// A tiny argv parser: positionals plus --flag / --key value options.
+// Command-line options: node:util's parseArgs, strict (an unknown flag or a missing value is a usage
+// error naming the command's options), kept as positionals plus a map of --key value / --flag.
+import { parseArgs as parseNodeArgs } from 'node:util';
+
+/** A wrong command line: the commands answer it with exit code 2 and what they accept. */
+export class UsageError extends Error {}
 
 export interface ParsedArgs {
   positional: string[];
   options: Map<string, string | true>;
 }
 
-export function parseArgs(argv: string[], booleans: string[] = []): ParsedArgs {
-  const positional: string[] = [];
-  const options = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    if (eq > 0) options.set(a.slice(2, eq), a.slice(eq + 1));
-    else if (booleans.includes(a.slice(2)) || i + 1 >= argv.length || argv[i + 1].startsWith('--')) options.set(a.slice(2), true);
-    else options.set(a.slice(2), argv[++i]);
+/** Each option a command takes: 'string' (--key value or --key=value) or 'boolean' (--flag). */
+export type OptionSpec = Record<string, 'string' | 'boolean'>;
+
+export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
+  let parsed: ReturnType<typeof parseNodeArgs>;
+  try {
+    parsed = parseNodeArgs({
+      args: argv,
+      options: Object.fromEntries(Object.entries(spec).map(([key, type]) => [key, { type }])),
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (err) {
+    const known = Object.keys(spec).map((k) => `--${k}`).join(', ') || 'none';
+    throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (options: ${known})`);
   }
-  return { positional, options };
+  const options = new Map<string, string | true>();
+  for (const [key, value] of Object.entries(parsed.values)) if (value !== undefined && value !== false) options.set(key, value as string | true);
+  return { positional: parsed.positionals, options };
 }
 
 export function numberOption(args: ParsedArgs, key: string, fallback?: number): number | undefined {
   const v = args.options.get(key);
   if (v === undefined) return fallback;
   const n = Number(v);
-  if (v === true || !Number.isFinite(n)) throw new Error(`--${key} needs a number`);
+  if (v === true || !Number.isFinite(n)) throw new UsageError(`--${key} needs a number`);
   return n;
 }
 
@@ -34,7 +43,7 @@ export function numberOption(args: ParsedArgs, key: string, fallback?: number): 
 export function secondsOption(args: ParsedArgs, key: string): number | undefined {
   const s = numberOption(args, key);
   if (s === undefined) return undefined;
-  if (!(s > 0)) throw new Error(`--${key} must be a positive number of seconds, got ${s}`);
+  if (!(s > 0)) throw new UsageError(`--${key} must be a positive number of seconds, got ${s}`);
   return s * 1000;
 }
 
@@ -46,6 +55,6 @@ export function printJson(value: unknown): void {
 /** --max-image-pixels N: images above N pixels are refused before decoding (src/media/decodeBudget.ts). */
 export function maxImagePixelsOption(args: ParsedArgs): number | undefined {
   const n = numberOption(args, 'max-image-pixels');
-  if (n !== undefined && !(n > 0)) throw new Error(`--max-image-pixels must be a positive number of pixels, got ${n}`);
+  if (n !== undefined && !(n > 0)) throw new UsageError(`--max-image-pixels must be a positive number of pixels, got ${n}`);
   return n;
 }

@@ -5,7 +5,7 @@ import { openCheckpoint } from '../model/checkpoint/open.ts';
 import { UrlLocation } from '../model/checkpoint/locations.ts';
 import { NodeDirLocation } from '../model/checkpoint/nodeFiles.ts';
 import { checkpointSource, convertCheckpoint, type ConvertProgress } from '../model/convert.ts';
-import { numberOption, parseArgs, printJson } from './args.ts';
+import { numberOption, parseArgs, printJson, UsageError } from './args.ts';
 
 function progressBar(): (p: ConvertProgress) => void {
   const start = Date.now();
@@ -38,9 +38,9 @@ async function ortFormatWriter(model: Uint8Array, externalData: { path: string; 
 }
 
 export async function runConvertCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv);
+  const args = parseArgs(argv, { bits: 'string', 'embed-bits': 'string', linear: 'string', 'graph-format': 'string', 'shard-mb': 'string', id: 'string' });
   const [input, outDir] = args.positional;
-  if (!input || !outDir) throw new Error('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]');
+  if (!input || !outDir) throw new UsageError('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]');
   const bits = numberOption(args, 'bits', 4);
   if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
   // int8: linear layers stored as the WASM EP runs fastest (src/model/graphs/linear.ts); nbits: MatMulNBits at --bits.

@@ -1,11 +1,14 @@
 // `sift` command dispatcher. Each command lives in its own module and is loaded on demand.
+import { UsageError } from './args.ts';
 
 const USAGE = `sift — multimodal reranking with Qwen3-VL-Reranker
 
   sift tiny <dir> [--seed N] [--layers N] [--vision-depth N] [--real-size]
       write a random-weight checkpoint with the official layout (for tests and trying the app)
-  sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--shard-mb N] [--id ID]
-      convert an official safetensors checkpoint into a Sift model directory
+  sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32]
+               [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]
+      convert an official safetensors checkpoint into a Sift model directory (--linear int8: the WASM
+      backend's format, int8 per output channel from the checkpoint's weights)
   sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
             [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N]
             [--max-request-mb N] [--max-text-chars N]
@@ -16,7 +19,7 @@ const USAGE = `sift — multimodal reranking with Qwen3-VL-Reranker
       --max-request-mb (default 64) is refused before it is read, a text above --max-text-chars
       (default 4,194,304) fails its document (or the request, for the instruction or query), and a
       query that --max-length (default 10,240 tokens) would cut fails the request (query-truncated)
-  sift prompt <request.json> [--expand] [--max-image-pixels N]
+  sift prompt <request.json> [--expand] [--model <dir>] [--max-image-pixels N]
       print the prompt of every document: {"prompts": [{"text", "tokens"}]}
   sift plan-image --width W --height H [--min-pixels N --max-pixels N]
   sift plan-video --frames N --source-fps F --width W --height H [--fps F --max-frames N]
@@ -48,6 +51,6 @@ export async function main(argv: string[]): Promise<number> {
     return await (await load())(rest);
   } catch (err) {
     process.stderr.write(`sift ${name}: ${(err as Error).message}\n`);
-    return 1;
+    return err instanceof UsageError ? 2 : 1;
   }
 }

@@ -4,13 +4,11 @@ import { MediaError } from '../media/errors.ts';
 import { planImage } from '../media/image.ts';
 import { planVideo } from '../media/videoPlan.ts';
 import { formatPythonFixed1 } from '../prompt/pyFormat.ts';
-import { numberOption, parseArgs, printJson, type ParsedArgs } from './args.ts';
+import { numberOption, parseArgs, printJson, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 
 const IMAGE_USAGE = 'usage: sift plan-image --width W --height H [--min-pixels N --max-pixels N]';
 const VIDEO_USAGE =
   'usage: sift plan-video --frames N --source-fps F --width W --height H [--fps F --max-frames N --total-pixels N]';
-
-class UsageError extends Error {}
 
 function required(args: ParsedArgs, key: string, usage: string): number {
   const v = numberOption(args, key);
@@ -19,9 +17,9 @@ function required(args: ParsedArgs, key: string, usage: string): number {
 }
 
 /** Runs one plan command: usage problems exit 2, rejected media exit 1, both print {"error"}. */
-async function planCommand(argv: string[], usage: string, plan: (args: ParsedArgs) => unknown): Promise<number> {
+async function planCommand(argv: string[], usage: string, spec: OptionSpec, plan: (args: ParsedArgs) => unknown): Promise<number> {
   try {
-    const args = parseArgs(argv);
+    const args = parseArgs(argv, spec);
     if (args.positional.length > 0) throw new UsageError(`unexpected argument "${args.positional[0]}"; ${usage}`);
     printJson(plan(args));
     return 0;
@@ -31,8 +29,18 @@ async function planCommand(argv: string[], usage: string, plan: (args: ParsedArg
   }
 }
 
+const VIDEO_OPTIONS: OptionSpec = {
+  frames: 'string',
+  'source-fps': 'string',
+  width: 'string',
+  height: 'string',
+  fps: 'string',
+  'max-frames': 'string',
+  'total-pixels': 'string',
+};
+
 export function runPlanImageCommand(argv: string[]): Promise<number> {
-  return planCommand(argv, IMAGE_USAGE, (args) => {
+  return planCommand(argv, IMAGE_USAGE, { width: 'string', height: 'string', 'min-pixels': 'string', 'max-pixels': 'string' }, (args) => {
     const p = planImage({
       width: required(args, 'width', IMAGE_USAGE),
       height: required(args, 'height', IMAGE_USAGE),
@@ -44,7 +52,7 @@ export function runPlanImageCommand(argv: string[]): Promise<number> {
 }
 
 export function runPlanVideoCommand(argv: string[]): Promise<number> {
-  return planCommand(argv, VIDEO_USAGE, (args) => {
+  return planCommand(argv, VIDEO_USAGE, VIDEO_OPTIONS, (args) => {
     const p = planVideo({
       frames: required(args, 'frames', VIDEO_USAGE),
       sourceFps: required(args, 'source-fps', VIDEO_USAGE),

