@@ -107,7 +107,7 @@ async function compile(ready: ReadyModel, choice: BackendChoice, onProgress?: (p
 }
 
 /**
- * The model in the format its backend runs fastest (bench/README.md): on WASM, int8 linear layers
+ * The model in the format its backend runs fastest (docs/decisions/2026-12-03-int8-on-wasm.md): on WASM, int8 linear layers
  * (the built-in tiny's tiny-int8 build, or an official checkpoint converted so); on WebGPU, 4-bit
  * MatMulNBits. A manifest URL is loaded in whatever format it was converted to.
  */

@@ -1,8 +1,8 @@
 // Sessions built from ORT-format graphs whose weights onnxruntime uses where they lie: in one block of
 // its own wasm heap, which the engine fills and keeps. The ONNX path has the weights in memory twice
 // while a session is built (the files, then onnxruntime's copy of each initializer); on machines where
-// fresh memory is dear that copy is most of a cached start (bench/README.md, "Where a cached load's
-// time goes"). onnxruntime-web 1.30 frees the model buffer it is handed as soon as create returns, so
+// fresh memory is dear that copy is most of a cached start (docs/decisions/2026-12-04-cpu-floor.md and
+// 2026-12-04-ort-format-in-place.md). onnxruntime-web 1.30 frees the model buffer it is handed as soon as create returns, so
 // the block must be ours: a wrapper of its emscripten factory, handed over as env.wasm.wasmPaths.mjs,
 // keeps the Module it builds (malloc, free, HEAPU8), and that Module's free spares pinned blocks.
 import type * as OrtTypes from 'onnxruntime-web';

@@ -1,5 +1,5 @@
 // One error type for everything media can reject, with a machine-readable code, so the engine can fail
-// one document with a clear message (SPEC §6: the reference silently scores `NULL` instead).
+// one document with a clear message (README, 'Where Sift deliberately differs': the reference silently scores `NULL` instead).
 
 export type MediaErrorCode =
   | 'empty' // zero bytes

@@ -14,7 +14,7 @@ export const IMAGE_MAX_PIXELS = 1800 * 32 * 32;
 export const VIDEO_FRAME_MIN_PIXELS = 128 * 32 * 32;
 /** qwen-vl-utils VIDEO_MAX_TOKEN_NUM · factor² (= the reranker's FRAME_MAX_PIXELS). */
 export const VIDEO_FRAME_MAX_PIXELS = 768 * 32 * 32;
-/** The reranker's MAX_TOTAL_PIXELS = 10 · FRAME_MAX_PIXELS; Sift applies it to every video (SPEC §6). */
+/** The reranker's MAX_TOTAL_PIXELS = 10 · FRAME_MAX_PIXELS; Sift applies it to every video (README, 'Where Sift deliberately differs'). */
 export const VIDEO_TOTAL_PIXELS = 10 * VIDEO_FRAME_MAX_PIXELS;
 /** What the reference uses for a video *file* (no total_pixels given): MODEL_SEQ_LEN · 32² · 0.9. */
 export const REFERENCE_FILE_TOTAL_PIXELS = 128000 * 32 * 32 * 0.9;

@@ -113,7 +113,7 @@ export interface VideoPlanOptions {
   perFrameMaxPixels?: number;
   /**
    * Whole-video pixel budget, divided over the kept frames. Default: Sift's 7,864,320 for every video
-   * (SPEC §6). The reference passes no budget for a video file; REFERENCE_FILE_TOTAL_PIXELS reproduces that.
+   * (README, 'Where Sift deliberately differs'). The reference passes no budget for a video file; REFERENCE_FILE_TOTAL_PIXELS reproduces that.
    */
   totalPixels?: number;
   minPixels?: number;

@@ -1,7 +1,7 @@
 // One (query, document) conversation → the ids the model runs on: render, expand vision pads,
 // tokenise (user text as plain text) and truncate like the reference — tokenising only what the
 // budget can keep (budgetedPrompt.ts). A prompt whose truncation would cut the query is refused
-// (PromptError 'query-truncated', SPEC §6): its score would not depend on the query.
+// (PromptError 'query-truncated', README, 'Where Sift deliberately differs'): its score would not depend on the query.
 
 import { encodeBudgetedPrompt } from './budgetedPrompt.ts';
 import type { RerankConversation } from './conversation.ts';

@@ -1,6 +1,6 @@
 // Errors in building a prompt, with a stable `code` to branch on (the message is for people).
 //  - 'query-truncated': the token budget (maxLength) cannot hold the whole query, so the document
-//    would be scored against a cut or missing query (SPEC §6: Sift refuses rather than warns).
+//    would be scored against a cut or missing query (README, 'Where Sift deliberately differs': Sift refuses rather than warns).
 //  - 'text-too-long': one text is longer than the configured character limit (maxTextChars).
 
 export type PromptErrorCode = 'query-truncated' | 'text-too-long';

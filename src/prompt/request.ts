@@ -15,7 +15,7 @@ export interface ConversationOptions {
   fps: number;
   /** Also the cap frame lists are subsampled to (the reference uses its own setting, not the request's). */
   maxFrames: number;
-  /** Whole-video pixel budget. The reference writes it on frame lists only; Sift (SPEC §6) on every video. */
+  /** Whole-video pixel budget. The reference writes it on frame lists only; Sift (README, 'Where Sift deliberately differs') on every video. */
   totalPixels: number;
   /** true = Sift's behaviour (budget on video files too); false = the reference's. */
   totalPixelsOnFiles: boolean;

@@ -19,8 +19,8 @@ export type ModelState = 'downloading' | 'ready';
 /**
  * A stored chunk. Written as a Blob: reading one back hands over a handle, and a file's chunks are
  * then read into a single buffer (one copy into fresh memory, where an ArrayBuffer value is first
- * deserialized into a buffer of its own and then copied again; on this VM a page touched for the
- * first time costs more than copying it). Older stores hold Uint8Array chunks.
+ * deserialized into a buffer of its own and then copied again: touching fresh memory can cost more than
+ * the copy, docs/decisions/2026-12-04-cached-start-blobs-and-fresh-memory.md). Older stores hold Uint8Array chunks.
  */
 export type StoredChunk = Blob | Uint8Array;
 

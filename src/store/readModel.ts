@@ -92,7 +92,7 @@ export async function assembleStoredFile(record: ModelRecord, file: string): Pro
  * Writes a stored file into `into` (exactly its size), chunk by chunk. A Blob chunk is streamed with a
  * BYOB reader into one scratch buffer that is reused, then copied where it belongs: a buffer per chunk
  * (Blob.arrayBuffer) would put every byte in fresh memory once more, and on machines where fresh pages
- * are dear (bench/README.md) that is most of a read's cost. Browsers whose Blob streams are not byte
+ * are dear (docs/decisions/2026-12-04-cached-start-blobs-and-fresh-memory.md) that is most of a read's cost. Browsers whose Blob streams are not byte
  * streams read each chunk whole.
  */
 export async function writeStoredFileInto(record: ModelRecord, file: string, into: Uint8Array): Promise<number> {

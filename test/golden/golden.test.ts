@@ -1,4 +1,4 @@
-// Golden scores of the real Qwen3-VL-Reranker-2B (SPEC §8), skipped unless the official files exist:
+// Golden scores of the real Qwen3-VL-Reranker-2B (the reference's golden values; README, 'Using the real model'), skipped unless the official files exist:
 //   SIFT_REAL_CHECKPOINT=/path/to/Qwen3-VL-Reranker-2B  (config.json, *.safetensors, tokenizer files)
 //   SIFT_GOLDEN_IMAGE=/path/to/demo.jpeg                (https://qianwen-res.oss-cn-beijing.aliyuncs.com/Qwen-VL/assets/demo.jpeg)
 // fp32 weights of the 2B model (8.5 GB) do not fit wasm32's 4 GB heap, so the "full precision" run uses

@@ -102,7 +102,7 @@ describe('planVideo (a video file)', () => {
     expect(p.tokens).toBe(3600); // 5·40·72/4
   });
 
-  it('the reference default budget for files vs Sift’s (SPEC §6)', () => {
+  it('the reference default budget for files vs Sift’s (README: where Sift deliberately differs)', () => {
     // 64 frames of 1280×720: Sift's 7864320 budget gives 245760 px per frame: smart_resize(720, 1280,
     // max 245760): beta = sqrt(921600/245760) = 1.9365 → floor(11.62)·32 = 352, floor(20.66)·32 = 640;
     // grid [32, 22, 40] → 7040 tokens.

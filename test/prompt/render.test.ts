@@ -38,7 +38,7 @@ describe('rendered prompt text (before expansion)', () => {
     ]);
   });
 
-  it('the reference layout of SPEC §8 golden request (text document, image document)', () => {
+  it('the reference layout of its golden request (text document, image document)', () => {
     const q = 'A woman playing with her dog on a beach at sunset.';
     const d =
       'A woman shares a joyful moment with her golden retriever on a sun-drenched beach at sunset, as the dog offers its paw in a heartwarming display of companionship and trust.';

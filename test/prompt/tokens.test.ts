@@ -70,7 +70,7 @@ describe('special ids and yes / no', () => {
 });
 
 describe('segment-wise tokenization = whole-string tokenization for ordinary text', () => {
-  it('matches the Rust tokenizer on the SPEC §8 golden text pair (ids from `tokenizers` 0.23, pasted)', () => {
+  it('matches the Rust tokenizer on the reference golden text pair (ids from `tokenizers` 0.23, pasted)', () => {
     const [conv] = buildRerankConversations({
       query: { text: 'A woman playing with her dog on a beach at sunset.' },
       documents: [
