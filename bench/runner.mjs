@@ -67,7 +67,7 @@ export async function main(argv) {
   if (!opts.quick) prepareModel('l4v6-int8-onnx', { realSize: true, layers: 4, visionDepth: 6, linear: 'int8', graphFormat: 'onnx' }, log);
   log(`bench model: ${bench.dir}${bench.built ? ' (built now)' : ' (cached)'}`);
   const full = opts.full2b ? prepareModel('full2b', { realSize: true }, log) : null;
-  const fullInt8 = opts.full2b ? prepareModel('full2b-int8', { realSize: true, linear: 'int8' }, log) : null;
+  if (opts.full2b) prepareModel('full2b-int8', { realSize: true, linear: 'int8' }, log);
   if (opts.full2b) prepareModel('full2b-int8-onnx', { realSize: true, linear: 'int8', graphFormat: 'onnx' }, log);
   if (full) log(`full 2B model: ${full.dir}${full.built ? ' (built now)' : ' (cached)'}`);
   const benchUrl = '/bench-models/l4v6/model/';

@@ -13,6 +13,7 @@ type Api = {
   diagnostics(): Promise<{ wasmHeapBytes: number; openVideoFrames: number }>;
   pageMemoryBytes(): Promise<number | null>;
 };
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page function takes whatever the test passes
 const call = <T>(page: Page, fn: (api: Api, arg: any) => Promise<T>, arg?: unknown) =>
   page.evaluate(([f, a]) => new Function('api', 'arg', `return (${f})(api, arg)`)((window as unknown as { rerankerTest: Api }).rerankerTest, a), [fn.toString(), arg] as const) as Promise<T>;
 

@@ -183,7 +183,10 @@ test('a fresh Vite app built from the tarball ranks with the tiny model in Chrom
   expect(out.ranked.map((r) => r.index).sort()).toEqual([0, 1, 2]);
   const scored = out.ranked.filter((r) => r.score !== null);
   expect(scored).toHaveLength(2);
-  for (const r of scored) expect(r.score).toBeGreaterThan(0), expect(r.score).toBeLessThan(1);
+  for (const r of scored) {
+    expect(r.score).toBeGreaterThan(0);
+    expect(r.score).toBeLessThan(1);
+  }
   expect(scored[0].score!).toBeGreaterThanOrEqual(scored[1].score!);
   expect(out.ranked[2]).toMatchObject({ index: 1, score: null, error: { code: 'not-an-image' } });
   expect(out.events.find((e) => e.index === 1)).toMatchObject({ score: null, code: 'not-an-image' });

@@ -3,7 +3,7 @@
 import { getOrt, sessionCreate, wasmHeapBytes } from './runtime.ts';
 import { instrument, loaded, release, tokenizerOf } from './engineRuns.ts';
 import { startModel, type StartedModel } from '../../src/engine/startModel.ts';
-import { isOrtGraph, type LoadOptions } from '../../src/engine/session.ts';
+import { isOrtGraph } from '../../src/engine/session.ts';
 import { createInPlace, startedOrtHeap } from '../../src/engine/inPlaceSession.ts';
 import type { Manifest } from '../../src/model/manifest.ts';
 import * as store from '../../src/store/index.ts';

@@ -3,7 +3,7 @@
 import { decoderFlops, flopFormulas, visionFlops } from './flops.ts';
 import { getOrt, wasmHeapBytes } from './runtime.ts';
 import { startModel } from '../../src/engine/startModel.ts';
-import type { LoadedModel, LoadOptions } from '../../src/engine/session.ts';
+import type { LoadedModel } from '../../src/engine/session.ts';
 import { RerankSession, type MediaDecoder } from '../../src/engine/rerank.ts';
 import { loadPromptTokenizer, type PromptTokenizer, type RerankRequest } from '../../src/prompt/index.ts';
 import { smartResize } from '../../src/media/smartResize.ts';

@@ -94,7 +94,12 @@ export async function profileDecoder(key: string, S: number, reps: number) {
     t0 = performance.now();
     (await attn.run(attnFeeds)).y.dispose();
     const at = performance.now() - t0;
-    if (r > 0) (dec.push(dt), lin.push(ls * L), att.push(at * L)); // rep 0 warms up
+    // rep 0 warms up
+    if (r > 0) {
+      dec.push(dt);
+      lin.push(ls * L);
+      att.push(at * L);
+    }
   }
   const flops = decoderFlops(m.cfg, S, (S * (S + 1)) / 2);
   const decoderMs = median(dec);

@@ -130,8 +130,7 @@ async function readBackHashes(id: string, way: ReadBackWay = 'file') {
   } as typeof getReader;
   // A default (not byte) stream of the blob's bytes: getReader({ mode: 'byob' }) throws on it.
   if (way === 'into-no-byob') Blob.prototype.stream = function (this: Blob) {
-    const blob = this;
-    return new ReadableStream({ async start(c) { c.enqueue(new Uint8Array(await blob.arrayBuffer())); c.close(); } });
+    return new ReadableStream({ start: async (c) => { c.enqueue(new Uint8Array(await this.arrayBuffer())); c.close(); } });
   } as typeof stream;
   const reader = way === 'reader-into-shared' ? store.openModelReader(model.id, model.version) : null;
   try {

@@ -1,6 +1,6 @@
 // Official safetensors checkpoint → Sift model directory (graphs, quantized shards, manifest), in one
 // streaming pass: tensors are read one at a time, quantized, and written to bounded shards.
-import { parseConfig, type ModelConfig } from './config.ts';
+import { parseConfig } from './config.ts';
 import { buildDecoderGraph } from './graphs/decoder.ts';
 import { buildVisionGraph } from './graphs/vision.ts';
 import type { LinearFormat } from './graphs/linear.ts';

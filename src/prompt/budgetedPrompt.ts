@@ -133,7 +133,12 @@ export function encodeBudgetedPrompt(
     const b = blocks[--head];
     const ids: number[] = [];
     const masks: number[] = [];
-    if (b.kind === 'special') for (let i = 0; i < b.count; i++) (ids.push(b.id), masks.push(b.mask));
+    if (b.kind === 'special') {
+      for (let i = 0; i < b.count; i++) {
+        ids.push(b.id);
+        masks.push(b.mask);
+      }
+    }
     else tagRunTokens(b.pieces, tokenizer.encodePlain(joinText(b.pieces)), ids, masks);
     suffix.ids = ids.concat(suffix.ids);
     suffix.masks = masks.concat(suffix.masks);

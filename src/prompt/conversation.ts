@@ -8,7 +8,6 @@ import {
   normalizeSide,
   sampleFrames,
   type ConversationOptions,
-  type MediaRef,
   type RerankRequest,
   type RerankSide,
 } from './request.ts';

@@ -5,7 +5,7 @@
 
 import { buildRerankConversations, mediaItems, type ImageItem, type VideoItem } from './conversation.ts';
 import { encodeDocumentPrompt } from './documentPrompt.ts';
-import type { Grid, PromptMedia } from './promptIds.ts';
+import type { PromptMedia } from './promptIds.ts';
 import { renderPromptSegments, renderWithChatTemplate, segmentsToText } from './render.ts';
 import { DEFAULT_CONVERSATION_OPTIONS, type ConversationOptions, type RerankRequest } from './request.ts';
 import type { PromptTokenizer } from './tokens.ts';

@@ -3,7 +3,7 @@
 // `is_image_path`, `sample_frames`). Media are opaque handles here: nothing is opened.
 
 export type { MediaRef, VideoInput, RerankSide, RerankRequest } from '../contracts/request.ts';
-import type { MediaRef, RerankSide, RerankRequest, VideoInput } from '../contracts/request.ts';
+import type { MediaRef, RerankSide, VideoInput } from '../contracts/request.ts';
 
 /** Options that the reference fixes in `Qwen3VLReranker.__init__`. */
 export interface ConversationOptions {

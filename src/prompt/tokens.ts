@@ -143,7 +143,10 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
         const enc = longWords?.encode(w);
         if (enc) {
           flush();
-          for (let i = 0; i < enc.ids.length; i++) (ids.push(enc.ids[i]), byteLengths.push(enc.byteLengths[i]));
+          for (let i = 0; i < enc.ids.length; i++) {
+            ids.push(enc.ids[i]);
+            byteLengths.push(enc.byteLengths[i]);
+          }
           continue;
         }
       }

@@ -75,12 +75,9 @@ export function selectedSource(ui: SiftUi): { source: ModelSource } | { error: s
   if (ui.modelChoice === 'official') return { source: { kind: 'checkpoint', url: OFFICIAL_2B.url, id: OFFICIAL_2B.id, bits: ui.bits } };
   const raw = ui.manifestUrl.trim();
   if (!raw) return { error: 'Enter the address of a converted model\'s manifest.json.' };
-  let url: URL;
-  try {
-    url = new URL(raw, document.baseURI);
-  } catch {
-    return { error: `"${raw}" is not a valid address.` };
-  }
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local value, never state
+  const url = URL.canParse(raw, document.baseURI) ? new URL(raw, document.baseURI) : null;
+  if (!url) return { error: `"${raw}" is not a valid address.` };
   if (url.protocol !== 'http:' && url.protocol !== 'https:') return { error: 'The manifest address must start with http:// or https://.' };
   return { source: { kind: 'manifest', url: url.href } };
 }

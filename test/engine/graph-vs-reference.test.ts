@@ -1,13 +1,8 @@
 // The converted onnxruntime graphs (WASM EP, fp32 weights) against the independent CPU reference
 // (test/reference), layer by layer, on the generated tiny checkpoint with the official layout.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as ort from 'onnxruntime-web';
-import { makeTinyCheckpoint } from '../../src/model/tiny.ts';
-import { MapLocation } from '../../src/model/checkpoint/locations.ts';
-import { openCheckpoint, type Checkpoint } from '../../src/model/checkpoint/open.ts';
-import { checkpointSource, convertCheckpoint } from '../../src/model/convert.ts';
-import { loadModel, runVision, type LoadedModel } from '../../src/engine/session.ts';
+import type { Checkpoint } from '../../src/model/checkpoint/open.ts';
+import { runVision, type LoadedModel } from '../../src/engine/session.ts';
 import { Scorer, type PromptInput } from '../../src/engine/scorer.ts';
 import { tinyModel } from './tinyModel.ts';
 import { referenceScore, referenceVision, weightsFromMap, type Weights } from '../reference/index.ts';

@@ -1,6 +1,5 @@
 // The request-level pipeline on the tiny model: prompt ids exactly as src/prompt builds them, prefix
 // reuse equal to full prompts, streaming, empty requests, and clear request errors.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RerankSession, type MediaDecoder } from '../../src/engine/rerank.ts';
 import { Scorer } from '../../src/engine/scorer.ts';

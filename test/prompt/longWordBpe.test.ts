@@ -19,7 +19,11 @@ const byteLevel = (() => {
   for (let b = 174; b <= 255; b++) bs.push(b);
   const cs = [...bs];
   let n = 0;
-  for (let b = 0; b < 256; b++) if (!bs.includes(b)) (bs.push(b), cs.push(256 + n++));
+  for (let b = 0; b < 256; b++) {
+    if (bs.includes(b)) continue;
+    bs.push(b);
+    cs.push(256 + n++);
+  }
   const map = new Map(bs.map((b, i) => [b, String.fromCharCode(cs[i])]));
   return (s: string) => Array.from(new TextEncoder().encode(s), (b) => map.get(b)!).join('');
 })();
