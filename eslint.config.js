@@ -5,7 +5,9 @@ import globals from 'globals';
 import ts from 'typescript-eslint';
 
 export default ts.config(
-  { ignores: ['dist/**', 'dist-lib/**', 'node_modules/**', 'public/**', 'test-results/**', '.cache/**', 'bench/results/**', 'dev-dist/**'] },
+  {
+    ignores: ['dist/**', 'dist-lib/**', 'node_modules/**', 'public/**', 'test-results/**', '.cache/**', 'bench/results/**', 'dev-dist/**'],
+  },
   js.configs.recommended,
   ...ts.configs.recommended,
   ...svelte.configs.recommended,

@@ -40,14 +40,18 @@ export default defineConfig({
       stdout: 'ignore',
       stderr: 'pipe',
     },
-    ...(process.env.SIFT_E2E_DEV_ONLY ? [] : [{
-      // Started after the first one, so the tiny model in public/ exists when the build copies it.
-      command: `npx vite build --logLevel error && npx vite preview --host 127.0.0.1 --port ${port + 1} --strictPort`,
-      url: `${PREVIEW_URL}/models/tiny/manifest.json`,
-      reuseExistingServer: !process.env.CI,
-      timeout: 300_000,
-      stdout: 'ignore' as const,
-      stderr: 'pipe' as const,
-    }]),
+    ...(process.env.SIFT_E2E_DEV_ONLY
+      ? []
+      : [
+          {
+            // Started after the first one, so the tiny model in public/ exists when the build copies it.
+            command: `npx vite build --logLevel error && npx vite preview --host 127.0.0.1 --port ${port + 1} --strictPort`,
+            url: `${PREVIEW_URL}/models/tiny/manifest.json`,
+            reuseExistingServer: !process.env.CI,
+            timeout: 300_000,
+            stdout: 'ignore' as const,
+            stderr: 'pipe' as const,
+          },
+        ]),
   ],
 });

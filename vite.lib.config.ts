@@ -30,7 +30,10 @@ export function builtWorkerUrls(): Plugin {
     },
     renderChunk(code) {
       if (!code.includes(marker)) return null;
-      return { code: code.replace(new RegExp(`${marker}\\(\\s*["']([\\w.-]+)["']\\s*\\)`, 'g'), 'new URL("./$1", import.meta.url)'), map: null };
+      return {
+        code: code.replace(new RegExp(`${marker}\\(\\s*["']([\\w.-]+)["']\\s*\\)`, 'g'), 'new URL("./$1", import.meta.url)'),
+        map: null,
+      };
     },
   };
 }
@@ -43,7 +46,11 @@ function factoryWrapperFile(): Plugin {
   return {
     name: 'sift:factory-wrapper-file',
     generateBundle() {
-      this.emitFile({ type: 'asset', fileName: `ort/${ORT_WRAPPER_FILE}`, source: factoryWrapperSource('./ort-wasm-simd-threaded.jsep.mjs') });
+      this.emitFile({
+        type: 'asset',
+        fileName: `ort/${ORT_WRAPPER_FILE}`,
+        source: factoryWrapperSource('./ort-wasm-simd-threaded.jsep.mjs'),
+      });
     },
   };
 }

@@ -14,7 +14,9 @@ export function browserLog(file) {
     args: ['--enable-logging', `--log-file=${file}`],
     recent(n = 5) {
       if (!existsSync(file)) return [];
-      const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.trim() && !NOISE.test(l));
+      const lines = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() && !NOISE.test(l));
       return lines.slice(-n).map((l) => l.slice(0, 300));
     },
   };

@@ -18,7 +18,10 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
   const profile = join(root, '.cache/bench/profile');
   rmSync(profile, { recursive: true, force: true });
   const browserOutput = browserLog(join(root, `.cache/bench/cached-start-browser-${variants[0].url.split('/').at(-3)}.log`));
-  const ctx = await chromium.launchPersistentContext(profile, { executablePath: browserPath, args: [...chromiumArgs, ...browserOutput.args] });
+  const ctx = await chromium.launchPersistentContext(profile, {
+    executablePath: browserPath,
+    args: [...chromiumArgs, ...browserOutput.args],
+  });
   // A renderer that crashes ("Target crashed": seen twice in many runs here, cause not found) loses
   // that step, not the run: it is logged with the browser's last words and done again in a new page.
   const crashes = [];
@@ -62,7 +65,14 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
         await inPage(`warm-up load of ${v.key}`, async (p) => {
           const { runtimeMs, load } = await timedLoad(p, v);
           const idle = await waitForRendererIdle({ maxMs: 60_000 });
-          warmups.push({ variant: v.key, runtime_ms: round(runtimeMs, 0), load_ms: round(load.result.ms, 0), compile_ms: threadPoolMs(load.cpu), compile_wait_ms: idle.waited_ms, quiet: idle.quiet });
+          warmups.push({
+            variant: v.key,
+            runtime_ms: round(runtimeMs, 0),
+            load_ms: round(load.result.ms, 0),
+            compile_ms: threadPoolMs(load.cpu),
+            compile_wait_ms: idle.waited_ms,
+            quiet: idle.quiet,
+          });
         });
       }
     }
@@ -88,7 +98,9 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
       }
     }
     const out = { runtime_start_ms: round(runtime, 0), code_cache_warmup: warmups, page_crashes: crashes };
-    log(`warm-up loads in a new profile (code cache cold, then warming): ${warmups.map((c) => `${c.variant}: runtime ${c.runtime_ms} ms + load ${c.load_ms} ms (thread pool ${c.compile_ms} ms), then ${c.quiet ? 'quiet' : 'still busy'} after ${c.compile_wait_ms} ms`).join('; ')}`);
+    log(
+      `warm-up loads in a new profile (code cache cold, then warming): ${warmups.map((c) => `${c.variant}: runtime ${c.runtime_ms} ms + load ${c.load_ms} ms (thread pool ${c.compile_ms} ms), then ${c.quiet ? 'quiet' : 'still busy'} after ${c.compile_wait_ms} ms`).join('; ')}`,
+    );
     // Diagnostics: the same steps one after another in a fresh page (nothing overlapped).
     for (const v of variants) {
       const parts = await inPage(`step-by-step load of ${v.key}`, async (p) => {
@@ -135,7 +147,9 @@ export async function cachedStartSection({ variants, n, browserPath, chromiumArg
           timeline: x.timeline,
         })),
       };
-      log(`${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; CPU time (all browser processes) raw read ${out[v.key].raw_read_cpu_ms.join(', ')} ms (kernel ${out[v.key].raw_read_sys_ms.join(', ')}), load ${out[v.key].load_cpu_ms.join(', ')} ms (kernel ${out[v.key].load_sys_ms.join(', ')}; thread pool, i.e. wasm compilation: raw ${out[v.key].raw_read_thread_pool_ms.join(', ')}, load ${out[v.key].load_thread_pool_ms.join(', ')}) (by process: raw ${JSON.stringify(m.raws[0]?.cpu.byType)}, load ${JSON.stringify(loads[v.key][0]?.cpu.byType)}; the load's busiest renderer threads ${loads[v.key][0]?.cpu.busiest.map((t) => `${t.thread} ${t.ms}`).join(', ')}) → no scheduling of this work on ${cores} cores gets under ratio ${out[v.key].ratio_cpu_floor}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`);
+      log(
+        `${v.label}: ${(m.stored.bytes / 1e6).toFixed(0)} MB, raw read ${out[v.key].raw_read_ms.join(', ')} ms (through the store's reader ${out[v.key].store_reader_ms.join(', ')}), load ${out[v.key].load_ms.join(', ')} ms → ratio ${out[v.key].ratio}; CPU time (all browser processes) raw read ${out[v.key].raw_read_cpu_ms.join(', ')} ms (kernel ${out[v.key].raw_read_sys_ms.join(', ')}), load ${out[v.key].load_cpu_ms.join(', ')} ms (kernel ${out[v.key].load_sys_ms.join(', ')}; thread pool, i.e. wasm compilation: raw ${out[v.key].raw_read_thread_pool_ms.join(', ')}, load ${out[v.key].load_thread_pool_ms.join(', ')}) (by process: raw ${JSON.stringify(m.raws[0]?.cpu.byType)}, load ${JSON.stringify(loads[v.key][0]?.cpu.byType)}; the load's busiest renderer threads ${loads[v.key][0]?.cpu.busiest.map((t) => `${t.thread} ${t.ms}`).join(', ')}) → no scheduling of this work on ${cores} cores gets under ratio ${out[v.key].ratio_cpu_floor}; timeline ${JSON.stringify(loads[v.key][0]?.timeline)}`,
+      );
     }
     return out;
   } finally {

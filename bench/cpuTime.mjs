@@ -71,7 +71,11 @@ export async function withBrowserCpu(fn) {
   const threadsBefore = rendererThreads();
   const result = await fn();
   const after = browserCpuMs();
-  const byType = Object.fromEntries(Object.entries(after.byType).map(([t, ms]) => [t, ms - (before.byType[t] ?? 0)]).filter(([, ms]) => ms > 0));
+  const byType = Object.fromEntries(
+    Object.entries(after.byType)
+      .map(([t, ms]) => [t, ms - (before.byType[t] ?? 0)])
+      .filter(([, ms]) => ms > 0),
+  );
   const busiest = [...rendererThreads()]
     .map(([id, t]) => ({ thread: t.name, ms: t.ms - (threadsBefore.get(id)?.ms ?? 0) }))
     .filter((t) => t.ms >= 50)

@@ -26,11 +26,18 @@ while (held.length * 256 < limit && slow < 3) {
 /** Blocks measured, the memory that came fast before the first slow block, and the slow rate. */
 export function measureFirstTouch(limitMb = 4096) {
   const r = spawnSync(process.execPath, ['-e', CHILD, String(limitMb)], { encoding: 'utf8', timeout: 120_000 });
-  const blocks = (r.stdout ?? '').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const blocks = (r.stdout ?? '')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
   if (!blocks.length) return { error: r.error?.message ?? r.stderr?.slice(0, 200) ?? 'no output' };
   const fast = blocks[0].mb_per_s;
   const firstSlow = blocks.findIndex((b) => b.mb_per_s < fast / SLOW_FACTOR);
-  const slowRates = blocks.slice(firstSlow < 0 ? blocks.length : firstSlow).map((b) => b.mb_per_s).sort((a, b) => a - b);
+  const slowRates = blocks
+    .slice(firstSlow < 0 ? blocks.length : firstSlow)
+    .map((b) => b.mb_per_s)
+    .sort((a, b) => a - b);
   return {
     blocks,
     fast_mb_per_s: fast,

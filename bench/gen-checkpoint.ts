@@ -8,4 +8,6 @@ const [dir, layers, depth] = process.argv.slice(2);
 const visionDepth = Number(depth);
 const deepstackIndexes = [1, 3, 5].map((i) => Math.min(i, visionDepth - 1)).filter((v, i, a) => a.indexOf(v) === i);
 const r = await writeTinyCheckpoint(dir, { seed: 3, realSize: true, textLayers: Number(layers), visionDepth, deepstackIndexes });
-console.log(`bench checkpoint: ${(r.totalBytes / 1e6).toFixed(0)} MB in ${dir} (text layers ${layers}, vision depth ${visionDepth}, DeepStack ${deepstackIndexes.join(',')})`);
+console.log(
+  `bench checkpoint: ${(r.totalBytes / 1e6).toFixed(0)} MB in ${dir} (text layers ${layers}, vision depth ${visionDepth}, DeepStack ${deepstackIndexes.join(',')})`,
+);

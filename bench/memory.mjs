@@ -46,7 +46,9 @@ function profileDirs(all, ancestor) {
  * (--user-data-dir), which every Chromium process of that browser carries.
  */
 export function browserPids(ancestor = process.pid, type = null) {
-  const all = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).map(Number);
+  const all = readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .map(Number);
   const dirs = profileDirs(all, ancestor);
   return all.filter((p) => {
     const c = cmdline(p);

@@ -14,7 +14,9 @@ const SOURCES = ['src/model', 'src/cli/tiny.ts', 'src/cli/convert.ts', 'bench/ge
 function files(path) {
   if (!existsSync(path)) return [];
   if (statSync(path).isFile()) return [path];
-  return readdirSync(path, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+  return readdirSync(path, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 }
 
 function sourceHash(extra) {
@@ -52,7 +54,22 @@ export function prepareModel(name, spec, log = console.log) {
     ? run(['--import', 'tsx', 'bench/gen-checkpoint.ts', ckpt, String(spec.layers), String(spec.visionDepth)], 'checkpoint generation')
     : run(['bin/sift.mjs', 'tiny', ckpt, '--real-size', '--seed', '3'], 'sift tiny --real-size');
   log(`  checkpoint in ${gen.toFixed(0)} s; converting to 4-bit…`);
-  const conv = run(['bin/sift.mjs', 'convert', ckpt, model, '--bits', '4', '--linear', spec.linear ?? 'nbits', ...(spec.graphFormat ? ['--graph-format', spec.graphFormat] : []), '--id', `bench-${name}`], 'sift convert');
+  const conv = run(
+    [
+      'bin/sift.mjs',
+      'convert',
+      ckpt,
+      model,
+      '--bits',
+      '4',
+      '--linear',
+      spec.linear ?? 'nbits',
+      ...(spec.graphFormat ? ['--graph-format', spec.graphFormat] : []),
+      '--id',
+      `bench-${name}`,
+    ],
+    'sift convert',
+  );
   log(`  converted in ${conv.toFixed(0)} s`);
   // The checkpoint is only an intermediate (the 2B one is 4.3 GB).
   rmSync(ckpt, { recursive: true, force: true });

@@ -46,7 +46,13 @@ export async function startBenchServer({ port = 4340, host = '127.0.0.1', models
         name: 'sift-bench:files',
         configureServer(s) {
           // Cacheable, as the app's service worker makes them: Chromium then reuses the compiled wasm.
-          serveDir('/ort/', ortDist, isOrt, (n) => (n.endsWith('.wasm') ? 'application/wasm' : 'text/javascript'), 'public, max-age=86400, immutable')(s);
+          serveDir(
+            '/ort/',
+            ortDist,
+            isOrt,
+            (n) => (n.endsWith('.wasm') ? 'application/wasm' : 'text/javascript'),
+            'public, max-age=86400, immutable',
+          )(s);
           serveDir('/bench-models/', modelsDir)(s);
         },
       },

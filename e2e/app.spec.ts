@@ -28,8 +28,17 @@ const files = () => [media.png, media.jpeg, media.mp4, media.webm];
 
 test.beforeAll(() => {
   media = makeAppMedia();
-  const documents = [...TEXTS.map((text) => ({ text })), { image: media.png }, { image: media.jpeg }, { video: media.mp4 }, { video: media.webm }];
-  for (const [backend, dir] of [['wasm', 'public/models/tiny-int8'], ['webgpu', 'public/models/tiny']] as const) {
+  const documents = [
+    ...TEXTS.map((text) => ({ text })),
+    { image: media.png },
+    { image: media.jpeg },
+    { video: media.mp4 },
+    { video: media.webm },
+  ];
+  for (const [backend, dir] of [
+    ['wasm', 'public/models/tiny-int8'],
+    ['webgpu', 'public/models/tiny'],
+  ] as const) {
     expected[backend] = cliRank(dir, { query: { text: QUERY }, documents, fps: 1, max_frames: 64 }, media.dir);
     expect(expected[backend]!.errors).toEqual([]);
   }
@@ -99,7 +108,11 @@ test('a long list: every candidate and every ranked row stays in the accessibili
   await page.goto('/');
   await loadTinyModel(page, 'wasm');
   await page.locator('#query-text').fill(QUERY);
-  await addCandidates(page, Array.from({ length: 120 }, (_, i) => `Document ${i}: ${'colour bars and a clock on a test card, '.repeat(6)}`), []);
+  await addCandidates(
+    page,
+    Array.from({ length: 120 }, (_, i) => `Document ${i}: ${'colour bars and a clock on a test card, '.repeat(6)}`),
+    [],
+  );
   const rows = await rerankAndRead(page, 120_000);
   expect(rows.filter((r) => r.state === 'scored')).toHaveLength(120);
   const items = (snapshot: string) => snapshot.split('\n').filter((l) => /^\s*- listitem/.test(l));
@@ -109,7 +122,12 @@ test('a long list: every candidate and every ranked row stays in the accessibili
   expect(items(listed)).toHaveLength(120);
   const last = rows.at(-1)!.index;
   expect(ranked).toContain(`Document ${last}:`);
-  expect(await page.locator('[data-testid="results"] > li').last().evaluate((el) => getComputedStyle(el).contentVisibility)).toBe('auto');
+  expect(
+    await page
+      .locator('[data-testid="results"] > li')
+      .last()
+      .evaluate((el) => getComputedStyle(el).contentVisibility),
+  ).toBe('auto');
 });
 
 test('after a reload the model loads from IndexedDB with no weight request, and the typed state is kept', async ({ page }) => {
@@ -167,7 +185,9 @@ test('keyboard only: load the model, add candidates and rerank without a mouse',
     await page.keyboard.press('Tab');
     const name = await page.evaluate(() => {
       const el = document.activeElement as HTMLElement | null;
-      return el ? `${el.tagName.toLowerCase()}#${el.id}:${el.getAttribute('aria-label') ?? (el as HTMLInputElement).labels?.[0]?.textContent?.trim() ?? el.textContent?.trim() ?? ''}` : '';
+      return el
+        ? `${el.tagName.toLowerCase()}#${el.id}:${el.getAttribute('aria-label') ?? (el as HTMLInputElement).labels?.[0]?.textContent?.trim() ?? el.textContent?.trim() ?? ''}`
+        : '';
     });
     reached.push(name);
   }
@@ -206,7 +226,10 @@ test('a stored graph missing a chunk fails its load clearly; after Delete the mo
       r.onerror = () => reject(r.error);
     });
     const keys = await new Promise<IDBValidKey[]>((resolve, reject) => {
-      const r = db.transaction('files').objectStore('files').getAllKeys(IDBKeyRange.bound('chunk/sift-tiny-int8/', 'chunk/sift-tiny-int8/\uffff'));
+      const r = db
+        .transaction('files')
+        .objectStore('files')
+        .getAllKeys(IDBKeyRange.bound('chunk/sift-tiny-int8/', 'chunk/sift-tiny-int8/\uffff'));
       r.onsuccess = () => resolve(r.result);
       r.onerror = () => reject(r.error);
     });
@@ -225,9 +248,17 @@ test('a stored graph missing a chunk fails its load clearly; after Delete the mo
   await page.locator('#backend').selectOption('wasm');
   await page.getByRole('radio', { name: /Built-in tiny model/ }).check();
   await page.locator('#load-model').click();
-  await expect(page.getByTestId('load-error')).toContainText(/decoder\.ort, chunk 0 is missing\).*delete it and download it again/, { timeout: 60_000 });
-  await page.getByRole('button', { name: /Delete .*tiny/i }).first().click();
-  await page.getByRole('dialog').getByRole('button', { name: /^Delete/ }).click();
+  await expect(page.getByTestId('load-error')).toContainText(/decoder\.ort, chunk 0 is missing\).*delete it and download it again/, {
+    timeout: 60_000,
+  });
+  await page
+    .getByRole('button', { name: /Delete .*tiny/i })
+    .first()
+    .click();
+  await page
+    .getByRole('dialog')
+    .getByRole('button', { name: /^Delete/ })
+    .click();
   await loadTinyModel(page, 'wasm');
   await expect(page.getByTestId('active-model')).toHaveAttribute('data-graphs', 'in-place');
   await page.locator('#query-text').fill(QUERY);

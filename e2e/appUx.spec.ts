@@ -27,13 +27,15 @@ async function inViewport(page: Page, selector: string): Promise<{ inside: boole
 }
 
 test.describe('point 7: deleting asks first', () => {
-  test('Delete opens a dialog naming the model and its size; Cancel keeps it, Delete removes it and the panel says so', async ({ page }) => {
+  test('Delete opens a dialog naming the model and its size; Cancel keeps it, Delete removes it and the panel says so', async ({
+    page,
+  }) => {
     await page.goto('/');
     await loadTinyModel(page, 'wasm');
     const cachedItem = page.locator('.cached li');
     await expect(cachedItem).toHaveCount(1);
     const size = /\d+(\.\d)? MB/.exec((await cachedItem.textContent())!)?.[0];
-    expect(size, 'the cached model\'s size').toBeDefined();
+    expect(size, "the cached model's size").toBeDefined();
 
     const deleteButton = page.getByRole('button', { name: /^Delete .*tiny/i });
     await deleteButton.click();
@@ -91,7 +93,9 @@ test.describe('point 8: results come into view and are announced', () => {
     [1280, 900, 'button'],
     [390, 844, 'ctrl-enter'],
   ] as const) {
-    test(`at ${width}×${height} (${how === 'button' ? 'Rerank button' : 'Ctrl+Enter'}) the ranked list is on screen and the live region says so`, async ({ page }) => {
+    test(`at ${width}×${height} (${how === 'button' ? 'Rerank button' : 'Ctrl+Enter'}) the ranked list is on screen and the live region says so`, async ({
+      page,
+    }) => {
       await page.setViewportSize({ width, height });
       await page.goto('/');
       await loadTinyModel(page, 'wasm');
@@ -104,8 +108,12 @@ test.describe('point 8: results come into view and are announced', () => {
         await page.keyboard.press('Control+Enter');
       }
       await expect(page.getByTestId('run-status')).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
-      await expect.poll(() => inViewport(page, '#results-h').then((r) => r.inside), { message: 'the Results heading is on screen' }).toBe(true);
-      await expect.poll(() => inViewport(page, '[data-testid="results"] > li').then((r) => r.inside), { message: 'the best row is on screen' }).toBe(true);
+      await expect
+        .poll(() => inViewport(page, '#results-h').then((r) => r.inside), { message: 'the Results heading is on screen' })
+        .toBe(true);
+      await expect
+        .poll(() => inViewport(page, '[data-testid="results"] > li').then((r) => r.inside), { message: 'the best row is on screen' })
+        .toBe(true);
       const best = (await page.locator('[data-testid="results"] > li .score').first().textContent())!.trim();
       await expect(liveText(page)).toHaveText(new RegExp(`^Ranked 3 candidates, best ${best.replace('.', '\\.')}\\b`));
     });
@@ -141,7 +149,13 @@ test('point 9: score bars start at the same x and have the same full width in ro
     lis.map((li) => {
       const track = li.querySelector('.bar')!.getBoundingClientRect();
       const fill = li.querySelector('.bar .fill')!.getBoundingClientRect();
-      return { thumb: !!li.querySelector('.thumb'), score: Number((li as HTMLElement).dataset.score), x: track.x, width: track.width, end: fill.right };
+      return {
+        thumb: !!li.querySelector('.thumb'),
+        score: Number((li as HTMLElement).dataset.score),
+        x: track.x,
+        width: track.width,
+        end: fill.right,
+      };
     }),
   );
   expect(bars.some((b) => b.thumb) && bars.some((b) => !b.thumb), 'rows with and without a thumbnail').toBe(true);
@@ -162,7 +176,9 @@ test.describe('point 10: the smaller troubles', () => {
     await expect(page.getByTestId('active-model')).toContainText('sift-tiny-int8');
     await expect(page.getByTestId('loaded-note')).toContainText(/^Built-in tiny model .*is ready/);
     await expect(page.locator('.cached li .name')).toHaveText('Built-in tiny model');
-    const loadTexts = await page.locator('section.model button').evaluateAll((bs) => bs.map((b) => b.textContent!.trim()).filter((t) => /^load\b/i.test(t)));
+    const loadTexts = await page
+      .locator('section.model button')
+      .evaluateAll((bs) => bs.map((b) => b.textContent!.trim()).filter((t) => /^load\b/i.test(t)));
     expect(loadTexts.length).toBeGreaterThanOrEqual(2);
     expect(new Set(loadTexts).size, loadTexts.join(' | ')).toBe(loadTexts.length);
   });
@@ -236,7 +252,9 @@ test.describe('point 10: the smaller troubles', () => {
     await loadTinyModel(page, 'wasm');
     await page.locator('#query-text').fill(QUERY);
     await addCandidates(page, TEXTS.slice(0, 1), []);
-    await page.locator('#candidate-files').setInputFiles([{ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some text, not a picture') }]);
+    await page
+      .locator('#candidate-files')
+      .setInputFiles([{ name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('just some text, not a picture') }]);
     const rows = await rerankAndRead(page);
     const failed = rows.find((r) => r.state === 'failed');
     expect(failed, JSON.stringify(rows)).toBeDefined();
@@ -254,7 +272,13 @@ test.describe('point 10: the smaller troubles', () => {
       const ctx = document.createElement('canvas').getContext('2d')!;
       ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
       // Room for the text: the box less its padding, borders and the arrow (about 1.5em).
-      const room = r.width - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - parseFloat(cs.borderLeftWidth) - parseFloat(cs.borderRightWidth) - 1.5 * parseFloat(cs.fontSize);
+      const room =
+        r.width -
+        parseFloat(cs.paddingLeft) -
+        parseFloat(cs.paddingRight) -
+        parseFloat(cs.borderLeftWidth) -
+        parseFloat(cs.borderRightWidth) -
+        1.5 * parseFloat(cs.fontSize);
       const widest = Math.max(...[...el.options].map((o) => ctx.measureText(o.text).width));
       return { left: r.left, right: r.right, room, widest, options: [...el.options].map((o) => o.text) };
     });

@@ -5,7 +5,11 @@
 import { expect, test } from '@playwright/test';
 
 type Api = {
-  convertAndScore(url: string, q: string, t: string[]): Promise<{ info: { id: string; state: string; bytes: number }; scores: number[]; phases: string[] }>;
+  convertAndScore(
+    url: string,
+    q: string,
+    t: string[],
+  ): Promise<{ info: { id: string; state: string; bytes: number }; scores: number[]; phases: string[] }>;
   process(q: string, d: { text: string }[]): Promise<{ scores: number[] }>;
 };
 
@@ -19,12 +23,26 @@ test('converts a safetensors checkpoint in the worker over Range requests and sc
   await expect(page.locator('body[data-ready="true"]')).toBeAttached();
   const texts = ['a dog on a beach', 'a cat on a sofa', 'a recipe for cake'];
   const here = await page.evaluate(
-    ([t]) => (window as unknown as { rerankerTest: Api }).rerankerTest.convertAndScore(new URL('/__test/checkpoint/', location.href).href, 'dogs', t),
+    ([t]) =>
+      (window as unknown as { rerankerTest: Api }).rerankerTest.convertAndScore(
+        new URL('/__test/checkpoint/', location.href).href,
+        'dogs',
+        t,
+      ),
     [texts] as const,
   );
   // The built-in tiny model on WASM is the CLI's int8 conversion of the very same checkpoint (prepare-tiny).
-  const cli = await page.evaluate(([t]) => (window as unknown as { rerankerTest: Api }).rerankerTest.process('dogs', t.map((text) => ({ text }))), [texts] as const);
-  console.log(`converted in the browser: ${(here.info.bytes / 1e6).toFixed(1)} MB; phases ${here.phases.join(' → ')}; ${ranges.length} checkpoint requests`);
+  const cli = await page.evaluate(
+    ([t]) =>
+      (window as unknown as { rerankerTest: Api }).rerankerTest.process(
+        'dogs',
+        t.map((text) => ({ text })),
+      ),
+    [texts] as const,
+  );
+  console.log(
+    `converted in the browser: ${(here.info.bytes / 1e6).toFixed(1)} MB; phases ${here.phases.join(' → ')}; ${ranges.length} checkpoint requests`,
+  );
   expect(here.info.state).toBe('ready');
   expect(here.phases).toContain('convert');
   expect(ranges.some((r) => r.startsWith('model.safetensors bytes='))).toBe(true);

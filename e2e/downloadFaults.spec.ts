@@ -118,12 +118,16 @@ test('seeded random drops and cut bodies across the shards: every attempt resume
     if (result.ok) break;
     // Only transient faults here: each failure must be a network one that says how to continue.
     expect(result.kind, result.message).toBe('network');
-    expect(result.message).toMatch(/^(Download of model sift-tiny stopped: .+ \d+\.\d of 18\.0 MB are stored; download again to resume\.|Could not reach the model server: .+)$/);
+    expect(result.message).toMatch(
+      /^(Download of model sift-tiny stopped: .+ \d+\.\d of 18\.0 MB are stored; download again to resume\.|Could not reach the model server: .+)$/,
+    );
     failures.push(result.message);
     await expectNotReady(page);
   }
   expect(result?.ok, JSON.stringify(result)).toBe(true);
-  console.log(`  ${failures.length} attempt(s) failed clearly before the last one succeeded${failures.length ? `, e.g. "${failures[0]}"` : ''}`);
+  console.log(
+    `  ${failures.length} attempt(s) failed clearly before the last one succeeded${failures.length ? `, e.g. "${failures[0]}"` : ''}`,
+  );
   expect(server.pending()).toEqual([]);
 
   // Resumes: after a faulted response the next request of that file starts at a whole-chunk boundary
@@ -145,14 +149,18 @@ test('seeded random drops and cut bodies across the shards: every attempt resume
     refetched += f.at - next.start;
   }
   const sent = log.filter((r) => r.file !== 'manifest.json').reduce((n, r) => n + r.sent, 0);
-  console.log(`  ${(sent / 1e6).toFixed(1)} MB sent for an ${(manifest.totalBytes / 1e6).toFixed(1)} MB model (${(refetched / 1e6).toFixed(2)} MB fetched twice)`);
+  console.log(
+    `  ${(sent / 1e6).toFixed(1)} MB sent for an ${(manifest.totalBytes / 1e6).toFixed(1)} MB model (${(refetched / 1e6).toFixed(2)} MB fetched twice)`,
+  );
   expect(sent).toBeLessThanOrEqual(manifest.totalBytes + refetched);
   await expectVerifiedModel(page);
   await expectCleanAudit(page);
   count(server.fired());
 });
 
-test('HTTP 500/503/404, a wrong Content-Range, extra bytes and corrupt shards: retried, re-fetched, or a clear failure', async ({ page }) => {
+test('HTTP 500/503/404, a wrong Content-Range, extra bytes and corrupt shards: retried, re-fetched, or a clear failure', async ({
+  page,
+}) => {
   await openPage(page);
   const embed = manifest.shards.find((s) => s.file === 'embed-000.bin')!;
   server.inject(
@@ -180,8 +188,16 @@ test('HTTP 500/503/404, a wrong Content-Range, extra bytes and corrupt shards: r
   expect(first.message).toBe(`Could not download chat_template.json from ${server.origin}/chat_template.json: HTTP 404 Not Found`);
   await expectNotReady(page);
   const done1 = (await recordFiles(page))[0].files;
-  expect(manifest.shards.filter((s) => done1[s.file].verified).map((s) => s.file)).toEqual(['vision.onnx', 'decoder.onnx', 'tokenizer.json', 'tokenizer_config.json']);
-  const tok = server.log().filter((r) => r.file === 'tokenizer.json').map((r) => `${r.status}@${r.start}`);
+  expect(manifest.shards.filter((s) => done1[s.file].verified).map((s) => s.file)).toEqual([
+    'vision.onnx',
+    'decoder.onnx',
+    'tokenizer.json',
+    'tokenizer_config.json',
+  ]);
+  const tok = server
+    .log()
+    .filter((r) => r.file === 'tokenizer.json')
+    .map((r) => `${r.status}@${r.start}`);
   expect(tok).toEqual(['200@0', `206@${3 * CHUNK}`, '200@0']); // cut, resumed (wrong range: start over), whole
   console.log(`  1: ${first.message}`);
 
@@ -196,7 +212,10 @@ test('HTTP 500/503/404, a wrong Content-Range, extra bytes and corrupt shards: r
   );
   console.log(`  2: ${second.message}`);
   await expectNotReady(page);
-  const files2 = server.log().slice(before).map((r) => r.file);
+  const files2 = server
+    .log()
+    .slice(before)
+    .map((r) => r.file);
   for (const f of ['vision.onnx', 'decoder.onnx', 'tokenizer.json', 'tokenizer_config.json']) expect(files2).not.toContain(f);
   expect(files2.filter((f) => f === 'preprocessor_config.json')).toHaveLength(2);
   expect(files2.filter((f) => f === 'decoder-000.bin')).toHaveLength(2);
@@ -206,7 +225,10 @@ test('HTTP 500/503/404, a wrong Content-Range, extra bytes and corrupt shards: r
   // and is fetched once more from the start.
   const third = await download(page, OPTS, server.manifestUrl);
   expect(third.ok, JSON.stringify(third)).toBe(true);
-  const embedReqs = server.log().filter((r) => r.file === 'embed-000.bin').map((r) => r.start);
+  const embedReqs = server
+    .log()
+    .filter((r) => r.file === 'embed-000.bin')
+    .map((r) => r.start);
   expect(embedReqs).toEqual([0, Math.floor((embed.bytes - 300_000) / CHUNK) * CHUNK, 0]);
   expect(server.pending()).toEqual([]);
   await expectVerifiedModel(page);
@@ -236,7 +258,12 @@ test('two tabs download the same model into one store at once: one verified copy
   const before = server.log().length;
   const again = await download(retryPage, OPTS, server.manifestUrl);
   expect(again.ok && again.fetchedBytes).toBe(0);
-  expect(server.log().slice(before).map((r) => r.file)).toEqual(['manifest.json']);
+  expect(
+    server
+      .log()
+      .slice(before)
+      .map((r) => r.file),
+  ).toEqual(['manifest.json']);
 
   // Every file was fetched from its start once, except the one whose connection dropped (resumed).
   const starts = server.log().filter((r) => r.file !== 'manifest.json' && r.start === 0 && r.status === 200);
@@ -264,7 +291,10 @@ test('a tab closed mid-download hands the store to a waiting tab, which resumes 
 
   const result = await waiting;
   expect(result.ok, JSON.stringify(result)).toBe(true);
-  const tok = server.log().filter((r) => r.file === 'tokenizer.json').map((r) => r.start);
+  const tok = server
+    .log()
+    .filter((r) => r.file === 'tokenizer.json')
+    .map((r) => r.start);
   expect(tok).toEqual([0, Math.floor(stallAt / CHUNK) * CHUNK]);
   const before = manifest.shards.slice(0, 2).reduce((n, s) => n + s.bytes, 0);
   if (result.ok) expect(result.resumedBytes).toBe(before + Math.floor(stallAt / CHUNK) * CHUNK);

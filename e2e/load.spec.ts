@@ -15,7 +15,10 @@ type Api = {
 };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page function takes whatever the test passes
 const call = <T>(page: Page, fn: (api: Api, arg: any) => Promise<T>, arg?: unknown) =>
-  page.evaluate(([f, a]) => new Function('api', 'arg', `return (${f})(api, arg)`)((window as unknown as { rerankerTest: Api }).rerankerTest, a), [fn.toString(), arg] as const) as Promise<T>;
+  page.evaluate(
+    ([f, a]) => new Function('api', 'arg', `return (${f})(api, arg)`)((window as unknown as { rerankerTest: Api }).rerankerTest, a),
+    [fn.toString(), arg] as const,
+  ) as Promise<T>;
 
 const MB = 1024 * 1024;
 
@@ -45,7 +48,14 @@ test('20 rankings of 50 mixed documents: wasm heap, page memory and open VideoFr
         samples.push({ run, wasmMb: d.wasmHeapBytes / MB, pageMb: pageBytes === null ? null : pageBytes / MB, frames: d.openVideoFrames });
       }
     }
-    console.log('memory after runs:', samples.map((s) => `#${s.run}: wasm ${s.wasmMb.toFixed(0)} MB, page+workers ${s.pageMb?.toFixed(0) ?? '?'} MB, open VideoFrames ${s.frames}`).join('; '));
+    console.log(
+      'memory after runs:',
+      samples
+        .map(
+          (s) => `#${s.run}: wasm ${s.wasmMb.toFixed(0)} MB, page+workers ${s.pageMb?.toFixed(0) ?? '?'} MB, open VideoFrames ${s.frames}`,
+        )
+        .join('; '),
+    );
     const [warm, , last] = samples;
     expect(warm.wasmMb).toBeGreaterThan(0);
     for (const s of samples) expect(s.frames, `open VideoFrames after run ${s.run}`).toBe(0);

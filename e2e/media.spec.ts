@@ -28,14 +28,22 @@ let page: Page;
 const MEDIA = '/media-fixtures/';
 
 type CallArgs = Parameters<MediaTestApi['call']>[0];
-type Ok = { ok: true; patches: Float32Array; grid: number[]; timestamps?: number[]; warnings?: string[]; ms: number; decoded: number; stats: Stats };
+type Ok = {
+  ok: true;
+  patches: Float32Array;
+  grid: number[];
+  timestamps?: number[];
+  warnings?: string[];
+  ms: number;
+  decoded: number;
+  stats: Stats;
+};
 type Fail = { ok: false; name: string; code?: string; message: string; stats: Stats };
 type Stats = { framesOut: number; framesClosed: number; bitmaps: number; open: number };
 
 async function evaluateCall(args: CallArgs) {
   return (await page.evaluate((a) => (window as unknown as { mediaTest: MediaTestApi }).mediaTest.call(a), args)) as unknown as
-    | (Omit<Ok, 'patches'> & { patches: string })
-    | Fail;
+    (Omit<Ok, 'patches'> & { patches: string }) | Fail;
 }
 
 async function call(args: CallArgs): Promise<Ok | Fail> {
@@ -96,7 +104,15 @@ async function serveFixtures(context: BrowserContext): Promise<void> {
     const path = join(fx.dir, name);
     if (!existsSync(path)) return route.fulfill({ status: 404, body: 'not found' });
     const body = readFileSync(path);
-    const type = /\.png$/.test(name) ? 'image/png' : /\.jpg$/.test(name) ? 'image/jpeg' : /\.webm$/.test(name) ? 'video/webm' : /\.mp4$/.test(name) ? 'video/mp4' : 'application/octet-stream';
+    const type = /\.png$/.test(name)
+      ? 'image/png'
+      : /\.jpg$/.test(name)
+        ? 'image/jpeg'
+        : /\.webm$/.test(name)
+          ? 'video/webm'
+          : /\.mp4$/.test(name)
+            ? 'video/mp4'
+            : 'application/octet-stream';
     const headers: Record<string, string> = { 'content-type': type, 'accept-ranges': 'bytes', 'cache-control': 'no-store' };
     const range = /^bytes=(\d+)-(\d*)$/.exec(route.request().headers()['range'] ?? '');
     if (range && body.length > 0) {
@@ -136,9 +152,32 @@ function referencePlan(f: string): { plan: VideoPlan; probe: ReturnType<typeof p
   const known = plans.get(f);
   if (known) return known;
   const p = probe(at(f));
-  const plan = planVideo({ frames: p.frames, sourceFps: p.fps, width: p.width, height: p.height, fps: 1, maxFrames: 64, totalPixels: VIDEO_TOTAL_PIXELS });
+  const plan = planVideo({
+    frames: p.frames,
+    sourceFps: p.fps,
+    width: p.width,
+    height: p.height,
+    fps: 1,
+    maxFrames: 64,
+    totalPixels: VIDEO_TOTAL_PIXELS,
+  });
   if (existsSync('src/cli/plan.ts')) {
-    const args = ['--frames', String(p.frames), '--source-fps', String(p.fps), '--width', String(p.width), '--height', String(p.height), '--fps', '1', '--max-frames', '64', '--total-pixels', String(VIDEO_TOTAL_PIXELS)];
+    const args = [
+      '--frames',
+      String(p.frames),
+      '--source-fps',
+      String(p.fps),
+      '--width',
+      String(p.width),
+      '--height',
+      String(p.height),
+      '--fps',
+      '1',
+      '--max-frames',
+      '64',
+      '--total-pixels',
+      String(VIDEO_TOTAL_PIXELS),
+    ];
     const r = spawnSync('node', ['bin/sift.mjs', 'plan-video', ...args], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const cli = JSON.parse(r.stdout);
@@ -280,7 +319,13 @@ const nodeImage = (px: RawPixels) => preprocessImage(px, { minPixels: IMAGE_ITEM
 
 test('PNG with alpha (every level): exactly the Node decode (pngjs + composite on white)', async () => {
   const expected = nodeImage(pngPixels(at('rgba.png'), 4));
-  for (const ref of [url('rgba.png'), file('rgba.png'), { blob: url('rgba.png') } as SpecRef, `data:image/png;base64,${readFileSync(at('rgba.png')).toString('base64')}`, readFileSync(at('rgba.png')).toString('base64')]) {
+  for (const ref of [
+    url('rgba.png'),
+    file('rgba.png'),
+    { blob: url('rgba.png') } as SpecRef,
+    `data:image/png;base64,${readFileSync(at('rgba.png')).toString('base64')}`,
+    readFileSync(at('rgba.png')).toString('base64'),
+  ]) {
     const r = await ok({ op: 'image', ref });
     expect(r.grid).toEqual(expected.grid);
     expectSame(r.patches, expected.patches);
@@ -297,7 +342,7 @@ test("PIL's alpha rules: palette + tRNS and gray + alpha keep their colours and 
   const palRgb = new Uint8Array(png.width * png.height * 3);
   for (let i = 0; i < png.width * png.height; i++) {
     const k = (i * 7 + (i >> 6)) & 255;
-    for (let c = 0; c < 3; c++) palRgb[i * 3 + c] = ((k * 3 + c) * 37 + (((k * 3 + c) % 3) * 91)) & 255;
+    for (let c = 0; c < 3; c++) palRgb[i * 3 + c] = ((k * 3 + c) * 37 + ((k * 3 + c) % 3) * 91) & 255;
   }
   expectSame(pal.patches, nodeImage({ data: palRgb, width: png.width, height: png.height, channels: 3 }).patches);
   const la = await ok({ op: 'image', ref: url('gray-alpha.png') });
@@ -440,6 +485,8 @@ test('a decompression bomb (290 KB PNG declaring 10000×10000) is refused from i
   const e = await fails({ op: 'image', ref: url('bomb.png') });
   console.log(`  bomb.png → ${e.code} in ${Date.now() - t0} ms: ${e.message}`);
   expect(e.code).toBe('too-large');
-  expect(e.message).toMatch(/^a 10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 1\.0 GB/);
+  expect(e.message).toMatch(
+    /^a 10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 1\.0 GB/,
+  );
   expect(e.stats.bitmaps).toBe(bitmapsBefore); // createImageBitmap never called
 });

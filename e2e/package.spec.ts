@@ -19,7 +19,8 @@ const viteVersion = JSON.parse(readFileSync(join(root, 'node_modules/vite/packag
 // npm (when this runs under `npm test`) exports npm_config_* / npm_package_* variables; a child npm
 // would take them as its own settings (e.g. install into this repository), so they are dropped.
 const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.toLowerCase().startsWith('npm_')));
-const sh = (cmd: string, args: string[], cwd: string, timeout = 240_000) => run(cmd, args, { cwd, env: cleanEnv, timeout, maxBuffer: 64 * 1024 * 1024 });
+const sh = (cmd: string, args: string[], cwd: string, timeout = 240_000) =>
+  run(cmd, args, { cwd, env: cleanEnv, timeout, maxBuffer: 64 * 1024 * 1024 });
 
 /** The request both sides rank: one broken image (fails alone) among texts. */
 const REQUEST = {
@@ -98,21 +99,35 @@ test.beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'sift-package-'));
   app = join(dir, 'app');
   // This machine's npm config sets ignore-scripts; a publisher's npm runs prepack (the build), as here.
-  const { stdout } = await timed('npm pack', () => sh('npm', ['pack', '--ignore-scripts=false', '--json', '--pack-destination', dir], root));
+  const { stdout } = await timed('npm pack', () =>
+    sh('npm', ['pack', '--ignore-scripts=false', '--json', '--pack-destination', dir], root),
+  );
   // npm prints the prepack build's output before the JSON (a line of its own: "[").
   [packed] = JSON.parse(stdout.slice(stdout.search(/^\[$/m)));
   mkdirSync(join(app, 'src'), { recursive: true });
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', private: true, type: 'module' }));
-  writeFileSync(join(app, 'index.html'), '<!doctype html><html><head><meta charset="utf-8"><title>fresh app</title></head><body><script type="module" src="/src/main.js"></script></body></html>');
-  writeFileSync(join(app, 'vite.config.js'), "import { defineConfig } from 'vite';\nimport sift from 'sift/vite';\n\nexport default defineConfig({ plugins: [sift()] });\n");
+  writeFileSync(
+    join(app, 'index.html'),
+    '<!doctype html><html><head><meta charset="utf-8"><title>fresh app</title></head><body><script type="module" src="/src/main.js"></script></body></html>',
+  );
+  writeFileSync(
+    join(app, 'vite.config.js'),
+    "import { defineConfig } from 'vite';\nimport sift from 'sift/vite';\n\nexport default defineConfig({ plugins: [sift()] });\n",
+  );
   writeFileSync(join(app, 'src/main.js'), APP_MAIN);
   writeFileSync(join(app, 'request.json'), JSON.stringify(REQUEST));
   writeFileSync(join(app, 'texts.json'), JSON.stringify({ ...REQUEST, documents: [REQUEST.documents[0], REQUEST.documents[2]] }));
   // The app serves its own copy of the tiny model (made by scripts/prepare-tiny.mjs).
   cpSync(join(root, 'public/models/tiny'), join(app, 'public/models/tiny'), { recursive: true });
-  await timed('npm install', () => sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, packed.filename), `vite@${viteVersion}`], app));
+  await timed('npm install', () =>
+    sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', join(dir, packed.filename), `vite@${viteVersion}`], app),
+  );
   await timed('vite build', () => sh('node', ['node_modules/vite/bin/vite.js', 'build', '--logLevel', 'warn'], app));
-  preview = spawn('node', ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], { cwd: app, env: cleanEnv, stdio: 'ignore' });
+  preview = spawn('node', ['node_modules/vite/bin/vite.js', 'preview', '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+    cwd: app,
+    env: cleanEnv,
+    stdio: 'ignore',
+  });
   await timed('vite preview start', () => waitForUrl(APP_URL, 30_000));
 });
 
@@ -124,14 +139,25 @@ test.afterAll(async () => {
 
 test('the tarball holds compiled JavaScript and types, no TypeScript source', () => {
   const paths = packed.files.map((f) => f.path);
-  expect(paths).toEqual(expect.arrayContaining(['dist-lib/index.js', 'dist-lib/sift.worker.js', 'dist-lib/node/cli.js', 'dist-lib/node/vite.js', 'dist-lib/ort/sift-ort-factory.mjs', 'dist-lib/types/src/lib/index.d.ts', 'bin/sift.mjs']));
+  expect(paths).toEqual(
+    expect.arrayContaining([
+      'dist-lib/index.js',
+      'dist-lib/sift.worker.js',
+      'dist-lib/node/cli.js',
+      'dist-lib/node/vite.js',
+      'dist-lib/ort/sift-ort-factory.mjs',
+      'dist-lib/types/src/lib/index.d.ts',
+      'bin/sift.mjs',
+    ]),
+  );
   expect(paths.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
   const installed = JSON.parse(readFileSync(join(app, 'node_modules/sift/package.json'), 'utf8'));
   expect(installed.exports['.'].default).toBe('./dist-lib/index.js');
   // A plain install brings no dev tools: the `sift` command must not need tsx.
   expect(existsSync(join(app, 'node_modules/tsx'))).toBe(false);
   // The plugin put onnxruntime's runtime and Sift's factory wrapper beside the built app.
-  for (const f of ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs', 'sift-ort-factory.mjs']) expect(existsSync(join(app, 'dist/ort', f))).toBe(true);
+  for (const f of ['ort-wasm-simd-threaded.jsep.wasm', 'ort-wasm-simd-threaded.jsep.mjs', 'sift-ort-factory.mjs'])
+    expect(existsSync(join(app, 'dist/ort', f))).toBe(true);
 });
 
 test('a fresh Vite app built from the tarball ranks with the tiny model in Chromium', async ({ page }) => {
@@ -153,13 +179,19 @@ test('a fresh Vite app built from the tarball ranks with the tiny model in Chrom
     'listCachedModels',
     'storageEstimate',
   ]);
-  type Failure = { name: string; code: string; message: string; isSiftError: boolean; isMediaError: boolean; isStoreError: boolean; isRequestError: boolean };
+  type Failure = {
+    name: string;
+    code: string;
+    message: string;
+    isSiftError: boolean;
+    isMediaError: boolean;
+    isStoreError: boolean;
+    isRequestError: boolean;
+  };
   type Ranked = { index: number; score: number | null; error?: { code: string; message: string } };
-  const out = await timed('browser run', () =>
-    page.evaluate(() =>
-      (window as unknown as { run(): Promise<Record<string, unknown>> }).run(),
-    ),
-  ) as {
+  const out = (await timed('browser run', () =>
+    page.evaluate(() => (window as unknown as { run(): Promise<Record<string, unknown>> }).run()),
+  )) as {
     cachedBefore: unknown[];
     crossOriginIsolated: boolean;
     info: { id: string; state: string };
@@ -208,7 +240,9 @@ test('a fresh Vite app built from the tarball ranks with the tiny model in Chrom
   expect(out.hasAfterDelete).toBe(false);
 
   // The installed `sift` command ranks the same request on the same model in Node: same scores.
-  const { stdout } = await timed('sift rank (CLI)', () => sh('npx', ['--no-install', 'sift', 'rank', '--model', 'public/models/tiny', 'request.json'], app, 120_000));
+  const { stdout } = await timed('sift rank (CLI)', () =>
+    sh('npx', ['--no-install', 'sift', 'rank', '--model', 'public/models/tiny', 'request.json'], app, 120_000),
+  );
   const cli = JSON.parse(stdout) as { scores: (number | null)[]; errors: { index: number; code: string; message: string }[] };
   expect(cli.errors).toEqual([{ index: 1, code: 'not-an-image', message: expect.stringContaining('not an image') }]);
   expect(cli.scores[1]).toBeNull();
@@ -237,13 +271,24 @@ reranker.debugLoseGpuDevice();
 
 test('the package types check in a TypeScript app', async () => {
   writeFileSync(join(app, 'typed.ts'), TYPED_USE);
-  const compilerOptions = { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2023', 'DOM'], strict: true, noEmit: true, skipLibCheck: true, types: [] };
+  const compilerOptions = {
+    target: 'ES2022',
+    module: 'ESNext',
+    moduleResolution: 'Bundler',
+    lib: ['ES2023', 'DOM'],
+    strict: true,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+  };
   writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions, files: ['typed.ts'] }));
   await timed('tsc (types)', () => sh('node', [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], app, 120_000));
 });
 
 test('the installed sift command prints prompts with the tokenizer it depends on', async () => {
-  const { stdout } = await timed('sift prompt (CLI)', () => sh('npx', ['--no-install', 'sift', 'prompt', '--expand', 'texts.json'], app, 120_000));
+  const { stdout } = await timed('sift prompt (CLI)', () =>
+    sh('npx', ['--no-install', 'sift', 'prompt', '--expand', 'texts.json'], app, 120_000),
+  );
   const out = JSON.parse(stdout) as { prompts: { text: string; tokens: number | null }[] };
   expect(out.prompts).toHaveLength(2);
   expect(out.prompts[0].text).toContain('a cat sleeps on a sofa');

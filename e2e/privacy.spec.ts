@@ -59,7 +59,10 @@ test('CSP in force, zero requests while scoring user media, and only app and mod
     expect(foreign, 'requests to other hosts').toEqual([]);
     const paths = [...new Set(requests.filter((r) => r.url.startsWith(origin)).map((r) => new URL(r.url).pathname))].sort();
     console.log(`requests over the visit: ${requests.length}, distinct paths: ${paths.join(', ')}`);
-    for (const p of paths) expect(p, 'an app file or a model file').toMatch(/^\/(|index\.html|assets\/.+|ort\/.+|models\/tiny(-int8)?\/.+|sw\.js|workbox-.+\.js|manifest\.webmanifest|.+\.png)$/);
+    for (const p of paths)
+      expect(p, 'an app file or a model file').toMatch(
+        /^\/(|index\.html|assets\/.+|ort\/.+|models\/tiny(-int8)?\/.+|sw\.js|workbox-.+\.js|manifest\.webmanifest|.+\.png)$/,
+      );
     expect(violations, 'CSP violations').toEqual([]);
   } finally {
     await context.close();

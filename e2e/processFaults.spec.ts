@@ -6,7 +6,11 @@ import { addCandidates, loadTinyModel, rerankAndRead } from './helpers/appPage.t
 
 type Hooks = { __sift: { ui: { client: { terminate(reason: string): void; debugLoseGpuDevice(): Promise<boolean> } } } };
 
-const lines = (n: number) => Array.from({ length: n }, (_, i) => `candidate number ${i + 1} about ${i % 2 ? 'cats' : 'dogs'}: ${'a long sentence of filler words '.repeat(8)}`);
+const lines = (n: number) =>
+  Array.from(
+    { length: n },
+    (_, i) => `candidate number ${i + 1} about ${i % 2 ? 'cats' : 'dogs'}: ${'a long sentence of filler words '.repeat(8)}`,
+  );
 
 function watchWeightRequests(page: Page): string[] {
   const seen: string[] = [];

@@ -3,7 +3,15 @@
 // its own Chromium with it off; a CDP override then shows up in estimate().
 import { expect, test } from '@playwright/test';
 import { CHROMIUM_ARGS } from '../playwright.config.ts';
-import { download, listModels, openStorePage, overrideQuota, servedManifest, storageEstimate, watchModelRequests } from './helpers/storePage.ts';
+import {
+  download,
+  listModels,
+  openStorePage,
+  overrideQuota,
+  servedManifest,
+  storageEstimate,
+  watchModelRequests,
+} from './helpers/storePage.ts';
 
 test.use({ launchOptions: { executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--disable-features=StaticStorageQuota'] } });
 

@@ -10,7 +10,12 @@ import { download, openStorePage, readBackHashes, servedManifest, watchModelRequ
 test('a downloaded model is there after a browser relaunch, with no network request', async () => {
   const profile = mkdtempSync(join(tmpdir(), 'sift-e2e-profile-'));
   const launch = () =>
-    chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true, baseURL: BASE_URL });
+    chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      args: CHROMIUM_ARGS,
+      headless: true,
+      baseURL: BASE_URL,
+    });
   try {
     let context = await launch();
     let page = await context.newPage();

@@ -33,7 +33,12 @@ test('downloads the tiny model, verifies every file, and reloads it with no netw
   expect(result.fetchedBytes).toBe(manifest.totalBytes);
   expect(result.resumedBytes).toBe(0);
   const last = result.progress.at(-1)!;
-  expect(last).toMatchObject({ phase: 'ready', bytesDone: manifest.totalBytes, bytesTotal: manifest.totalBytes, fileCount: manifest.shards.length });
+  expect(last).toMatchObject({
+    phase: 'ready',
+    bytesDone: manifest.totalBytes,
+    bytesTotal: manifest.totalBytes,
+    fileCount: manifest.shards.length,
+  });
   expect(result.progress.some((p) => p.phase === 'verifying')).toBe(true);
   expect(result.progress.every((p, i, all) => i === 0 || p.fileIndex >= all[i - 1].fileIndex)).toBe(true);
   console.log(`  downloaded ${(manifest.totalBytes / 1e6).toFixed(1)} MB in ${result.seconds.toFixed(2)} s`);
@@ -45,7 +50,15 @@ test('downloads the tiny model, verifies every file, and reloads it with no netw
   expect(raw.blobChunks).toBe(raw.chunkKeys.length);
   expect(raw.records).toEqual([expect.objectContaining({ state: 'ready', version: manifest.version })]);
   expect(await listModels(page)).toEqual([
-    { id: 'sift-tiny', version: manifest.version, label: 'sift-tiny', bytes: manifest.totalBytes, storedBytes: manifest.totalBytes, state: 'ready', randomWeights: true },
+    {
+      id: 'sift-tiny',
+      version: manifest.version,
+      label: 'sift-tiny',
+      bytes: manifest.totalBytes,
+      storedBytes: manifest.totalBytes,
+      state: 'ready',
+      randomWeights: true,
+    },
   ]);
 
   // After a reload the model comes from IndexedDB alone.
@@ -105,7 +118,12 @@ test('resumes a download cut mid-file: keeps whole chunks, asks for the rest wit
   expect(first.kind).toBe('network');
   expect(first.message).toMatch(/download again to resume/);
   console.log(`  first attempt: ${first.message}`);
-  const filesBefore = manifest.shards.slice(0, manifest.shards.findIndex((s) => s.file === 'tokenizer.json')).map((s) => s.file);
+  const filesBefore = manifest.shards
+    .slice(
+      0,
+      manifest.shards.findIndex((s) => s.file === 'tokenizer.json'),
+    )
+    .map((s) => s.file);
   const storedBefore = filesBefore.reduce((n, f) => n + size(f), 0) + 5 * MiB;
   expect((await rawStoreView(page)).chunkBytes).toBe(storedBefore);
   expect(await readyVersion(page)).toBeUndefined();
@@ -190,7 +208,10 @@ test('a server that ignores Range gets the whole file again, stored from its sta
   if (second.ok) expect(second.fetchedBytes).toBe(manifest.totalBytes - second.resumedBytes + 3 * MiB);
   expect((await rawStoreView(page)).chunkBytes).toBe(manifest.totalBytes);
   const hashes = await readBackHashes(page);
-  expect(hashes?.files['tokenizer.json']).toEqual({ bytes: tokBytes, sha256: manifest.shards.find((s) => s.file === 'tokenizer.json')!.sha256 });
+  expect(hashes?.files['tokenizer.json']).toEqual({
+    bytes: tokBytes,
+    sha256: manifest.shards.find((s) => s.file === 'tokenizer.json')!.sha256,
+  });
 });
 
 test('a corrupt file is fetched once more, then fails clearly and the model is never ready', async ({ page }) => {
@@ -275,7 +296,6 @@ test('deleteModel removes every stored byte', async ({ page }) => {
   expect(await listModels(page)).toEqual([]);
   expect(await rawStoreView(page)).toEqual({ chunkKeys: [], chunkBytes: 0, blobChunks: 0, bytesChunks: 0, records: [], staging: [] });
 });
-
 
 test('a model converted on the device is stored through a writer, and an abandoned one is swept', async ({ page }) => {
   await openStorePage(page);

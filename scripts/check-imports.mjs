@@ -30,7 +30,8 @@ const KNOWN_CIRCLES = ['src/ui/state.svelte.ts'];
 const siblingsApart = (a, b) => a !== b && LAYERS[a] === LAYERS[b];
 
 const SOURCE = /\.(ts|mts|svelte)$/;
-const IMPORT = /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|new URL\(\s*['"](\.[^'"]+\.ts)['"]/g;
+const IMPORT =
+  /(?:^|[\s;])(?:import|export)\s+(?:type\s+)?(?:[\w*{}\s,$]+?\s+from\s+)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|new URL\(\s*['"](\.[^'"]+\.ts)['"]/g;
 
 function filesUnder(dir) {
   const out = [];
@@ -49,7 +50,9 @@ function layerOf(file) {
 
 /** Relative imports of a file, resolved to files (an import without an extension resolves to .ts). */
 function importsOf(file) {
-  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+  const text = readFileSync(file, 'utf8')
+    .replace(/\/\*[\s\S]*?\*\//g, '')
+    .replace(/^\s*\/\/.*$/gm, '');
   const found = [];
   for (const m of text.matchAll(IMPORT)) {
     const spec = m[1] ?? m[2] ?? m[3];
@@ -124,6 +127,10 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { problems, known } = checkImports();
   for (const p of problems) console.error(p);
   for (const k of known) console.log(`known, to be taken apart: ${k}`);
-  console.log(problems.length ? `\nimport check: ${problems.length} problem(s)` : `import check: every import flows down; no circles${known.length ? ` but ${known.length} known one(s)` : ''}`);
+  console.log(
+    problems.length
+      ? `\nimport check: ${problems.length} problem(s)`
+      : `import check: every import flows down; no circles${known.length ? ` but ${known.length} known one(s)` : ''}`,
+  );
   process.exit(problems.length ? 1 : 0);
 }

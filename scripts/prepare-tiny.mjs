@@ -82,6 +82,8 @@ try {
 const secs = ((Date.now() - started) / 1000).toFixed(1);
 for (const v of variants) {
   const manifest = JSON.parse(readFileSync(join(v.dir, 'manifest.json'), 'utf8'));
-  console.log(`prepare-tiny: built ${manifest.id} ${manifest.version} (${(manifest.totalBytes / 1e6).toFixed(1)} MB, ${manifest.shards.length} files)`);
+  console.log(
+    `prepare-tiny: built ${manifest.id} ${manifest.version} (${(manifest.totalBytes / 1e6).toFixed(1)} MB, ${manifest.shards.length} files)`,
+  );
 }
 console.log(`prepare-tiny: done in ${secs} s`);

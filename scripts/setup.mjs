@@ -26,7 +26,9 @@ export function npmInstallStale() {
   try {
     const wanted = JSON.parse(readFileSync(`${root}package-lock.json`, 'utf8')).packages ?? {};
     const installed = JSON.parse(readFileSync(installedFile, 'utf8')).packages ?? {};
-    return Object.entries(wanted).some(([path, p]) => path !== '' && (installed[path] ? installed[path].version !== p.version : !p.optional));
+    return Object.entries(wanted).some(
+      ([path, p]) => path !== '' && (installed[path] ? installed[path].version !== p.version : !p.optional),
+    );
   } catch {
     return true;
   }

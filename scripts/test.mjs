@@ -15,8 +15,9 @@ try {
 
 mkdirSync(`${root}test-results`, { recursive: true });
 const summary = [];
-// Imports must flow down the layers of docs/ARCHITECTURE.md.
+// Imports must flow down the layers of docs/ARCHITECTURE.md; the code passes ESLint and is formatted.
 const imports = run('node', ['scripts/check-imports.mjs']);
+const lint = run('npm', ['run', '--silent', 'lint']);
 const unit = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', '--outputFile.json=test-results/unit.json']);
 summary.push(['unit', unit, 'test-results/unit.json']);
 if (existsSync(`${root}e2e`) && existsSync(`${root}playwright.config.ts`)) {
@@ -44,6 +45,7 @@ for (const [name, status, file] of summary) {
   }
 }
 if (imports !== 0) failed++;
-const ok = imports === 0 && summary.every(([, status]) => status === 0) && failed === 0;
+if (lint !== 0) failed++;
+const ok = imports === 0 && lint === 0 && summary.every(([, status]) => status === 0) && failed === 0;
 console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
 process.exit(ok ? 0 : 1);

@@ -20,7 +20,11 @@ export const codeOf = errorCode;
 
 export function toWireError(err: unknown): WireError {
   const e = (err ?? {}) as Partial<Error> & { neededBytes?: unknown; availableBytes?: unknown };
-  const wire: WireError = { name: typeof e.name === 'string' ? e.name : 'Error', message: typeof e.message === 'string' ? e.message : String(err), code: codeOf(err) };
+  const wire: WireError = {
+    name: typeof e.name === 'string' ? e.name : 'Error',
+    message: typeof e.message === 'string' ? e.message : String(err),
+    code: codeOf(err),
+  };
   if (typeof e.stack === 'string') wire.stack = e.stack;
   if (typeof e.neededBytes === 'number') wire.neededBytes = e.neededBytes;
   if (typeof e.availableBytes === 'number') wire.availableBytes = e.availableBytes;
@@ -45,7 +49,8 @@ export function registerErrorTransport(rebuild: (wire: WireError) => unknown = (
     canHandle: (v): v is { value: unknown } => base.canHandle(v),
     serialize(thrown) {
       const v = thrown.value;
-      if (v instanceof Error || (typeof DOMException !== 'undefined' && v instanceof DOMException)) return [{ isError: true, value: toWireError(v) }, []];
+      if (v instanceof Error || (typeof DOMException !== 'undefined' && v instanceof DOMException))
+        return [{ isError: true, value: toWireError(v) }, []];
       return base.serialize(thrown);
     },
     deserialize(s) {

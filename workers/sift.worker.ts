@@ -4,7 +4,17 @@
 import { wasmHeapBytes } from './wasmMemory.ts'; // first: it watches the wasm memory ort creates
 import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
-import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, ScoreEvent, SiftWorkerApi, WorkerStatus } from './api.ts';
+import type {
+  Backend,
+  LoadProgress,
+  ModelInfo,
+  ModelSource,
+  RerankOptions,
+  RerankRequest,
+  ScoreEvent,
+  SiftWorkerApi,
+  WorkerStatus,
+} from './api.ts';
 import { runsOnWasmOnly, type LoadedModel } from '../src/engine/session.ts';
 import { startModel } from '../src/engine/startModel.ts';
 import { servedWasmPaths } from '../src/engine/inPlaceSession.ts';
@@ -12,7 +22,16 @@ import { RerankSession } from '../src/engine/rerank.ts';
 import { validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
 import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
 import { openVideoFrameCount } from '../src/media/browserVideo.ts';
-import { deleteModel, downloadModel, listModels, openModelReader, readyModelFromUrl, ModelStoreError, type ReadyModel, type DownloadProgress } from '../src/store/index.ts';
+import {
+  deleteModel,
+  downloadModel,
+  listModels,
+  openModelReader,
+  readyModelFromUrl,
+  ModelStoreError,
+  type ReadyModel,
+  type DownloadProgress,
+} from '../src/store/index.ts';
 import { convertIntoStore } from './convertIntoStore.ts';
 import { pickBackend, sessionOptionsFor, isDeviceLost, type BackendChoice } from './backend.ts';
 import { registerErrorTransport } from './errorTransport.ts';
@@ -61,7 +80,6 @@ function serial<T>(op: (signal: AbortSignal) => Promise<T>): Promise<T> {
   return run.finally(() => controllers.delete(ctl));
 }
 
-
 class DeviceLostError extends Error {}
 /** Why the WebGPU device was lost, once it has been; resolves then. */
 let gpuLost: string | null = null;
@@ -97,7 +115,10 @@ async function compile(ready: ReadyModel, choice: BackendChoice, onProgress?: (p
     backend = choice.backend;
     backendReason = choice.reason;
     onProgress?.({ phase: 'compile', done: 0, total: 1, message: `compiling for ${choice.backend}` });
-    ({ model, tokenizer } = await startModel(ort, ready.manifest, reader, { executionProviders: sessionOptionsFor(choice), backend: choice.backend }));
+    ({ model, tokenizer } = await startModel(ort, ready.manifest, reader, {
+      executionProviders: sessionOptionsFor(choice),
+      backend: choice.backend,
+    }));
   } finally {
     reader.close();
   }
@@ -111,15 +132,23 @@ async function compile(ready: ReadyModel, choice: BackendChoice, onProgress?: (p
  * (the built-in tiny's tiny-int8 build, or an official checkpoint converted so); on WebGPU, 4-bit
  * MatMulNBits. A manifest URL is loaded in whatever format it was converted to.
  */
-async function obtain(source: ModelSource, on: Backend, onProgress: ((p: LoadProgress) => void) | undefined, signal: AbortSignal): Promise<ReadyModel> {
-  if (source.kind === 'checkpoint') return convertIntoStore(source, on === 'wasm' && source.bits !== 32 ? 'int8' : 'nbits', onProgress, signal);
-  const url = source.kind === 'builtin-tiny' ? new URL(`models/${on === 'wasm' ? 'tiny-int8' : 'tiny'}/manifest.json`, assetsBase).href : source.url;
+async function obtain(
+  source: ModelSource,
+  on: Backend,
+  onProgress: ((p: LoadProgress) => void) | undefined,
+  signal: AbortSignal,
+): Promise<ReadyModel> {
+  if (source.kind === 'checkpoint')
+    return convertIntoStore(source, on === 'wasm' && source.bits !== 32 ? 'int8' : 'nbits', onProgress, signal);
+  const url =
+    source.kind === 'builtin-tiny' ? new URL(`models/${on === 'wasm' ? 'tiny-int8' : 'tiny'}/manifest.json`, assetsBase).href : source.url;
   // Offline (or the model server is down): a ready copy in IndexedDB is good enough. Online, the
   // manifest is fetched first so that a newer version replaces the cached one.
   const cached = await readyModelFromUrl(url);
   if (cached && !navigator.onLine) return cached;
   try {
-    return (await downloadModel(url, { signal, retries: cached ? 1 : undefined, onProgress: (p) => onProgress?.(loadProgressOf(p)) })).model;
+    return (await downloadModel(url, { signal, retries: cached ? 1 : undefined, onProgress: (p) => onProgress?.(loadProgressOf(p)) }))
+      .model;
   } catch (err) {
     if (cached && err instanceof ModelStoreError && err.kind === 'network') return cached;
     throw err;
@@ -148,11 +177,24 @@ const api: SiftWorkerApi = {
   },
 
   async status(): Promise<WorkerStatus> {
-    return { backend, backendReason, model: active?.info ?? null, crossOriginIsolated: self.crossOriginIsolated, threads: ort.env.wasm.numThreads ?? 1 };
+    return {
+      backend,
+      backendReason,
+      model: active?.info ?? null,
+      crossOriginIsolated: self.crossOriginIsolated,
+      threads: ort.env.wasm.numThreads ?? 1,
+    };
   },
 
   async listModels() {
-    return (await listModels()).map((m) => ({ id: m.id, version: m.version, label: m.label, bytes: m.bytes, state: m.state, randomWeights: m.randomWeights }));
+    return (await listModels()).map((m) => ({
+      id: m.id,
+      version: m.version,
+      label: m.label,
+      bytes: m.bytes,
+      state: m.state,
+      randomWeights: m.randomWeights,
+    }));
   },
 
   async deleteModel(id) {
@@ -175,7 +217,10 @@ const api: SiftWorkerApi = {
       const ready = await obtain(source, choice.backend, onProgress, signal);
       // A model URL in the WASM format (ORT-format graphs) cannot run on WebGPU: it runs on WASM, and says so.
       if (choice.backend === 'webgpu' && runsOnWasmOnly(ready.manifest)) {
-        choice = { backend: 'wasm', reason: `${ready.manifest.label} is in Sift's WASM format (int8, ORT-format graphs), which onnxruntime-web cannot run on WebGPU: running on WASM` };
+        choice = {
+          backend: 'wasm',
+          reason: `${ready.manifest.label} is in Sift's WASM format (int8, ORT-format graphs), which onnxruntime-web cannot run on WebGPU: running on WASM`,
+        };
       }
       if (active) await active.model.release();
       active = null;
@@ -189,7 +234,17 @@ const api: SiftWorkerApi = {
     return serial(async (signal) => {
       if (!active) throw new Error('No model is loaded: choose a model and press "Load model" first.');
       const run = (a: Active) =>
-        new RerankSession(a.model, a.tokenizer, browserMediaDecoder({ maxVideoSeconds: options.maxVideoSeconds, fetchTimeoutMs: options.fetchTimeoutMs, stallTimeoutMs: options.stallTimeoutMs, maxImagePixels: options.maxImagePixels, signal })).run(valid, {
+        new RerankSession(
+          a.model,
+          a.tokenizer,
+          browserMediaDecoder({
+            maxVideoSeconds: options.maxVideoSeconds,
+            fetchTimeoutMs: options.fetchTimeoutMs,
+            stallTimeoutMs: options.stallTimeoutMs,
+            maxImagePixels: options.maxImagePixels,
+            signal,
+          }),
+        ).run(valid, {
           maxLength: options.maxLength,
           maxTextChars: options.maxTextChars,
           reusePrefix: options.reusePrefix,
@@ -199,7 +254,9 @@ const api: SiftWorkerApi = {
       // A GPU device lost while idle (GPU reset, driver update, sleep): switch to WASM before running.
       if (backend === 'webgpu' && gpuLost !== null) await fallBackToWasm(gpuLost);
       try {
-        return await (backend === 'webgpu' ? Promise.race([run(active), deviceLost.then((why) => Promise.reject(new DeviceLostError(why)))]) : run(active));
+        return await (backend === 'webgpu'
+          ? Promise.race([run(active), deviceLost.then((why) => Promise.reject(new DeviceLostError(why)))])
+          : run(active));
       } catch (err) {
         // Lost during the run: onnxruntime's pending GPU work never settles, so the race above ends
         // it; recompile on WASM and run the request again.

@@ -5,7 +5,14 @@
 //   node --import tsx bench/fidelity/inputs.ts <checkpoint-dir> <out-dir> [--quick]
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildRerankConversations, DEFAULT_CONVERSATION_OPTIONS, encodeDocumentPrompt, loadPromptTokenizer, mediaItems, type RerankRequest } from '../../src/prompt/index.ts';
+import {
+  buildRerankConversations,
+  DEFAULT_CONVERSATION_OPTIONS,
+  encodeDocumentPrompt,
+  loadPromptTokenizer,
+  mediaItems,
+  type RerankRequest,
+} from '../../src/prompt/index.ts';
 import { textDocuments } from '../textDocuments.mjs';
 
 export interface FidelityImage {
@@ -25,11 +32,11 @@ const PATCH_VALUES = 3 * 2 * PATCH * PATCH;
 function patchesOf(size: number, seed: number): { data: Float32Array; grid: [number, number, number] } {
   const side = size / PATCH;
   const data = new Float32Array(side * side * PATCH_VALUES);
-  let s = seed * 2654435761 >>> 0;
+  let s = (seed * 2654435761) >>> 0;
   for (let i = 0; i < data.length; i++) {
     s = (s * 1664525 + 1013904223) >>> 0;
     // Smooth-ish values (neighbours correlate) rather than white noise, as pixels are.
-    data[i] = Math.sin(i * 0.001 + seed) * 0.6 + ((s / 2 ** 32) - 0.5) * 0.4;
+    data[i] = Math.sin(i * 0.001 + seed) * 0.6 + (s / 2 ** 32 - 0.5) * 0.4;
   }
   return { data, grid: [1, side, side] };
 }
@@ -71,5 +78,6 @@ export function writeFidelityInputs(checkpointDir: string, outDir: string, quick
 if (import.meta.url === `file://${process.argv[1]}`) {
   const [ckpt, out] = process.argv.slice(2);
   const inputs = writeFidelityInputs(ckpt, out, process.argv.includes('--quick'));
-  for (const [k, docs] of Object.entries(inputs)) console.log(`${k}: ${docs.length} documents, ${docs.map((d) => d.ids.length).join('/')} tokens`);
+  for (const [k, docs] of Object.entries(inputs))
+    console.log(`${k}: ${docs.length} documents, ${docs.map((d) => d.ids.length).join('/')} tokens`);
 }

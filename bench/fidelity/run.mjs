@@ -33,9 +33,13 @@ function main() {
   const checkpoint = option('checkpoint');
   const work = option('work');
   const python = option('python', 'python3');
-  if (!checkpoint || !work) throw new Error('usage: node bench/fidelity/run.mjs --checkpoint <dir> --work <dir> --python <python> [--model name=dir …] [--bf16] [--quick]');
+  if (!checkpoint || !work)
+    throw new Error(
+      'usage: node bench/fidelity/run.mjs --checkpoint <dir> --work <dir> --python <python> [--model name=dir …] [--bf16] [--quick]',
+    );
   const inputs = join(work, 'inputs');
-  if (!existsSync(join(inputs, 'inputs.json'))) tsx('bench/fidelity/inputs.ts', [checkpoint, inputs, ...(process.argv.includes('--quick') ? ['--quick'] : [])]);
+  if (!existsSync(join(inputs, 'inputs.json')))
+    tsx('bench/fidelity/inputs.ts', [checkpoint, inputs, ...(process.argv.includes('--quick') ? ['--quick'] : [])]);
   const official = {};
   for (const dtype of ['float32', ...(process.argv.includes('--bf16') ? ['bfloat16'] : [])]) {
     const file = join(work, `official-${dtype}.json`);
@@ -45,7 +49,9 @@ function main() {
   const ref = official.float32;
   const rows = {};
   const add = (name, scores) => {
-    rows[name] = Object.fromEntries(Object.keys(ref).map((w) => [w, { max_abs: maxAbsDiff(scores[w].scores, ref[w].scores), ms: scores[w].ms }]));
+    rows[name] = Object.fromEntries(
+      Object.keys(ref).map((w) => [w, { max_abs: maxAbsDiff(scores[w].scores, ref[w].scores), ms: scores[w].ms }]),
+    );
     rows[name].max_abs = Math.max(...Object.keys(ref).map((w) => rows[name][w].max_abs));
   };
   if (official.bfloat16) add('official-bf16', official.bfloat16);
@@ -58,7 +64,12 @@ function main() {
   const result = { checkpoint, official_ms: Object.fromEntries(Object.entries(ref).map(([w, v]) => [w, v.ms])), formats: rows };
   writeFileSync(join(work, 'fidelity.json'), JSON.stringify(result, null, 1));
   console.log(`\nmax |Δscore| vs official fp32 (${Object.keys(ref).join(', ')}):`);
-  for (const [name, r] of Object.entries(rows)) console.log(`  ${name.padEnd(16)} ${Object.keys(ref).map((w) => `${w} ${r[w].max_abs.toExponential(2)}`).join('  ')}  → max ${r.max_abs.toExponential(2)}`);
+  for (const [name, r] of Object.entries(rows))
+    console.log(
+      `  ${name.padEnd(16)} ${Object.keys(ref)
+        .map((w) => `${w} ${r[w].max_abs.toExponential(2)}`)
+        .join('  ')}  → max ${r.max_abs.toExponential(2)}`,
+    );
   return result;
 }
 

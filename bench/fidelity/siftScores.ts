@@ -15,7 +15,10 @@ export async function siftFidelityScores(modelDir: string, inputsDir: string): P
     for (const [name, docs] of Object.entries(inputs)) {
       const prompts: PromptInput[] = docs.map((d) => ({
         ids: d.ids,
-        images: d.images.map((im) => ({ patches: new Float32Array(readFileSync(join(inputsDir, im.file)).buffer.slice(0)), grid: im.grid })),
+        images: d.images.map((im) => ({
+          patches: new Float32Array(readFileSync(join(inputsDir, im.file)).buffer.slice(0)),
+          grid: im.grid,
+        })),
         videos: [],
       }));
       const t0 = performance.now();

@@ -119,16 +119,30 @@ async function fetchGraph(base: string, graph: 'vision' | 'decoder') {
   const bytes = async (f: string) => new Uint8Array(await (await fetch(url(f))).arrayBuffer());
   const g = ((await (await fetch(url('manifest.json'))).json()) as Manifest).graphs[graph];
   const model: Uint8Array = await bytes(g.file);
-  const externalData: { path: string; data: Uint8Array }[] = await Promise.all(g.shards.map(async (path) => ({ path, data: await bytes(path) })));
+  const externalData: { path: string; data: Uint8Array }[] = await Promise.all(
+    g.shards.map(async (path) => ({ path, data: await bytes(path) })),
+  );
   return { model, externalData };
 }
 
 /** Session creation alone for one graph of a model over HTTP, at an optimization level (diagnostics). */
-export async function createProbe(base: string, graph: 'vision' | 'decoder', level: 'disabled' | 'basic' | 'extended' | 'all', verbose = false, extra: Record<string, unknown> = {}) {
+export async function createProbe(
+  base: string,
+  graph: 'vision' | 'decoder',
+  level: 'disabled' | 'basic' | 'extended' | 'all',
+  verbose = false,
+  extra: Record<string, unknown> = {},
+) {
   const o = await getOrt();
   const { model, externalData } = await fetchGraph(base, graph);
   const t0 = performance.now();
-  const session = await o.InferenceSession.create(model, { executionProviders: ['wasm'], graphOptimizationLevel: level, externalData, ...extra, ...(verbose ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}) });
+  const session = await o.InferenceSession.create(model, {
+    executionProviders: ['wasm'],
+    graphOptimizationLevel: level,
+    externalData,
+    ...extra,
+    ...(verbose ? { logSeverityLevel: 0 as const, logVerbosityLevel: 0 } : {}),
+  });
   const ms = performance.now() - t0;
   await session.release();
   return { graph, level, ms, bytes: externalData.reduce((n, e) => n + e.data.byteLength, 0), wasmHeapMB: wasmHeapBytes() / 2 ** 20 };
@@ -138,7 +152,14 @@ export async function createProbe(base: string, graph: 'vision' | 'decoder', lev
  * Diagnostics: a graph's session built (bytes fetched beforehand) while the store's reader Worker reads
  * a stored model; returns both times and each alone is measured by the caller.
  */
-export async function createWhileReading(base: string, graph: 'vision' | 'decoder', id: string, version: string, delayMs = 400, extra: Record<string, unknown> = {}) {
+export async function createWhileReading(
+  base: string,
+  graph: 'vision' | 'decoder',
+  id: string,
+  version: string,
+  delayMs = 400,
+  extra: Record<string, unknown> = {},
+) {
   const o = await getOrt();
   const { model, externalData } = await fetchGraph(base, graph);
   const read = id ? readerRead(id, version) : Promise.resolve({ ms: 0 });

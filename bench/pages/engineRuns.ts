@@ -21,7 +21,16 @@ interface Work {
   visionMs: number;
   flops: number;
 }
-const emptyWork = (): Work => ({ decoderCalls: 0, decoderTokens: 0, decoderVisible: 0, decoderMs: 0, visionCalls: 0, visionPatches: 0, visionMs: 0, flops: 0 });
+const emptyWork = (): Work => ({
+  decoderCalls: 0,
+  decoderTokens: 0,
+  decoderVisible: 0,
+  decoderMs: 0,
+  visionCalls: 0,
+  visionPatches: 0,
+  visionMs: 0,
+  flops: 0,
+});
 let work = emptyWork();
 
 interface Loaded {
@@ -94,7 +103,16 @@ export async function loadHttp(key: string, base: string, opts: { ep?: 'wasm' | 
   const { model, tokenizer } = await startModel(o, manifest, { read }, { executionProviders: [ep], backend: ep });
   instrument(model);
   loaded.set(key, { model, tokenizer });
-  return { ms: performance.now() - t0, readMs, wasmHeapMB: wasmHeapBytes() / 2 ** 20, config: model.cfg, flopFormulas: flopFormulas(model.cfg), weights: manifest.weights, totalBytes: manifest.totalBytes, linear: model.linear };
+  return {
+    ms: performance.now() - t0,
+    readMs,
+    wasmHeapMB: wasmHeapBytes() / 2 ** 20,
+    config: model.cfg,
+    flopFormulas: flopFormulas(model.cfg),
+    weights: manifest.weights,
+    totalBytes: manifest.totalBytes,
+    linear: model.linear,
+  };
 }
 
 /** Synthetic images for the bench: a handle "bench:<width>x<height>:<seed>" gives random patches of that size's grid. */

@@ -33,7 +33,15 @@ function relError(K: number, N: number, a: Float32Array, w: Float32Array, y: Flo
 }
 
 /** Times A[M, K] · W for each format, N and M; FLOPs = 2·M·N·K. */
-export async function roofline(opts: { K: number; Ns: number[]; Ms: number[]; formats?: Format[]; reps: number; minMs?: number; ep?: 'wasm' | 'webgpu' }) {
+export async function roofline(opts: {
+  K: number;
+  Ns: number[];
+  Ms: number[];
+  formats?: Format[];
+  reps: number;
+  minMs?: number;
+  ep?: 'wasm' | 'webgpu';
+}) {
   const o = await getOrt();
   const cells: RooflineCell[] = [];
   const K = opts.K;
@@ -45,14 +53,20 @@ export async function roofline(opts: { K: number; Ns: number[]; Ms: number[]; fo
       let session: import('onnxruntime-web').InferenceSession | null = null;
       try {
         const graph = matmulGraph(format, w, N, K);
-        session = await o.InferenceSession.create(graph.model, { executionProviders: [opts.ep ?? 'wasm'], graphOptimizationLevel: 'all', externalData: graph.externalData });
+        session = await o.InferenceSession.create(graph.model, {
+          executionProviders: [opts.ep ?? 'wasm'],
+          graphOptimizationLevel: 'all',
+          externalData: graph.externalData,
+        });
       } catch (e) {
-        for (const M of opts.Ms) cells.push({ format, N, M, ms: NaN, gflops: NaN, runs: 0, error: `session: ${(e as Error).message.slice(0, 200)}` });
+        for (const M of opts.Ms)
+          cells.push({ format, N, M, ms: NaN, gflops: NaN, runs: 0, error: `session: ${(e as Error).message.slice(0, 200)}` });
         continue;
       }
       for (const M of opts.Ms) {
         const a = randn(M * K, 7 + M);
-        const feed = format === 'fp16-matmul' ? new o.Tensor('float16', Uint16Array.from(a, toHalf), [M, K]) : new o.Tensor('float32', a, [M, K]);
+        const feed =
+          format === 'fp16-matmul' ? new o.Tensor('float16', Uint16Array.from(a, toHalf), [M, K]) : new o.Tensor('float32', a, [M, K]);
         try {
           const times: number[] = [];
           let relErr: number | undefined;

@@ -35,7 +35,12 @@ async function inPlaceFrom(parts: AsyncIterable<Uint8Array> | Iterable<Uint8Arra
   const timed = timedParts(parts);
   const t = performance.now();
   const made = await createInPlace(ort, heap, timed.parts(), bytes);
-  return { made, readMs: timed.readMs, createMs: performance.now() - t - timed.readMs, heapMB: (heap.HEAPU8.buffer.byteLength - heap0) / 2 ** 20 };
+  return {
+    made,
+    readMs: timed.readMs,
+    createMs: performance.now() - t - timed.readMs,
+    heapMB: (heap.HEAPU8.buffer.byteLength - heap0) / 2 ** 20,
+  };
 }
 
 /** Over HTTP: the response body streamed into the block. */
@@ -91,7 +96,10 @@ async function storeOrt(model: string) {
 async function chunksOf(model: string): Promise<Blob[]> {
   const db = await idb();
   return new Promise((resolve, reject) => {
-    const r = db.transaction('chunks').objectStore('chunks').getAll(IDBKeyRange.bound([model, 0], [model, Infinity]));
+    const r = db
+      .transaction('chunks')
+      .objectStore('chunks')
+      .getAll(IDBKeyRange.bound([model, 0], [model, Infinity]));
     r.onsuccess = () => resolve(r.result as Blob[]);
     r.onerror = () => reject(r.error);
   });
@@ -112,7 +120,8 @@ async function* chunkParts(chunks: Blob[]) {
 }
 /** Each chunk read in `kb` KB slices: buffers small enough for the allocator to reuse once collected. */
 async function* slicedParts(chunks: Blob[], kb: number) {
-  for (const c of chunks) for (let at = 0; at < c.size; at += kb * 1024) yield new Uint8Array(await c.slice(at, at + kb * 1024).arrayBuffer());
+  for (const c of chunks)
+    for (let at = 0; at < c.size; at += kb * 1024) yield new Uint8Array(await c.slice(at, at + kb * 1024).arrayBuffer());
 }
 async function* streamParts(chunks: Blob[]) {
   for (const c of chunks) yield* streamed(c.stream());
@@ -120,7 +129,10 @@ async function* streamParts(chunks: Blob[]) {
 /** 'raw': the bench's raw read; 'chunks': each chunk's ArrayBuffer copied into a heap block; 'stream':
  * each chunk streamed into the heap block; 'whole': the raw read's buffer, then copied into the heap
  * block (what the store's reader hands over today). Then, for the heap ways, the in-place session. */
-async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole' | 'readChunks' | `readSliced${number}` | `sliced${number}`) {
+async function fromIdb(
+  model: string,
+  way: 'raw' | 'chunks' | 'stream' | 'whole' | 'readChunks' | `readSliced${number}` | `sliced${number}`,
+) {
   const t = performance.now();
   const chunks = await chunksOf(model);
   const n = chunks.reduce((s, c) => s + c.size, 0);
@@ -134,7 +146,14 @@ async function fromIdb(model: string, way: 'raw' | 'chunks' | 'stream' | 'whole'
     for await (const p of way === 'readChunks' ? chunkParts(chunks) : slicedParts(chunks, Number(way.slice(10)))) got += p.byteLength;
     return { readMs: performance.now() - t, bytes: got };
   }
-  const parts = way === 'chunks' ? chunkParts(chunks) : way === 'stream' ? streamParts(chunks) : way.startsWith('sliced') ? slicedParts(chunks, Number(way.slice(6))) : [await readWhole(chunks, n)];
+  const parts =
+    way === 'chunks'
+      ? chunkParts(chunks)
+      : way === 'stream'
+        ? streamParts(chunks)
+        : way.startsWith('sliced')
+          ? slicedParts(chunks, Number(way.slice(6)))
+          : [await readWhole(chunks, n)];
   const r = await inPlaceFrom(parts, n);
   const readMs = performance.now() - t - r.createMs;
   const l = (await r.made.session.run(randomDecoderFeeds(ort, r.made.session))).logits.data as Float32Array;

@@ -12,7 +12,11 @@ export function randomDecoderFeeds(ort: typeof OrtTypes, session: OrtTypes.Infer
     const shape = meta.shape.map((x) => (typeof x === 'number' ? x : /past|P/.test(String(x)) ? 0 : 8));
     if (meta.name === 'attn_bias') shape.splice(2, 2, 8, 8);
     const n = shape.reduce((a, b) => a * b, 1);
-    feeds[meta.name] = new ort.Tensor('float32', Float32Array.from({ length: n }, () => (meta.name === 'attn_bias' ? 0 : rnd())), shape);
+    feeds[meta.name] = new ort.Tensor(
+      'float32',
+      Float32Array.from({ length: n }, () => (meta.name === 'attn_bias' ? 0 : rnd())),
+      shape,
+    );
   }
   return feeds;
 }

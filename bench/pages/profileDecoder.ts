@@ -49,7 +49,14 @@ export async function profileDecoder(key: string, S: number, reps: number) {
   const o = await getOrt();
   const m = l.model;
   const { hiddenSize: H, headDim: D, numHeads: Hq, numKvHeads: Hkv, numLayers: L, intermediateSize: F } = m.cfg.text;
-  const format: Format = m.linear === 'int8' ? 'int8-pertoken-mmitf' : m.manifest.weights.bits === 4 ? 'q4-matmulnbits' : m.manifest.weights.bits === 8 ? 'q8-matmulnbits' : 'fp32-matmul';
+  const format: Format =
+    m.linear === 'int8'
+      ? 'int8-pertoken-mmitf'
+      : m.manifest.weights.bits === 4
+        ? 'q4-matmulnbits'
+        : m.manifest.weights.bits === 8
+          ? 'q8-matmulnbits'
+          : 'fp32-matmul';
   const nds = m.cfg.vision.deepstackVisualIndexes.length;
   const T = S + 1;
   const bias = new Float32Array(S * T).fill(-1e9);
@@ -64,7 +71,11 @@ export async function profileDecoder(key: string, S: number, reps: number) {
     wantPresent: false,
   };
   const shapes: [number, number, number][] = [
-    [Hq * D, H, 1], [Hkv * D, H, 2], [H, Hq * D, 1], [F, H, 2], [H, F, 1], // q · k,v · o · gate,up · down
+    [Hq * D, H, 1],
+    [Hkv * D, H, 2],
+    [H, Hq * D, 1],
+    [F, H, 2],
+    [H, F, 1], // q · k,v · o · gate,up · down
   ];
   const x = (K: number) => new o.Tensor('float32', randn(S * K, K), [S, K]);
   const inputs = new Map(shapes.map(([, K]) => [K, x(K)]));

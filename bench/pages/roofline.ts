@@ -71,7 +71,12 @@ export function int8PerColumn(w: Float32Array, n: number, k: number) {
 }
 
 /** A one-node (or two-node) graph computing A · Wᵀ in `format`; W is [N, K] like a torch Linear. */
-export function matmulGraph(format: Format, w: Float32Array, n: number, k: number): { model: Uint8Array; externalData?: { path: string; data: Uint8Array }[] } {
+export function matmulGraph(
+  format: Format,
+  w: Float32Array,
+  n: number,
+  k: number,
+): { model: Uint8Array; externalData?: { path: string; data: Uint8Array }[] } {
   const g = new GraphBuilder(`roofline_${format}`, null);
   const half = format === 'fp16-matmul';
   const a = g.input('A', half ? DType.FLOAT16 : DType.FLOAT, ['M', k]);
@@ -105,7 +110,12 @@ export function matmulGraph(format: Format, w: Float32Array, n: number, k: numbe
       if (format.endsWith('acc4')) attrs.accuracy_level = 4;
       y = g.op(
         'MatMulNBits',
-        [a, g.weight('W.q', DType.UINT8, [n, blocks, (32 * bits) / 8], q.packed), g.floatWeight('W.scales', [n * blocks], q.scales), g.weight('W.zp', DType.UINT8, [q.zeroPoints.length], q.zeroPoints)],
+        [
+          a,
+          g.weight('W.q', DType.UINT8, [n, blocks, (32 * bits) / 8], q.packed),
+          g.floatWeight('W.scales', [n * blocks], q.scales),
+          g.weight('W.zp', DType.UINT8, [q.zeroPoints.length], q.zeroPoints),
+        ],
         attrs,
         'com.microsoft',
       );
@@ -116,18 +126,31 @@ export function matmulGraph(format: Format, w: Float32Array, n: number, k: numbe
       break;
     case 'int8-dynamicquantizematmul': {
       const q = int8PerColumn(w, n, k);
-      y = g.op('DynamicQuantizeMatMul', [a, g.weight('W.q', DType.INT8, [k, n], new Uint8Array(q.b.buffer)), g.floatWeight('W.scale', [n], q.scales)], {}, 'com.microsoft');
+      y = g.op(
+        'DynamicQuantizeMatMul',
+        [a, g.weight('W.q', DType.INT8, [k, n], new Uint8Array(q.b.buffer)), g.floatWeight('W.scale', [n], q.scales)],
+        {},
+        'com.microsoft',
+      );
       break;
     }
     case 'int8-matmulintegertofloat': {
       const q = int8PerColumn(w, n, k);
       const [aq, as, az] = g.node('DynamicQuantizeLinear', [a], { outputs: 3 });
-      y = g.op('MatMulIntegerToFloat', [aq, g.weight('W.q', DType.INT8, [k, n], new Uint8Array(q.b.buffer)), as, g.floatWeight('W.scale', [n], q.scales), az], {}, 'com.microsoft');
+      y = g.op(
+        'MatMulIntegerToFloat',
+        [aq, g.weight('W.q', DType.INT8, [k, n], new Uint8Array(q.b.buffer)), as, g.floatWeight('W.scale', [n], q.scales), az],
+        {},
+        'com.microsoft',
+      );
       break;
     }
     case 'int8-pertoken-matmulinteger': {
       const q = int8PerColumn(w, n, k);
-      const scale = g.op('Div', [g.op('Max', [g.op('ReduceMax', [g.op('Abs', [a])], { axes: [-1], keepdims: 1 }), g.scalar(1e-30)]), g.scalar(127)]);
+      const scale = g.op('Div', [
+        g.op('Max', [g.op('ReduceMax', [g.op('Abs', [a])], { axes: [-1], keepdims: 1 }), g.scalar(1e-30)]),
+        g.scalar(127),
+      ]);
       const aq = g.op('Cast', [g.op('Add', [g.op('Round', [g.op('Div', [a, scale])]), g.scalar(128)])], { to: DType.UINT8 });
       const zp = g.weight('A.zp', DType.UINT8, [], new Uint8Array([128]));
       const acc = g.op('MatMulInteger', [aq, g.weight('W.q', DType.INT8, [k, n], new Uint8Array(q.b.buffer)), zp]);

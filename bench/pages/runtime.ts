@@ -45,7 +45,9 @@ export async function getOrt(): Promise<Ort> {
   mod.env.wasm.wasmPaths =
     new URLSearchParams(location.search).get('wrapper') === '0'
       ? base
-      : wrappedWasmPaths(base, 'ort-wasm-simd-threaded.jsep', (source) => URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+      : wrappedWasmPaths(base, 'ort-wasm-simd-threaded.jsep', (source) =>
+          URL.createObjectURL(new Blob([source], { type: 'text/javascript' })),
+        );
   // --threads N (diagnostics): another thread count than the 2 cores here.
   mod.env.wasm.numThreads = crossOriginIsolated ? Number(new URLSearchParams(location.search).get('threads') ?? 2) : 1;
   ort = mod;
@@ -72,11 +74,26 @@ export function randn(n: number, seed: number, std = 1): Float32Array {
 
 export async function env() {
   const o = await getOrt();
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info: { vendor: string; architecture: string; device?: string; description?: string }; isFallbackAdapter?: boolean } | null> } }).gpu;
+  const gpu = (
+    navigator as unknown as {
+      gpu?: {
+        requestAdapter(): Promise<{
+          info: { vendor: string; architecture: string; device?: string; description?: string };
+          isFallbackAdapter?: boolean;
+        } | null>;
+      };
+    }
+  ).gpu;
   let adapter = null;
   try {
     const a = gpu ? await gpu.requestAdapter() : null;
-    if (a) adapter = { vendor: a.info.vendor, architecture: a.info.architecture, description: a.info.description ?? '', fallback: isFallbackAdapter(a) };
+    if (a)
+      adapter = {
+        vendor: a.info.vendor,
+        architecture: a.info.architecture,
+        description: a.info.description ?? '',
+        fallback: isFallbackAdapter(a),
+      };
   } catch {
     adapter = null;
   }

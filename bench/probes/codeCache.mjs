@@ -46,7 +46,9 @@ try {
       const r = await withBrowserCpu(() => call(p, 'cachedStart', 'c', url(m), {}));
       let after = '';
       if (step === 'W' || step === 'V') after = `, then quiet after ${(await waitForRendererIdle({ maxMs: 60_000 })).waited_ms} ms`;
-      console.log(`${step} ${m}: runtime ${Math.round(w.result.ms)} ms (thread pool ${threadPool(w.cpu)}), load ${Math.round(r.result.ms)} ms, CPU ${r.cpu.ms} ms, thread pool ${threadPool(r.cpu)} ms${after}`);
+      console.log(
+        `${step} ${m}: runtime ${Math.round(w.result.ms)} ms (thread pool ${threadPool(w.cpu)}), load ${Math.round(r.result.ms)} ms, CPU ${r.cpu.ms} ms, thread pool ${threadPool(r.cpu)} ms${after}`,
+      );
     }
     await p.close();
   }

@@ -41,7 +41,9 @@ async function timed<T>(label: string, build: () => Promise<T>) {
   t = performance.now();
   const s = await build();
   const used = process.cpuUsage(cpu);
-  console.log(`${label}: ${Math.round(performance.now() - t)} ms (user ${Math.round(used.user / 1000)}, kernel ${Math.round(used.system / 1000)} ms), wasm heap +${heapMB() - heap} MB`);
+  console.log(
+    `${label}: ${Math.round(performance.now() - t)} ms (user ${Math.round(used.user / 1000)}, kernel ${Math.round(used.system / 1000)} ms), wasm heap +${heapMB() - heap} MB`,
+  );
   return s;
 }
 const onnx = await timed('ONNX + external data', () => web.InferenceSession.create(d.model, { externalData: d.externalData }));
@@ -66,7 +68,9 @@ await check(await timed('ORT format, in place, as handed over', () => web.Infere
 
 // The bytes in a heap block of our own, which onnxruntime-web's free of the model buffer leaves alone.
 const parts = timedParts([bytes]);
-const kept = await timed('ORT format, in place, block kept (copy into the block + session)', () => createInPlace(web, ortHeap()!, parts.parts(), bytes.length));
+const kept = await timed('ORT format, in place, block kept (copy into the block + session)', () =>
+  createInPlace(web, ortHeap()!, parts.parts(), bytes.length),
+);
 console.log(`  of which the copy into the block: ${Math.round(parts.readMs)} ms`);
 await check(kept.session, kept.release);
 

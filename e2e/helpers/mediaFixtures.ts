@@ -31,7 +31,18 @@ export interface Probe {
 export function probe(file: string): Probe {
   const r = spawnSync(
     'ffprobe',
-    ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets,avg_frame_rate,width,height', '-of', 'json', file],
+    [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-count_packets',
+      '-show_entries',
+      'stream=nb_read_packets,avg_frame_rate,width,height',
+      '-of',
+      'json',
+      file,
+    ],
     { encoding: 'utf8' },
   );
   if (r.status !== 0) throw new Error(`ffprobe ${file}: ${r.stderr}`);
@@ -45,9 +56,16 @@ export function probe(file: string): Probe {
  * it (presentation order, key flags from ffprobe) up to it, counted once; plus the number of seeks.
  */
 export function seekLowerBound(file: string, indices: number[]): { frames: number; seeks: number } {
-  const r = spawnSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffprobe',
+    ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=pts_time,flags', '-of', 'csv=p=0', file],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`ffprobe ${file}: ${r.stderr}`);
-  const packets = r.stdout.trim().split('\n').map((l) => ({ pts: Number(l.split(',')[0]), key: l.split(',')[1].includes('K') }));
+  const packets = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => ({ pts: Number(l.split(',')[0]), key: l.split(',')[1].includes('K') }));
   packets.sort((a, b) => a.pts - b.pts);
   const needed = new Set<number>();
   const keys = new Set<number>();
@@ -64,12 +82,36 @@ export function seekLowerBound(file: string, indices: number[]): { frames: numbe
  * ffmpeg's own decode of the frames with these indices, as RGB24 at the stored size — the flags
  * Sift's Node reader uses (src/media/nodeFfmpeg.ts: select by index, bilinear swscale, no autorotate).
  */
-export function ffmpegFrames(file: string, p: Probe, indices: number[]): { data: Uint8Array; width: number; height: number; channels: 3 }[] {
+export function ffmpegFrames(
+  file: string,
+  p: Probe,
+  indices: number[],
+): { data: Uint8Array; width: number; height: number; channels: 3 }[] {
   const unique = [...new Set(indices)].sort((a, b) => a - b);
   const select = unique.map((i) => `eq(n\\,${i})`).join('+');
   const r = spawnSync(
     'ffmpeg',
-    ['-v', 'error', '-nostdin', '-noautorotate', '-i', file, '-map', '0:v:0', '-vf', `select='${select}'`, '-vsync', '0', '-sws_flags', 'bilinear', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-noautorotate',
+      '-i',
+      file,
+      '-map',
+      '0:v:0',
+      '-vf',
+      `select='${select}'`,
+      '-vsync',
+      '0',
+      '-sws_flags',
+      'bilinear',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ],
     { maxBuffer: 1 << 30 },
   );
   if (r.status !== 0) throw new Error(`ffmpeg decode ${file}: ${r.stderr}`);
@@ -107,7 +149,16 @@ function chunk(type: string, data: Uint8Array): Buffer {
 }
 
 /** A PNG of any colour type from already packed 8-bit rows, with optional PLTE / tRNS. */
-export function writePng(o: { width: number; height: number; colorType: number; channels: number; data: Uint8Array; plte?: Uint8Array; trns?: Uint8Array; exif?: Uint8Array }): Buffer {
+export function writePng(o: {
+  width: number;
+  height: number;
+  colorType: number;
+  channels: number;
+  data: Uint8Array;
+  plte?: Uint8Array;
+  trns?: Uint8Array;
+  exif?: Uint8Array;
+}): Buffer {
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(o.width, 0);
   ihdr.writeUInt32BE(o.height, 4);
@@ -174,11 +225,31 @@ export interface Fixtures {
 export function makeFixtures(): Fixtures {
   const dir = mkdtempSync(join(tmpdir(), 'sift-media-'));
   const at = (f: string) => join(dir, f);
-  const src = (size: string, rate: string, seconds: number) => ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=${rate}`, '-t', String(seconds)];
+  const src = (size: string, rate: string, seconds: number) => [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=size=${size}:rate=${rate}`,
+    '-t',
+    String(seconds),
+  ];
   ffmpeg([...src('320x240', '25', 3), '-c:v', 'libx264', '-pix_fmt', 'yuv420p', at('h264.mp4')]);
   ffmpeg(['-i', at('h264.mp4'), '-c', 'copy', at('h264.mov')]);
   ffmpeg(['-i', at('h264.mp4'), '-c', 'copy', at('h264.mkv')]);
-  ffmpeg([...src('320x240', '25', 3), '-c:v', 'libvpx-vp9', '-pix_fmt', 'yuv420p', '-deadline', 'realtime', '-cpu-used', '8', '-b:v', '400k', at('vp9.webm')]);
+  ffmpeg([
+    ...src('320x240', '25', 3),
+    '-c:v',
+    'libvpx-vp9',
+    '-pix_fmt',
+    'yuv420p',
+    '-deadline',
+    'realtime',
+    '-cpu-used',
+    '8',
+    '-b:v',
+    '400k',
+    at('vp9.webm'),
+  ]);
   // 12 s at 29.97 fps, odd size (padded coded size), a key frame every 24 frames and B-frames: the
   // sampled frames sit in different GOPs, so seeking has something to skip.
   ffmpeg([...src('330x186', '30000/1001', 12), '-c:v', 'libx264', '-g', '24', '-bf', '2', '-pix_fmt', 'yuv420p', at('seek.mp4')]);
@@ -191,10 +262,21 @@ export function makeFixtures(): Fixtures {
   cut('faststart.mp4', 'truncated-faststart.mp4', 0.55); // index intact, media data cut
   writeFileSync(at('empty.mp4'), new Uint8Array(0));
   let hevc = hasEncoder('libx265');
-  let hevcWhyNot: string | undefined = hevc ? undefined : "this ffmpeg has no libx265 encoder";
+  let hevcWhyNot: string | undefined = hevc ? undefined : 'this ffmpeg has no libx265 encoder';
   if (hevc) {
     try {
-      ffmpeg([...src('320x240', '25', 1), '-c:v', 'libx265', '-tag:v', 'hvc1', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p', at('hevc.mp4')]);
+      ffmpeg([
+        ...src('320x240', '25', 1),
+        '-c:v',
+        'libx265',
+        '-tag:v',
+        'hvc1',
+        '-x265-params',
+        'log-level=error',
+        '-pix_fmt',
+        'yuv420p',
+        at('hevc.mp4'),
+      ]);
     } catch (e) {
       hevc = false;
       hevcWhyNot = `libx265 failed: ${(e as Error).message}`;
@@ -224,7 +306,10 @@ export function makeFixtures(): Fixtures {
   writeFileSync(at('gray-alpha.png'), writePng({ width: pw, height: ph, colorType: 4, channels: 2, data: la }));
   const rgb = new Uint8Array(pw * ph * 3).map((_, i) => (i * 13) & 255);
   writeFileSync(at('rgb.png'), writePng({ width: pw, height: ph, colorType: 2, channels: 3, data: rgb }));
-  writeFileSync(at('rgb-exif6.png'), writePng({ width: pw, height: ph, colorType: 2, channels: 3, data: rgb, exif: exifOrientationTiff(6) }));
+  writeFileSync(
+    at('rgb-exif6.png'),
+    writePng({ width: pw, height: ph, colorType: 2, channels: 3, data: rgb, exif: exifOrientationTiff(6) }),
+  );
   const png = readFileSync(at('rgba.png'));
   writeFileSync(at('truncated.png'), png.subarray(0, Math.floor(png.length * 0.6)));
   writeFileSync(at('truncated.jpg'), jpg.subarray(0, Math.floor(jpg.length * 0.6)));
@@ -242,14 +327,57 @@ export function makeFixtures(): Fixtures {
 function makeFormatFixtures(dir: string): void {
   const at = (f: string) => join(dir, f);
   const lavfi = (size: string) => ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=5`];
-  ffmpeg([...lavfi('120x90'), '-frames:v', '1', '-c:v', 'libaom-av1', '-still-picture', '1', '-crf', '20', '-pix_fmt', 'yuv420p', at('still.avif')]);
-  ffmpeg([...lavfi('130x86'), '-frames:v', '1', '-c:v', 'libaom-av1', '-still-picture', '1', '-crf', '20', '-pix_fmt', 'yuv444p', at('still444.avif')]);
+  ffmpeg([
+    ...lavfi('120x90'),
+    '-frames:v',
+    '1',
+    '-c:v',
+    'libaom-av1',
+    '-still-picture',
+    '1',
+    '-crf',
+    '20',
+    '-pix_fmt',
+    'yuv420p',
+    at('still.avif'),
+  ]);
+  ffmpeg([
+    ...lavfi('130x86'),
+    '-frames:v',
+    '1',
+    '-c:v',
+    'libaom-av1',
+    '-still-picture',
+    '1',
+    '-crf',
+    '20',
+    '-pix_fmt',
+    'yuv444p',
+    at('still444.avif'),
+  ]);
   ffmpeg([...lavfi('120x90'), '-frames:v', '3', at('anim-f%d.png')]);
-  ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), '-c:v', 'libwebp_anim', '-lossless', '0', '-q:v', '75', '-loop', '0', at('anim-lossy.webp')]);
+  ffmpeg([
+    '-framerate',
+    '5',
+    '-i',
+    at('anim-f%d.png'),
+    '-c:v',
+    'libwebp_anim',
+    '-lossless',
+    '0',
+    '-q:v',
+    '75',
+    '-loop',
+    '0',
+    at('anim-lossy.webp'),
+  ]);
   ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), '-c:v', 'libwebp_anim', '-lossless', '1', '-loop', '0', at('anim-lossless.webp')]);
   ffmpeg(['-framerate', '5', '-i', at('anim-f%d.png'), at('anim.gif')]);
   ffmpeg([...lavfi('40x30'), '-frames:v', '1', '-c:v', 'libwebp', '-lossless', '1', at('frame40.webp')]);
-  writeFileSync(at('anim-offset.webp'), animatedWebpWithOffsetFrame(new Uint8Array(readFileSync(at('frame40.webp'))), { canvas: [100, 80], offset: [20, 10] }));
+  writeFileSync(
+    at('anim-offset.webp'),
+    animatedWebpWithOffsetFrame(new Uint8Array(readFileSync(at('frame40.webp'))), { canvas: [100, 80], offset: [20, 10] }),
+  );
   ffmpeg([...lavfi('120x90'), '-frames:v', '1', '-c:v', 'libwebp', '-q:v', '75', at('still-lossy.webp')]);
   // Paths from the repository root, Playwright's working directory.
   const data = (f: string) => readFileSync(join('test/media/data', f));
@@ -271,7 +399,8 @@ export function findPil(): string | null {
 
 /** PIL's `Image.open(f).convert('RGB')` bytes, i.e. what the reference gets for a JPEG / non-RGBA image. */
 export function pilRgb(py: string, file: string): { data: Uint8Array; width: number; height: number } {
-  const code = 'import sys\nfrom PIL import Image\nim = Image.open(sys.argv[1]).convert("RGB")\nsys.stdout.write(f"{im.width} {im.height}\\n")\nsys.stdout.flush()\nsys.stdout.buffer.write(im.tobytes())';
+  const code =
+    'import sys\nfrom PIL import Image\nim = Image.open(sys.argv[1]).convert("RGB")\nsys.stdout.write(f"{im.width} {im.height}\\n")\nsys.stdout.flush()\nsys.stdout.buffer.write(im.tobytes())';
   const r = spawnSync(py, ['-c', code, file], { maxBuffer: 1 << 28 });
   if (r.status !== 0) throw new Error(`PIL failed on ${file}: ${r.stderr}`);
   const nl = r.stdout.indexOf(10);

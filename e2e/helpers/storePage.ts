@@ -37,7 +37,10 @@ export function listModels(page: Page) {
 }
 
 export function writeFromServer(page: Page, options: Parameters<StoreTestApi['writeFromServer']>[1] = {}, url = TINY_MANIFEST) {
-  return page.evaluate(([u, o]) => (window as unknown as { storeTest: StoreTestApi }).storeTest.writeFromServer(u, o), [url, options] as const);
+  return page.evaluate(([u, o]) => (window as unknown as { storeTest: StoreTestApi }).storeTest.writeFromServer(u, o), [
+    url,
+    options,
+  ] as const);
 }
 
 export function deleteModel(page: Page, id: string) {
@@ -45,7 +48,10 @@ export function deleteModel(page: Page, id: string) {
 }
 
 export function readyVersion(page: Page, id = 'sift-tiny') {
-  return page.evaluate(async (i) => (await (window as unknown as { storeTest: StoreTestApi }).storeTest.store.loadReadyModel(i))?.version, id);
+  return page.evaluate(
+    async (i) => (await (window as unknown as { storeTest: StoreTestApi }).storeTest.store.loadReadyModel(i))?.version,
+    id,
+  );
 }
 
 export interface ModelRequest {

@@ -54,7 +54,16 @@ async function ortFor(b: Bundle): Promise<Ort> {
 }
 
 async function adapterInfo() {
-  const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<{ info: { vendor: string; architecture: string; isFallbackAdapter?: boolean }; isFallbackAdapter?: boolean } | null> } }).gpu;
+  const gpu = (
+    navigator as unknown as {
+      gpu?: {
+        requestAdapter(): Promise<{
+          info: { vendor: string; architecture: string; isFallbackAdapter?: boolean };
+          isFallbackAdapter?: boolean;
+        } | null>;
+      };
+    }
+  ).gpu;
   const a = gpu ? await gpu.requestAdapter() : null;
   if (!a) return null;
   return { vendor: a.info.vendor, architecture: a.info.architecture, fallback: isFallbackAdapter(a) };
@@ -96,7 +105,11 @@ function model(key: string): LoadedModel {
   return m;
 }
 
-const prompt = (p: WirePrompt): PromptInput => ({ ids: p.ids, images: p.images.map((i) => items[i]), videos: p.videos.map((i) => items[i]) });
+const prompt = (p: WirePrompt): PromptInput => ({
+  ids: p.ids,
+  images: p.images.map((i) => items[i]),
+  videos: p.videos.map((i) => items[i]),
+});
 
 /** Runs `fn`, reporting GPU submissions and wall time; with `profile`, records the JSEP kernel types that ran on the GPU. */
 async function measured<T>(fn: () => Promise<T>, profile = false) {

@@ -46,7 +46,16 @@ export interface MediaCall {
 }
 
 export type MediaResult =
-  | { ok: true; patches: Float32Array; grid: number[]; timestamps?: number[]; warnings?: string[]; ms: number; decoded: number; stats: typeof stats & { open: number } }
+  | {
+      ok: true;
+      patches: Float32Array;
+      grid: number[];
+      timestamps?: number[];
+      warnings?: string[];
+      ms: number;
+      decoded: number;
+      stats: typeof stats & { open: number };
+    }
   | { ok: false; name: string; code?: string; message: string; stats: typeof stats & { open: number } }
   | { ok: true; stats: typeof stats & { open: number } };
 
@@ -56,16 +65,42 @@ async function handle(call: MediaCall): Promise<MediaResult> {
   if (call.op === 'stats') return { ok: true, stats: snapshot() };
   const controller = new AbortController();
   onFrameOut = call.abortAfterFrames === undefined ? null : () => stats.framesOut >= call.abortAfterFrames! && controller.abort();
-  const decoder = browserMediaDecoder({ maxVideoSeconds: call.maxVideoSeconds, maxImagePixels: call.maxImagePixels, signal: controller.signal });
+  const decoder = browserMediaDecoder({
+    maxVideoSeconds: call.maxVideoSeconds,
+    maxImagePixels: call.maxImagePixels,
+    signal: controller.signal,
+  });
   const t0 = performance.now();
   const before = stats.framesOut;
   try {
     if (call.op === 'image') {
-      const r = await decoder.image({ type: 'image', image: call.ref as string, min_pixels: 4096, max_pixels: 1_843_200, ...call.item } as ImageItem);
-      return { ok: true, patches: r.patches, grid: r.grid, warnings: r.warnings, ms: performance.now() - t0, decoded: stats.framesOut - before, stats: snapshot() };
+      const r = await decoder.image({
+        type: 'image',
+        image: call.ref as string,
+        min_pixels: 4096,
+        max_pixels: 1_843_200,
+        ...call.item,
+      } as ImageItem);
+      return {
+        ok: true,
+        patches: r.patches,
+        grid: r.grid,
+        warnings: r.warnings,
+        ms: performance.now() - t0,
+        decoded: stats.framesOut - before,
+        stats: snapshot(),
+      };
     }
     const r = await decoder.video({ type: 'video', video: call.ref as string, ...call.item } as VideoItem);
-    return { ok: true, patches: r.patches, grid: r.grid, timestamps: r.timestamps, ms: performance.now() - t0, decoded: stats.framesOut - before, stats: snapshot() };
+    return {
+      ok: true,
+      patches: r.patches,
+      grid: r.grid,
+      timestamps: r.timestamps,
+      ms: performance.now() - t0,
+      decoded: stats.framesOut - before,
+      stats: snapshot(),
+    };
   } catch (e) {
     const err = e as Error;
     return { ok: false, name: err.name, code: e instanceof MediaError ? e.code : undefined, message: err.message, stats: snapshot() };

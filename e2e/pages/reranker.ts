@@ -17,14 +17,21 @@ const toSide = (d: Doc): RerankSide => {
 
 const api = {
   load: () => reranker.load(),
-  process: (query: string, docs: Doc[]) => reranker.processDetailed({ query: { text: query }, documents: docs.map(toSide) } as RerankRequest),
+  process: (query: string, docs: Doc[]) =>
+    reranker.processDetailed({ query: { text: query }, documents: docs.map(toSide) } as RerankRequest),
   /** n concurrent process() calls, each with its own query. */
-  concurrent: (queries: string[], docs: Doc[]) => Promise.all(queries.map((q) => reranker.process({ query: { text: q }, documents: docs.map(toSide) }))),
+  concurrent: (queries: string[], docs: Doc[]) =>
+    Promise.all(queries.map((q) => reranker.process({ query: { text: q }, documents: docs.map(toSide) }))),
   diagnostics: () => reranker.diagnostics(),
   /** A second Reranker that converts an official-layout checkpoint in its worker, then scores texts. */
   async convertAndScore(url: string, query: string, texts: string[]) {
     const progress: string[] = [];
-    const converted = new Reranker({ backend: 'wasm', assetsUrl: '/', model: { kind: 'checkpoint', url, id: 'tiny-converted-here', bits: 4 }, onProgress: (p) => progress.push(p.phase) });
+    const converted = new Reranker({
+      backend: 'wasm',
+      assetsUrl: '/',
+      model: { kind: 'checkpoint', url, id: 'tiny-converted-here', bits: 4 },
+      onProgress: (p) => progress.push(p.phase),
+    });
     try {
       const info = await converted.load();
       const scores = await converted.process({ query: { text: query }, documents: texts.map((text) => ({ text })) });
@@ -35,7 +42,8 @@ const api = {
   },
   /** Bytes of JS and wasm memory of this page and its workers (Chromium; needs cross-origin isolation). */
   async pageMemoryBytes(): Promise<number | null> {
-    const m = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> }).measureUserAgentSpecificMemory;
+    const m = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number }> })
+      .measureUserAgentSpecificMemory;
     return m ? (await m.call(performance)).bytes : null;
   },
 };

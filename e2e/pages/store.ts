@@ -47,7 +47,10 @@ async function rawStoreView(): Promise<RawStoreView> {
 }
 
 /** Runs a download and returns a serializable outcome (Playwright cannot pass functions or errors). */
-async function tryDownload(url: string, options: Omit<DownloadOptions, 'onProgress' | 'signal' | 'fetch'> & { abortAtBytes?: number } = {}) {
+async function tryDownload(
+  url: string,
+  options: Omit<DownloadOptions, 'onProgress' | 'signal' | 'fetch'> & { abortAtBytes?: number } = {},
+) {
   const progress: DownloadProgress[] = [];
   const controller = new AbortController();
   try {
@@ -64,7 +67,15 @@ async function tryDownload(url: string, options: Omit<DownloadOptions, 'onProgre
     return { ok: true as const, ...report, model, progress };
   } catch (err) {
     const e = err as Error & { kind?: string; neededBytes?: number; availableBytes?: number };
-    return { ok: false as const, name: e.name, kind: e.kind, message: e.message, neededBytes: e.neededBytes, availableBytes: e.availableBytes, progress };
+    return {
+      ok: false as const,
+      name: e.name,
+      kind: e.kind,
+      message: e.message,
+      neededBytes: e.neededBytes,
+      availableBytes: e.availableBytes,
+      progress,
+    };
   }
 }
 
@@ -105,7 +116,10 @@ type ReadBackWay = 'file' | 'reader-into-shared' | 'into-here' | 'into-no-byob';
 
 const sha256 = async (bytes: Uint8Array) => {
   // (subtle.digest takes no view of shared memory: slice() copies into a plain buffer.)
-  const digest = await crypto.subtle.digest('SHA-256', (bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes) as Uint8Array<ArrayBuffer>);
+  const digest = await crypto.subtle.digest(
+    'SHA-256',
+    (bytes.buffer instanceof SharedArrayBuffer ? bytes.slice() : bytes) as Uint8Array<ArrayBuffer>,
+  );
   return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 };
 
@@ -129,9 +143,15 @@ async function readBackHashes(id: string, way: ReadBackWay = 'file') {
     return r;
   } as typeof getReader;
   // A default (not byte) stream of the blob's bytes: getReader({ mode: 'byob' }) throws on it.
-  if (way === 'into-no-byob') Blob.prototype.stream = function (this: Blob) {
-    return new ReadableStream({ start: async (c) => { c.enqueue(new Uint8Array(await this.arrayBuffer())); c.close(); } });
-  } as typeof stream;
+  if (way === 'into-no-byob')
+    Blob.prototype.stream = function (this: Blob) {
+      return new ReadableStream({
+        start: async (c) => {
+          c.enqueue(new Uint8Array(await this.arrayBuffer()));
+          c.close();
+        },
+      });
+    } as typeof stream;
   const reader = way === 'reader-into-shared' ? store.openModelReader(model.id, model.version) : null;
   try {
     for (const s of model.manifest.shards) {
@@ -179,7 +199,12 @@ async function writeFromServer(url: string, opts: { stopAfter?: number; tamper?:
 /** What each stored record says about each of its files (for the download fault tests). */
 async function recordFiles() {
   const db = await openRaw();
-  const records = await new Promise<{ key: string; value: { state: string; version: string; files: Record<string, { chunks: number; verified: boolean; hash?: { chunks: number } }> } }[]>((resolve, reject) => {
+  const records = await new Promise<
+    {
+      key: string;
+      value: { state: string; version: string; files: Record<string, { chunks: number; verified: boolean; hash?: { chunks: number } }> };
+    }[]
+  >((resolve, reject) => {
     const tx = db.transaction('files', 'readonly');
     const store = tx.objectStore('files');
     const range = IDBKeyRange.bound('model/', 'model/\uffff');
@@ -212,11 +237,25 @@ interface ExpectedShard {
  * first seen "ready", its chunks are read in the same transaction and every file is hashed and compared
  * with `expected` (the manifest as served), independently of the store's own verification.
  */
-let audit: { timer: ReturnType<typeof setInterval>; polls: number; audited: string[]; violations: string[]; busy: boolean; poll: () => Promise<void> } | null = null;
+let audit: {
+  timer: ReturnType<typeof setInterval>;
+  polls: number;
+  audited: string[];
+  violations: string[];
+  busy: boolean;
+  poll: () => Promise<void>;
+} | null = null;
 
 function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
   if (audit) clearInterval(audit.timer);
-  const state = { timer: 0 as unknown as ReturnType<typeof setInterval>, polls: 0, audited: [] as string[], violations: [] as string[], busy: false, poll: async () => {} };
+  const state = {
+    timer: 0 as unknown as ReturnType<typeof setInterval>,
+    polls: 0,
+    audited: [] as string[],
+    violations: [] as string[],
+    busy: false,
+    poll: async () => {},
+  };
   audit = state;
   const poll = async () => {
     if (state.busy) return;
@@ -258,13 +297,19 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
       for (const { key, chunks } of found) {
         state.audited.push(key);
         for (const s of expected) {
-          const parts = await Promise.all((chunks.get(s.file) ?? []).map(async (p) => (p instanceof Blob ? new Uint8Array(await p.arrayBuffer()) : p)));
+          const parts = await Promise.all(
+            (chunks.get(s.file) ?? []).map(async (p) => (p instanceof Blob ? new Uint8Array(await p.arrayBuffer()) : p)),
+          );
           const bytes = new Uint8Array(parts.reduce((n, p) => n + (p?.length ?? 0), 0));
           let o = 0;
           for (const p of parts) if (p) bytes.set(p, (o += p.length) - p.length);
-          const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) => b.toString(16).padStart(2, '0')).join('');
+          const digest = Array.from(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)), (b) =>
+            b.toString(16).padStart(2, '0'),
+          ).join('');
           if (parts.includes(undefined as unknown as Uint8Array) || bytes.length !== s.bytes || digest !== s.sha256) {
-            state.violations.push(`${key} was marked ready while ${s.file} held ${bytes.length} bytes with sha256 ${digest.slice(0, 12)}… (expected ${s.bytes}, ${s.sha256.slice(0, 12)}…)`);
+            state.violations.push(
+              `${key} was marked ready while ${s.file} held ${bytes.length} bytes with sha256 ${digest.slice(0, 12)}… (expected ${s.bytes}, ${s.sha256.slice(0, 12)}…)`,
+            );
           }
         }
       }
@@ -288,7 +333,17 @@ async function stopReadyAudit() {
   return { polls: a.polls, audited: a.audited, violations: a.violations };
 }
 
-const api = { store, tryDownload, rawStoreView, rewriteChunksAsBytes, readBackHashes, writeFromServer, recordFiles, startReadyAudit, stopReadyAudit };
+const api = {
+  store,
+  tryDownload,
+  rawStoreView,
+  rewriteChunksAsBytes,
+  readBackHashes,
+  writeFromServer,
+  recordFiles,
+  startReadyAudit,
+  stopReadyAudit,
+};
 export type StoreTestApi = typeof api;
 (window as unknown as { storeTest: StoreTestApi }).storeTest = api;
 document.body.dataset.ready = 'true';

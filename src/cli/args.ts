@@ -23,11 +23,15 @@ export function parseArgs(argv: string[], spec: OptionSpec): ParsedArgs {
       allowPositionals: true,
     });
   } catch (err) {
-    const known = Object.keys(spec).map((k) => `--${k}`).join(', ') || 'none';
+    const known =
+      Object.keys(spec)
+        .map((k) => `--${k}`)
+        .join(', ') || 'none';
     throw new UsageError(`${(err as Error).message.replace(/\. To specify a positional argument.*$/s, '')} (options: ${known})`);
   }
   const options = new Map<string, string | true>();
-  for (const [key, value] of Object.entries(parsed.values)) if (value !== undefined && value !== false) options.set(key, value as string | true);
+  for (const [key, value] of Object.entries(parsed.values))
+    if (value !== undefined && value !== false) options.set(key, value as string | true);
   return { positional: parsed.positionals, options };
 }
 

@@ -31,16 +31,28 @@ async function ortFormatWriter(model: Uint8Array, externalData: { path: string; 
   try {
     await import('onnxruntime-node');
   } catch (err) {
-    throw new Error(`writing the graphs as ORT format needs onnxruntime-node (${(err as Error)?.message ?? err}): run npm ci, or convert with --graph-format onnx`);
+    throw new Error(
+      `writing the graphs as ORT format needs onnxruntime-node (${(err as Error)?.message ?? err}): run npm ci, or convert with --graph-format onnx`,
+    );
   }
   const { toOrtFormat } = await import('../model/ortFormatNode.ts');
   return toOrtFormat(model, externalData);
 }
 
 export async function runConvertCommand(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, { bits: 'string', 'embed-bits': 'string', linear: 'string', 'graph-format': 'string', 'shard-mb': 'string', id: 'string' });
+  const args = parseArgs(argv, {
+    bits: 'string',
+    'embed-bits': 'string',
+    linear: 'string',
+    'graph-format': 'string',
+    'shard-mb': 'string',
+    id: 'string',
+  });
   const [input, outDir] = args.positional;
-  if (!input || !outDir) throw new UsageError('usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]');
+  if (!input || !outDir)
+    throw new UsageError(
+      'usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]',
+    );
   const bits = numberOption(args, 'bits', 4);
   if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
   // int8: linear layers stored as the WASM EP runs fastest (src/model/graphs/linear.ts); nbits: MatMulNBits at --bits.
@@ -54,7 +66,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   // the WASM EP uses their weights in place, which makes a cached start about as fast as reading them.
   const graphFormat = args.options.get('graph-format') ?? (linear === 'int8' ? 'ort' : 'onnx');
   if (graphFormat !== 'ort' && graphFormat !== 'onnx') throw new Error('--graph-format must be ort or onnx');
-  if (graphFormat === 'ort' && linear !== 'int8') throw new Error('--graph-format ort needs --linear int8 (the WASM EP\'s format)');
+  if (graphFormat === 'ort' && linear !== 'int8') throw new Error("--graph-format ort needs --linear int8 (the WASM EP's format)");
   if (!(shardMB > 0)) throw new Error('--shard-mb must be positive');
   const location = /^https?:\/\//.test(input) ? new UrlLocation(input) : new NodeDirLocation(input);
   const ckpt = await openCheckpoint(location);
@@ -78,7 +90,13 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
       randomWeights: (ckpt.rawConfig as { sift_random_weights?: boolean }).sift_random_weights === true,
       onProgress: progressBar(),
     });
-    printJson({ manifest: join(outDir, 'manifest.json'), id: manifest.id, version: manifest.version, bytes: manifest.totalBytes, files: manifest.shards.length });
+    printJson({
+      manifest: join(outDir, 'manifest.json'),
+      id: manifest.id,
+      version: manifest.version,
+      bytes: manifest.totalBytes,
+      files: manifest.shards.length,
+    });
   } finally {
     await ckpt.close();
   }

@@ -48,7 +48,9 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await (await load())(rest);
+    return await (
+      await load()
+    )(rest);
   } catch (err) {
     process.stderr.write(`sift ${name}: ${(err as Error).message}\n`);
     return err instanceof UsageError ? 2 : 1;

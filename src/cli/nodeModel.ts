@@ -17,7 +17,11 @@ export interface NodeModel {
 
 /** onnxruntime-web's wasmPaths in Node: its plain WASM build, started through the factory wrapper (a data: URL). */
 export function nodeWasmPaths(): { mjs: string; wasm: string } {
-  return wrappedWasmPaths(new URL('.', import.meta.resolve('onnxruntime-web')).href, 'ort-wasm-simd-threaded', (source) => `data:text/javascript,${encodeURIComponent(source)}`);
+  return wrappedWasmPaths(
+    new URL('.', import.meta.resolve('onnxruntime-web')).href,
+    'ort-wasm-simd-threaded',
+    (source) => `data:text/javascript,${encodeURIComponent(source)}`,
+  );
 }
 
 // onnxruntime-web starts through the factory wrapper, so ORT-format graphs are used in place.

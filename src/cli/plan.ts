@@ -7,8 +7,7 @@ import { formatPythonFixed1 } from '../prompt/pyFormat.ts';
 import { numberOption, parseArgs, printJson, UsageError, type OptionSpec, type ParsedArgs } from './args.ts';
 
 const IMAGE_USAGE = 'usage: sift plan-image --width W --height H [--min-pixels N --max-pixels N]';
-const VIDEO_USAGE =
-  'usage: sift plan-video --frames N --source-fps F --width W --height H [--fps F --max-frames N --total-pixels N]';
+const VIDEO_USAGE = 'usage: sift plan-video --frames N --source-fps F --width W --height H [--fps F --max-frames N --total-pixels N]';
 
 function required(args: ParsedArgs, key: string, usage: string): number {
   const v = numberOption(args, key);

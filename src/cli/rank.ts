@@ -39,8 +39,10 @@ export async function readRequestFile(path: string, maxMB = DEFAULT_MAX_REQUEST_
 
 /** JSON.parse's message with invisible characters spelled out and the line and column of a position. */
 function readableJsonError(message: string, text: string): string {
-  // eslint-disable-next-line no-control-regex -- control characters are exactly what must be made visible
-  const visible = message.replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  // Control characters are exactly what must be made visible.
+  // eslint-disable-next-line no-control-regex
+  const invisible = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028\u2029\u2060\ufeff]/g;
+  const visible = message.replace(invisible, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   const at = /at position (\d+)/.exec(message);
   if (!at || /line \d/.test(message)) return visible;
   const before = text.slice(0, Number(at[1]));

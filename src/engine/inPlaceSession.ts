@@ -116,7 +116,10 @@ export interface GraphBlock {
 
 export function allocateGraphBlock(heap: OrtHeap, byteLength: number): GraphBlock {
   const ptr = heap._malloc(byteLength);
-  if (!ptr) throw new Error(`Not enough WebAssembly memory for ${withArticle(`${Math.round(byteLength / 2 ** 20)} MB`)} model graph. Close other tabs or use a smaller model.`);
+  if (!ptr)
+    throw new Error(
+      `Not enough WebAssembly memory for ${withArticle(`${Math.round(byteLength / 2 ** 20)} MB`)} model graph. Close other tabs or use a smaller model.`,
+    );
   pin(heap, ptr);
   let released = false;
   return {
@@ -133,7 +136,11 @@ export function allocateGraphBlock(heap: OrtHeap, byteLength: number): GraphBloc
  * Builds a session from the ORT-format model filling `block`; onnxruntime uses its initializers there.
  * The session owns the block from then on (it is released with it, or here if building fails).
  */
-export async function createInPlaceSession(ort: Ort, block: GraphBlock, options: OrtTypes.InferenceSession.SessionOptions = {}): Promise<InPlaceSession> {
+export async function createInPlaceSession(
+  ort: Ort,
+  block: GraphBlock,
+  options: OrtTypes.InferenceSession.SessionOptions = {},
+): Promise<InPlaceSession> {
   try {
     const view = block.view();
     if (!isOrtFormat(view)) throw new Error('not an ORT-format model graph');

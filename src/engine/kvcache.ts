@@ -39,7 +39,13 @@ export class KvCache {
       }
       return out;
     };
-    return new KvCache(this.kvHeads, this.headDim, L, this.keys.map((k, i) => join(k, newKeys[i])), this.values.map((v, i) => join(v, newValues[i])));
+    return new KvCache(
+      this.kvHeads,
+      this.headDim,
+      L,
+      this.keys.map((k, i) => join(k, newKeys[i])),
+      this.values.map((v, i) => join(v, newValues[i])),
+    );
   }
 
   /** Copies slots [start, end) of an array with `len` slots per head into one with `outLen` slots. */

@@ -109,14 +109,19 @@ class GraphLoads {
 
   /** The graphs' files in the order they are needed, each graph file to be written into its block when it has one. */
   fileRequests(): FileRequest[] {
-    return this.graphs().flatMap((g) => [this.intoViews.has(g.file) ? { file: g.file, into: this.intoViews.get(g.file)! } : g.file, ...g.shards]);
+    return this.graphs().flatMap((g) => [
+      this.intoViews.has(g.file) ? { file: g.file, into: this.intoViews.get(g.file)! } : g.file,
+      ...g.shards,
+    ]);
   }
 
   /** Starts preparing both graphs as their bytes arrive: the decoder's are read while the vision session is built. */
   start(take: ReadModelFile): void {
     this.pending.vision = this.prepare(this.manifest.graphs.vision, 'vision', take);
     // After the vision's, even when that failed: a block is freed only once its read settled.
-    this.pending.decoder = this.pending.vision.catch(() => undefined).then(() => this.prepare(this.manifest.graphs.decoder, 'decoder', take));
+    this.pending.decoder = this.pending.vision
+      .catch(() => undefined)
+      .then(() => this.prepare(this.manifest.graphs.decoder, 'decoder', take));
     this.pending.decoder.catch(() => undefined); // awaited by session()
   }
 
@@ -190,7 +195,19 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     const embedding = await readEmbeddingTable(manifest.embedding, files.read);
     mark('embedding');
     const backend = opts.backend ?? 'wasm';
-    return { ort, manifest, cfg, vision, decoder, embedding, backend, linear: linearOf(manifest), graphs: heap ? 'in-place' : ortGraphs ? 'ort' : 'onnx', loadTimeline: timeline, release: () => graphs.release() };
+    return {
+      ort,
+      manifest,
+      cfg,
+      vision,
+      decoder,
+      embedding,
+      backend,
+      linear: linearOf(manifest),
+      graphs: heap ? 'in-place' : ortGraphs ? 'ort' : 'onnx',
+      loadTimeline: timeline,
+      release: () => graphs.release(),
+    };
   } catch (err) {
     await graphs.release();
     throw err;

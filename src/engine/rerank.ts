@@ -136,7 +136,14 @@ export class RerankSession {
             const code = r.error === undefined ? undefined : errorCode(w.input instanceof Error ? w.input : r);
             if (r.error !== undefined) out.errors.push({ index: w.index, code: code!, message: r.error });
             for (const message of w.warnings) out.warnings.push({ index: w.index, message });
-            opts.onScore?.({ index: w.index, score: r.score, error: r.error, code, warnings: w.warnings.length ? w.warnings : undefined, ms: performance.now() - w.start });
+            opts.onScore?.({
+              index: w.index,
+              score: r.score,
+              error: r.error,
+              code,
+              warnings: w.warnings.length ? w.warnings : undefined,
+              ms: performance.now() - w.start,
+            });
           },
         },
       );
@@ -169,7 +176,14 @@ export class RerankSession {
         media.videos.push({ grid: d.vision.grid, timestamps: d.timestamps ?? [] });
       }
     });
-    const prompt = encodeDocumentPrompt(conv, this.tokenizer, media, { maxLength: opts.maxLength, maxTextChars: opts.maxTextChars, mergeSize: merge });
-    return { input: { ids: prompt.ids, images, videos } as PromptInput, warnings: [...decoded.flatMap((d) => d.warnings ?? []), ...prompt.warnings] };
+    const prompt = encodeDocumentPrompt(conv, this.tokenizer, media, {
+      maxLength: opts.maxLength,
+      maxTextChars: opts.maxTextChars,
+      mergeSize: merge,
+    });
+    return {
+      input: { ids: prompt.ids, images, videos } as PromptInput,
+      warnings: [...decoded.flatMap((d) => d.warnings ?? []), ...prompt.warnings],
+    };
   }
 }

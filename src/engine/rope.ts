@@ -7,7 +7,12 @@ export type { Grid } from '../contracts/request.ts';
 import type { Grid } from '../contracts/request.ts';
 
 /** Position ids [t, h, w] for one token sequence, exactly as Qwen3VLModel.get_rope_index. */
-export function ropePositions(ids: ArrayLike<number>, imageGrids: Grid[], videoGrids: Grid[], cfg: ModelConfig): [Int32Array, Int32Array, Int32Array] {
+export function ropePositions(
+  ids: ArrayLike<number>,
+  imageGrids: Grid[],
+  videoGrids: Grid[],
+  cfg: ModelConfig,
+): [Int32Array, Int32Array, Int32Array] {
   const S = ids.length;
   const pos: [Int32Array, Int32Array, Int32Array] = [new Int32Array(S), new Int32Array(S), new Int32Array(S)];
   const merge = cfg.vision.spatialMergeSize;
@@ -51,7 +56,9 @@ export function ropePositions(ids: ArrayLike<number>, imageGrids: Grid[], videoG
 /** inv_freq[j] = 1 / θ^(2j/D), in float32 as torch computes it. */
 export function textInvFreq(cfg: ModelConfig): Float32Array {
   const D = cfg.text.headDim;
-  return Float32Array.from({ length: D / 2 }, (_, j) => Math.fround(1 / Math.fround(Math.pow(cfg.text.ropeTheta, Math.fround((2 * j) / D)))));
+  return Float32Array.from({ length: D / 2 }, (_, j) =>
+    Math.fround(1 / Math.fround(Math.pow(cfg.text.ropeTheta, Math.fround((2 * j) / D)))),
+  );
 }
 
 /** Which position stream (0 t, 1 h, 2 w) drives rotary pair j under interleaved M-RoPE. */

@@ -85,7 +85,12 @@ export class Scorer {
 
   private plan(input: PromptInput, prefixIds: number[] | null): Plan {
     const { cfg } = this.m;
-    const pos = ropePositions(input.ids, input.images.map((i) => i.grid), input.videos.map((v) => v.grid), cfg);
+    const pos = ropePositions(
+      input.ids,
+      input.images.map((i) => i.grid),
+      input.videos.map((v) => v.grid),
+      cfg,
+    );
     const source = new Int32Array(input.ids.length).fill(-1);
     let img = 0;
     let vid = 0;
@@ -171,7 +176,16 @@ export class Scorer {
   }
 
   /** Extends `past` (of which slots 1…visible are this plan's) with tokens [from, to), in chunks. */
-  private async extend(past: KvCache, visible: number, plan: Plan, from: number, to: number, chunk: number, keep: boolean, signal?: AbortSignal) {
+  private async extend(
+    past: KvCache,
+    visible: number,
+    plan: Plan,
+    from: number,
+    to: number,
+    chunk: number,
+    keep: boolean,
+    signal?: AbortSignal,
+  ) {
     let cache = past.slice(visible + 1);
     let last = 0;
     for (let a = from; a < to; a += chunk) {
@@ -253,7 +267,12 @@ export class Scorer {
         finish(item, r.logit);
       } catch (e) {
         if (isAbort(e)) throw e;
-        done(item.index, { score: null, logit: null, error: `scoring failed: ${(e as Error).message}`, ms: performance.now() - item.start });
+        done(item.index, {
+          score: null,
+          logit: null,
+          error: `scoring failed: ${(e as Error).message}`,
+          ms: performance.now() - item.start,
+        });
       }
     };
     const suffix = (p: Plan) => p.input.ids.length - p.shared;

@@ -15,7 +15,10 @@ export { isOrtGraph, loadModel, runsOnWasmOnly, type LoadedModel, type LoadOptio
 const runQueues = new WeakMap<object, Promise<unknown>>();
 function exclusive<T>(ort: Ort, fn: () => Promise<T>): Promise<T> {
   const next = (runQueues.get(ort) ?? Promise.resolve()).then(fn);
-  runQueues.set(ort, next.catch(() => undefined));
+  runQueues.set(
+    ort,
+    next.catch(() => undefined),
+  );
   return next;
 }
 

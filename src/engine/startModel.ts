@@ -20,7 +20,12 @@ export interface StartedModel {
   tokenizerMs: number;
 }
 
-export async function startModel(ort: Ort, manifest: Manifest, files: ModelFiles, opts: Omit<LoadOptions, 'prefetch'> = {}): Promise<StartedModel> {
+export async function startModel(
+  ort: Ort,
+  manifest: Manifest,
+  files: ModelFiles,
+  opts: Omit<LoadOptions, 'prefetch'> = {},
+): Promise<StartedModel> {
   const started = performance.now();
   const decoder = new TextDecoder();
   const { tokenizer: tokFile, tokenizerConfig } = manifest.files;

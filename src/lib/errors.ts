@@ -51,7 +51,8 @@ export function rebuildError(wire: WireError): Error {
   else if (name === 'AbortError') err = new DOMException(message, 'AbortError');
   else err = new SiftError(code, message, name || 'Error');
   // A class that has no code of its own (RequestError and its kinds) gets the one it had in the worker.
-  if ((err as { code?: unknown }).code !== code && !(err instanceof DOMException)) Object.defineProperty(err, 'code', { value: code, enumerable: true });
+  if ((err as { code?: unknown }).code !== code && !(err instanceof DOMException))
+    Object.defineProperty(err, 'code', { value: code, enumerable: true });
   if (wire.stack) {
     try {
       err.stack = wire.stack;

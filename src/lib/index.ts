@@ -2,7 +2,18 @@
 // the whole export list: anything not named here is internal.
 export { Reranker, type RerankerOptions, type RankOptions, type ProcessOptions, type RankedDocument } from './reranker.ts';
 export { listCachedModels, hasCachedModel, deleteCachedModel, storageEstimate, type CachedModel } from './modelCache.ts';
-export { SiftError, WorkerError, MediaError, ModelStoreError, PromptError, RequestError, codeOf, type MediaErrorCode, type PromptErrorCode, type StoreErrorKind } from './errors.ts';
+export {
+  SiftError,
+  WorkerError,
+  MediaError,
+  ModelStoreError,
+  PromptError,
+  RequestError,
+  codeOf,
+  type MediaErrorCode,
+  type PromptErrorCode,
+  type StoreErrorKind,
+} from './errors.ts';
 export type {
   Backend,
   DocumentError,

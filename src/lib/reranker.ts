@@ -1,7 +1,17 @@
 // The public API: `new Reranker({ model })`, then `rank(request)` → the documents sorted by relevance,
 // or `process(request)` → one score per document in the reference's shape. Everything runs in the Sift
 // worker (workers/sift.worker.ts); nothing leaves the browser except model downloads.
-import type { Backend, LoadProgress, ModelInfo, ModelSource, RerankOptions, RerankRequest, RerankResult, RerankSide, ScoreEvent } from './types.ts';
+import type {
+  Backend,
+  LoadProgress,
+  ModelInfo,
+  ModelSource,
+  RerankOptions,
+  RerankRequest,
+  RerankResult,
+  RerankSide,
+  ScoreEvent,
+} from './types.ts';
 import { createClient, type SiftClient } from './workerClient.ts';
 
 export interface RerankerOptions {
@@ -78,8 +88,16 @@ export class Reranker {
    */
   async rank(request: RerankRequest, options?: RankOptions): Promise<RankedDocument[]>;
   /** @deprecated use rank({ query, documents, instruction, fps, maxFrames }, options). */
-  async rank(query: RerankSide, documents: RerankSide[], options?: RankOptions & { instruction?: string; fps?: number; maxFrames?: number; max_frames?: number }): Promise<RankedDocument[]>;
-  async rank(first: RerankRequest | RerankSide, second?: RankOptions | RerankSide[], third: RankOptions & Partial<RerankRequest> = {}): Promise<RankedDocument[]> {
+  async rank(
+    query: RerankSide,
+    documents: RerankSide[],
+    options?: RankOptions & { instruction?: string; fps?: number; maxFrames?: number; max_frames?: number },
+  ): Promise<RankedDocument[]>;
+  async rank(
+    first: RerankRequest | RerankSide,
+    second?: RankOptions | RerankSide[],
+    third: RankOptions & Partial<RerankRequest> = {},
+  ): Promise<RankedDocument[]> {
     let request: RerankRequest;
     let options: RankOptions;
     if (Array.isArray(second)) {

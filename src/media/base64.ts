@@ -36,7 +36,10 @@ export function parseDataUrl(url: string): { mime: string; bytes: Uint8Array } {
   if (!/^data:/i.test(url)) throw new MediaError('bad-base64', 'not a data URL: it must start with "data:"');
   const comma = url.indexOf(',');
   if (comma < 0) throw new MediaError('bad-base64', 'malformed data URL: no "," before the data');
-  const params = url.slice(5, comma).split(';').map((p) => p.trim());
+  const params = url
+    .slice(5, comma)
+    .split(';')
+    .map((p) => p.trim());
   if (params[params.length - 1].toLowerCase() !== 'base64') {
     throw new MediaError('bad-base64', 'the data URL is not base64-encoded (expected "data:<type>;base64,<data>")');
   }

@@ -65,7 +65,10 @@ export function browserMediaDecoder(opts: BrowserDecoderOptions = {}): MediaDeco
       if (Array.isArray(item.video)) {
         const images = await frameListPixels(item.video, opts);
         // As nodeDecoder.ts: no budget on the item = the reference's fetch_video default.
-        const v = preprocessFrameList(images, { maxFrames: item.max_frames, totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS });
+        const v = preprocessFrameList(images, {
+          maxFrames: item.max_frames,
+          totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
+        });
         return { patches: v.patches, grid: v.grid, timestamps: v.timestamps };
       }
       const { frames, plan } = await decodeVideoFile(locate(item.video), {

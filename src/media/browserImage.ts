@@ -33,7 +33,6 @@ const MIME: Record<ImageFormat, string> = {
 /** Formats Chromium's createImageBitmap decodes; the others get an 'unsupported-format' with advice. */
 const BROWSER_DECODES = new Set<ImageFormat>(['png', 'jpeg', 'gif', 'webp', 'bmp', 'avif']);
 
-
 /** PIL's mode is RGBA (→ composite on white) for these; everything else drops alpha (see nodeImage.ts). */
 function pilKeepsAlpha(h: ImageHeader): boolean {
   switch (h.format) {
@@ -56,7 +55,8 @@ function pngWithoutExif(b: Uint8Array): Uint8Array {
   while (o + 12 <= b.length) {
     const len = ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
     const end = Math.min(o + 12 + len, b.length);
-    if (b[o + 4] === 0x65 && b[o + 5] === 0x58 && b[o + 6] === 0x49 && b[o + 7] === 0x66) removed = true; // "eXIf"
+    if (b[o + 4] === 0x65 && b[o + 5] === 0x58 && b[o + 6] === 0x49 && b[o + 7] === 0x66)
+      removed = true; // "eXIf"
     else keep.push(b.subarray(o, end));
     o = end;
   }
@@ -146,7 +146,8 @@ export async function bitmapToRgba(bitmap: ImageBitmap): Promise<Uint8Array> {
 function canvasRgba(bitmap: ImageBitmap, out: Uint8Array): Uint8Array {
   const c = new OffscreenCanvas(bitmap.width, bitmap.height);
   const ctx = c.getContext('2d', { willReadFrequently: true });
-  if (!ctx) throw new MediaError('unsupported-format', 'this browser offers neither WebGL2 nor a 2D canvas in workers, so images cannot be read');
+  if (!ctx)
+    throw new MediaError('unsupported-format', 'this browser offers neither WebGL2 nor a 2D canvas in workers, so images cannot be read');
   ctx.drawImage(bitmap, 0, 0);
   out.set(ctx.getImageData(0, 0, bitmap.width, bitmap.height).data);
   return out;
@@ -174,7 +175,10 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: BrowserImageOpti
   checkSupportedFormat(h);
   checkDecodeBudget(h, opts.maxImagePixels ?? DEFAULT_MAX_IMAGE_PIXELS);
   if (!BROWSER_DECODES.has(h.format)) {
-    throw new MediaError('unsupported-format', `${h.format.toUpperCase()} images cannot be decoded in the browser; convert it to PNG or JPEG`);
+    throw new MediaError(
+      'unsupported-format',
+      `${h.format.toUpperCase()} images cannot be decoded in the browser; convert it to PNG or JPEG`,
+    );
   }
   const data = h.format === 'png' ? pngWithoutExif(bytes) : bytes;
   let bitmap: ImageBitmap;
@@ -185,7 +189,10 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: BrowserImageOpti
       imageOrientation: 'from-image',
     });
   } catch (e) {
-    throw new MediaError('corrupt', `the browser could not decode this ${h.format.toUpperCase()} image (${(e as Error).message}); the file may be truncated or damaged`);
+    throw new MediaError(
+      'corrupt',
+      `the browser could not decode this ${h.format.toUpperCase()} image (${(e as Error).message}); the file may be truncated or damaged`,
+    );
   }
   let px: RawPixels;
   try {
@@ -205,7 +212,10 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: BrowserImageOpti
     if (o > 1) px = applyOrientation(px, inverseOrientation(o));
   }
   if (px.width !== h.width || px.height !== h.height) {
-    throw new MediaError('corrupt', `the ${h.format.toUpperCase()} header says ${h.width}×${h.height} but the image decodes to ${px.width}×${px.height}`);
+    throw new MediaError(
+      'corrupt',
+      `the ${h.format.toUpperCase()} header says ${h.width}×${h.height} but the image decodes to ${px.width}×${px.height}`,
+    );
   }
   // Chromium decodes an animation's first frame here, as PIL does.
   px.warning = animationWarning(bytes, h);

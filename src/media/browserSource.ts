@@ -45,18 +45,26 @@ export function locate(ref: unknown): BrowserLocated {
     const name = (ref as File).name;
     return { kind: 'blob', blob: ref, label: name ? `"${name}"` : withArticle(`${ref.size}-byte ${ref.type || 'file'}`) };
   }
-  if (typeof ImageBitmap !== 'undefined' && ref instanceof ImageBitmap) return { kind: 'bitmap', bitmap: ref, label: withArticle(`${ref.width}×${ref.height} ImageBitmap`) };
+  if (typeof ImageBitmap !== 'undefined' && ref instanceof ImageBitmap)
+    return { kind: 'bitmap', bitmap: ref, label: withArticle(`${ref.width}×${ref.height} ImageBitmap`) };
   if (ref instanceof Uint8Array) return { kind: 'bytes', bytes: ref, label: `${ref.length} bytes` };
   if (ref instanceof ArrayBuffer) return { kind: 'bytes', bytes: new Uint8Array(ref), label: `${ref.byteLength} bytes` };
-  if (ref !== null && typeof ref === 'object' && isRawPixels(ref)) return { kind: 'pixels', pixels: ref, label: `${ref.width}×${ref.height} pixels` };
+  if (ref !== null && typeof ref === 'object' && isRawPixels(ref))
+    return { kind: 'pixels', pixels: ref, label: `${ref.width}×${ref.height} pixels` };
   if (typeof ref !== 'string') {
-    throw new MediaError('bad-argument', `a media reference must be a URL, data URL, base64 string, File or Blob, got ${ref === null ? 'null' : typeof ref}`);
+    throw new MediaError(
+      'bad-argument',
+      `a media reference must be a URL, data URL, base64 string, File or Blob, got ${ref === null ? 'null' : typeof ref}`,
+    );
   }
   const s = ref.trim();
   if (s.length === 0) throw new MediaError('bad-argument', 'empty media URL');
   if (/^data:/i.test(s)) return { kind: 'bytes', bytes: parseDataUrl(s).bytes, label: 'data URL' };
   if (/^file:/i.test(s)) {
-    throw new MediaError('bad-argument', `the browser cannot open local paths (${shortRef(s)}): add the file with the file picker or drag and drop instead`);
+    throw new MediaError(
+      'bad-argument',
+      `the browser cannot open local paths (${shortRef(s)}): add the file with the file picker or drag and drop instead`,
+    );
   }
   // Bare base64 (a Sift extension, as in Node): long, base64 throughout, and decodes to a known image.
   if (s.length >= 64 && BASE64_RE.test(s)) {
@@ -75,7 +83,10 @@ export function locate(ref: unknown): BrowserLocated {
     throw new MediaError('bad-argument', `not a URL: ${shortRef(s)}`);
   }
   if (!/^(https?|blob):$/.test(url.protocol)) {
-    throw new MediaError('bad-argument', `unsupported URL scheme "${url.protocol}" in ${shortRef(s)}: use http(s), blob: or data: URLs, or add the file directly`);
+    throw new MediaError(
+      'bad-argument',
+      `unsupported URL scheme "${url.protocol}" in ${shortRef(s)}: use http(s), blob: or data: URLs, or add the file directly`,
+    );
   }
   return { kind: 'url', url: url.href, label: shortRef(s) };
 }
@@ -100,7 +111,10 @@ export function unreachable(url: string, label: string, cause: unknown): MediaEr
 }
 
 function httpError(label: string, res: Response): MediaError {
-  return new MediaError('unreachable', `cannot fetch ${label}: the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  return new MediaError(
+    'unreachable',
+    `cannot fetch ${label}: the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+  );
 }
 
 function rethrowAbort(err: unknown, signal?: AbortSignal): void {
@@ -108,7 +122,13 @@ function rethrowAbort(err: unknown, signal?: AbortSignal): void {
   if (err instanceof DOMException && err.name === 'AbortError') throw err;
 }
 
-async function download(url: string, label: string, signal: AbortSignal | undefined, limit: number, timeouts: FetchTimeouts): Promise<Uint8Array> {
+async function download(
+  url: string,
+  label: string,
+  signal: AbortSignal | undefined,
+  limit: number,
+  timeouts: FetchTimeouts,
+): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetchWithTimeouts(url, {}, { ...timeouts, signal, label });
@@ -155,7 +175,12 @@ async function download(url: string, label: string, signal: AbortSignal | undefi
 }
 
 /** All bytes of a URL / Blob / byte reference; http(s) URLs under the fetch and stall timeouts. */
-export async function readAllBytes(loc: BrowserLocated, signal?: AbortSignal, limit = DEFAULT_MAX_DOWNLOAD_BYTES, timeouts: FetchTimeouts = {}): Promise<Uint8Array> {
+export async function readAllBytes(
+  loc: BrowserLocated,
+  signal?: AbortSignal,
+  limit = DEFAULT_MAX_DOWNLOAD_BYTES,
+  timeouts: FetchTimeouts = {},
+): Promise<Uint8Array> {
   switch (loc.kind) {
     case 'bytes':
       return loc.bytes;
@@ -184,7 +209,11 @@ function urlOf(input: string | URL | Request): string {
  * because mediabunny's own retry loop would otherwise keep retrying. Every request is under the fetch
  * and stall timeouts, and a timeout is not retried. blob: URLs are fetched whole.
  */
-export async function openVideoSource(loc: BrowserLocated, signal?: AbortSignal, timeouts: FetchTimeouts = {}): Promise<{ source: Source; size: number | null }> {
+export async function openVideoSource(
+  loc: BrowserLocated,
+  signal?: AbortSignal,
+  timeouts: FetchTimeouts = {},
+): Promise<{ source: Source; size: number | null }> {
   switch (loc.kind) {
     case 'bytes':
       return { source: new BufferSource(loc.bytes), size: loc.bytes.length };

@@ -85,7 +85,10 @@ function tooLong(seconds: number, max: number): MediaError {
 /** The decoder config, or a clear error when this browser cannot decode the codec. */
 async function decoderConfig(track: InputVideoTrack): Promise<{ config: VideoDecoderConfig; codec: string }> {
   if (typeof VideoDecoder === 'undefined') {
-    throw new MediaError('unsupported-format', 'this browser has no WebCodecs VideoDecoder, so it cannot decode videos; use a recent Chrome, Edge or Firefox, or give the video as a list of frame images');
+    throw new MediaError(
+      'unsupported-format',
+      'this browser has no WebCodecs VideoDecoder, so it cannot decode videos; use a recent Chrome, Edge or Firefox, or give the video as a list of frame images',
+    );
   }
   const codec = (await track.getCodec()) ?? 'unknown';
   const config = await track.getDecoderConfig();
@@ -159,7 +162,10 @@ async function decodeAt(
       seen.add(us);
       conversions.push(
         toPixels(frame)
-          .then((px) => void frames.set(us, px), (e) => void (failure ??= e))
+          .then(
+            (px) => void frames.set(us, px),
+            (e) => void (failure ??= e),
+          )
           .finally(() => frame.close()),
       );
       wakeUp();
@@ -199,7 +205,8 @@ async function decodeAt(
         if (next === null) {
           await decoder.flush();
           check();
-          if (!seen.has(us)) throw new MediaError('corrupt', `the video data ends before ${describe(t)} could be decoded: the file is truncated or damaged`);
+          if (!seen.has(us))
+            throw new MediaError('corrupt', `the video data ends before ${describe(t)} could be decoded: the file is truncated or damaged`);
           break;
         }
         decoder.decode(chunkOf(next));
@@ -223,7 +230,12 @@ async function decodeAt(
 
 /** The image format of a file or bytes given as a video, from their first bytes (null for URLs). */
 async function imageFormatOf(loc: BrowserLocated): Promise<string | null> {
-  const head = loc.kind === 'bytes' ? loc.bytes.subarray(0, 32) : loc.kind === 'blob' ? new Uint8Array(await loc.blob.slice(0, 32).arrayBuffer()) : null;
+  const head =
+    loc.kind === 'bytes'
+      ? loc.bytes.subarray(0, 32)
+      : loc.kind === 'blob'
+        ? new Uint8Array(await loc.blob.slice(0, 32).arrayBuffer())
+        : null;
   return head ? detectImageFormat(head) : null;
 }
 
@@ -243,7 +255,11 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
     try {
       if (!(await input.canRead())) {
         const image = await imageFormatOf(loc).catch(() => null);
-        if (image) throw new MediaError('bad-frames', `${loc.label} is ${withArticle(`${image.toUpperCase()} image`)}, not a video: give it as "image" instead of "video" (a video needs at least 2 frames)`);
+        if (image)
+          throw new MediaError(
+            'bad-frames',
+            `${loc.label} is ${withArticle(`${image.toUpperCase()} image`)}, not a video: give it as "image" instead of "video" (a video needs at least 2 frames)`,
+          );
         throw new MediaError('unsupported-format', `${loc.label} is not a video file the browser decoder reads (MP4, MOV, WebM or MKV)`);
       }
       container = (await input.getFormat()).name;
@@ -254,7 +270,11 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
     if (!track) {
       // An MP4 / MOV cut short loses its index (moov) when that sits at the end: no tracks at all.
       const any = (await input.getTracks().catch(() => [])).length > 0;
-      if (!any) throw new MediaError('corrupt', `${loc.label} has no readable tracks: the file is truncated or damaged (was the download or recording cut short?)`);
+      if (!any)
+        throw new MediaError(
+          'corrupt',
+          `${loc.label} has no readable tracks: the file is truncated or damaged (was the download or recording cut short?)`,
+        );
       throw new MediaError('bad-frames', `${loc.label} contains no video track`);
     }
     let dc: { config: VideoDecoderConfig; codec: string };
@@ -278,13 +298,15 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
       throw fail(e, 'cannot read the video frame index');
     }
     const { stamps, seconds } = scan;
-    if (stamps.length === 0 || !(seconds > 0)) throw new MediaError('corrupt', `${loc.label} has no video frames; the file may be truncated`);
+    if (stamps.length === 0 || !(seconds > 0))
+      throw new MediaError('corrupt', `${loc.label} has no video frames; the file may be truncated`);
     if (max !== undefined && seconds > max) throw tooLong(seconds, max);
     // count · resolution / ticks: one division of integers, so a 30000/1001 stream gets exactly the
     // double of 30000/1001, as ffprobe's avg_frame_rate (and so Node's decoder) gives.
     const resolution = await track.getTimeResolution();
     const ticks = Math.round(seconds * resolution);
-    const fps = ticks > 0 && Number.isSafeInteger(stamps.length * resolution) ? (stamps.length * resolution) / ticks : stamps.length / seconds;
+    const fps =
+      ticks > 0 && Number.isSafeInteger(stamps.length * resolution) ? (stamps.length * resolution) / ticks : stamps.length / seconds;
     const width = await track.getCodedWidth();
     const height = await track.getCodedHeight();
     const totalPixels = opts.totalPixels ?? REFERENCE_FILE_TOTAL_PIXELS;
@@ -301,15 +323,40 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
       const px = await videoFrameToRgb(frame);
       sizes.add(`${px.width}×${px.height}`);
       if (px.width !== width || px.height !== height) return px; // the container's size was wrong: plan again below
-      return { data: resizeBicubicTorch(px.data, width, height, 3, plan.width, plan.height), width: plan.width, height: plan.height, channels: 3 };
+      return {
+        data: resizeBicubicTorch(px.data, width, height, 3, plan.width, plan.height),
+        width: plan.width,
+        height: plan.height,
+        channels: 3,
+      };
     };
-    const { frames: byUs, decoded } = await decodeAt(sink, config, unique.map((i) => stamps[i]), describe, toPixels, signal);
+    const { frames: byUs, decoded } = await decodeAt(
+      sink,
+      config,
+      unique.map((i) => stamps[i]),
+      describe,
+      toPixels,
+      signal,
+    );
     const frames = plan.indices.map((i) => byUs.get(usOf(stamps[i]))!);
-    if (sizes.size > 1) throw new MediaError('bad-frames', `the frames of this video change size midway (${[...sizes].join(', ')}); re-encode it at one size`);
+    if (sizes.size > 1)
+      throw new MediaError(
+        'bad-frames',
+        `the frames of this video change size midway (${[...sizes].join(', ')}); re-encode it at one size`,
+      );
     const w = frames[0].width;
     const h = frames[0].height;
     // The decoder's picture size is what the reference resizes; the container's is only a promise.
-    if (!sizes.has(`${width}×${height}`)) plan = planVideo({ frames: stamps.length, sourceFps: fps, width: w, height: h, fps: opts.fps, maxFrames: opts.maxFrames, totalPixels });
+    if (!sizes.has(`${width}×${height}`))
+      plan = planVideo({
+        frames: stamps.length,
+        sourceFps: fps,
+        width: w,
+        height: h,
+        fps: opts.fps,
+        maxFrames: opts.maxFrames,
+        totalPixels,
+      });
     return { frames, plan, info: { container, codec, frames: stamps.length, fps, seconds, width: w, height: h, decodedFrames: decoded } };
   } finally {
     signal?.removeEventListener('abort', onAbort);

@@ -29,7 +29,8 @@ const gb = (n: number) => (n >= 1e9 ? `${(n / 1e9).toFixed(1)} GB` : `${Math.rou
 /** The limit to use: a positive number of pixels, else the default. */
 export function resolveMaxImagePixels(value: number | undefined): number {
   if (value === undefined) return DEFAULT_MAX_IMAGE_PIXELS;
-  if (!(typeof value === 'number' && value > 0)) throw new MediaError('bad-argument', `the image pixel limit must be a positive number, got ${String(value)}`);
+  if (!(typeof value === 'number' && value > 0))
+    throw new MediaError('bad-argument', `the image pixel limit must be a positive number, got ${String(value)}`);
   return value;
 }
 

@@ -19,4 +19,3 @@ export interface MediaDecoder {
   image(item: ImageItem): Promise<DecodedImage>;
   video(item: VideoItem): Promise<DecodedVideo>;
 }
-

@@ -11,7 +11,7 @@ import type { RawPixels } from './pixels.ts';
 
 const readU16 = (b: Uint8Array, o: number, le: boolean) => (le ? b[o] | (b[o + 1] << 8) : (b[o] << 8) | b[o + 1]);
 const readU32 = (b: Uint8Array, o: number, le: boolean) =>
-  (le ? (b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24)) : ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3])) >>> 0;
+  (le ? b[o] | (b[o + 1] << 8) | (b[o + 2] << 16) | (b[o + 3] << 24) : (b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 
 /** Orientation (0x0112) from a TIFF structure (the payload of an Exif APP1 after "Exif\0\0"), or 1. */
 function orientationFromTiff(t: Uint8Array): number {
@@ -60,7 +60,16 @@ export function readExifOrientation(jpegBytes: Uint8Array): number {
     if (len < 2) return 1;
     const start = o + 4;
     const end = Math.min(o + 2 + len, b.length);
-    if (marker === 0xe1 && end - start >= 6 && b[start] === 0x45 && b[start + 1] === 0x78 && b[start + 2] === 0x69 && b[start + 3] === 0x66 && b[start + 4] === 0 && b[start + 5] === 0) {
+    if (
+      marker === 0xe1 &&
+      end - start >= 6 &&
+      b[start] === 0x45 &&
+      b[start + 1] === 0x78 &&
+      b[start + 2] === 0x69 &&
+      b[start + 3] === 0x66 &&
+      b[start + 4] === 0 &&
+      b[start + 5] === 0
+    ) {
       return orientationFromTiff(b.subarray(start + 6, end));
     }
     o += 2 + len;
@@ -83,14 +92,29 @@ export function applyOrientation(pixels: RawPixels, orientation: number): RawPix
   // For each output (x, y): which source pixel lands there.
   let pick: (x: number, y: number) => number;
   switch (orientation) {
-    case 2: pick = (x, y) => y * W + (W - 1 - x); break;
-    case 3: pick = (x, y) => (H - 1 - y) * W + (W - 1 - x); break;
-    case 4: pick = (x, y) => (H - 1 - y) * W + x; break;
-    case 5: pick = (x, y) => x * W + y; break; // transpose: mirror on the main diagonal
-    case 6: pick = (x, y) => (H - 1 - x) * W + y; break; // clockwise: output row y is source column y, bottom-up
-    case 7: pick = (x, y) => (H - 1 - x) * W + (W - 1 - y); break; // mirror on the anti-diagonal
-    case 8: pick = (x, y) => x * W + (W - 1 - y); break; // counter-clockwise
-    default: pick = (x, y) => y * W + x;
+    case 2:
+      pick = (x, y) => y * W + (W - 1 - x);
+      break;
+    case 3:
+      pick = (x, y) => (H - 1 - y) * W + (W - 1 - x);
+      break;
+    case 4:
+      pick = (x, y) => (H - 1 - y) * W + x;
+      break;
+    case 5:
+      pick = (x, y) => x * W + y;
+      break; // transpose: mirror on the main diagonal
+    case 6:
+      pick = (x, y) => (H - 1 - x) * W + y;
+      break; // clockwise: output row y is source column y, bottom-up
+    case 7:
+      pick = (x, y) => (H - 1 - x) * W + (W - 1 - y);
+      break; // mirror on the anti-diagonal
+    case 8:
+      pick = (x, y) => x * W + (W - 1 - y);
+      break; // counter-clockwise
+    default:
+      pick = (x, y) => y * W + x;
   }
   let o = 0;
   for (let y = 0; y < outH; y++) {

@@ -64,7 +64,10 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
 
   let expired: MediaError | null = null;
   const timer = setTimeout(() => {
-    expired = new MediaError('timeout', `no response from ${label} within ${seconds(fetchMs)}: the server did not answer; check the address, or allow more time (fetch timeout)`);
+    expired = new MediaError(
+      'timeout',
+      `no response from ${label} within ${seconds(fetchMs)}: the server did not answer; check the address, or allow more time (fetch timeout)`,
+    );
     ctl.abort(expired);
   }, fetchMs);
   let res: Response;
@@ -95,7 +98,10 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
   // Too few bytes in the window is the reason whenever it holds (so a late timer cannot change the message).
   const stalled = () =>
     windowBytes === 0 || windowBytes >= MIN_BYTES_PER_STALL_WINDOW
-      ? new MediaError('timeout', `${label} sent nothing for ${seconds(stallMs)} (${progress()}): the download stalled; try again later, or allow more time (stall timeout)`)
+      ? new MediaError(
+          'timeout',
+          `${label} sent nothing for ${seconds(stallMs)} (${progress()}): the download stalled; try again later, or allow more time (stall timeout)`,
+        )
       : new MediaError(
           'timeout',
           `${label} sent only ${formatBytes(windowBytes)} in ${seconds(stallMs)} (${progress()}): the download is too slow (under ${formatBytes(MIN_BYTES_PER_STALL_WINDOW)} per stall timeout); try again later, or allow more time (stall timeout)`,
@@ -107,51 +113,54 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
     windowBytes = 0;
   };
   // highWaterMark 0: pulled only when the reader asks, so a consumer that pauses is not a stalled server.
-  const body = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      const read = reader.read();
-      try {
-        for (;;) {
-          const t0 = Date.now();
-          const wait = Math.max(0, stallMs - Math.max(sinceByte, window));
-          let timer: ReturnType<typeof setTimeout> | undefined;
-          const expired = new Promise<null>((r) => (timer = setTimeout(() => r(null), wait)));
-          const r = await Promise.race([read, expired]);
-          clearTimeout(timer);
-          // A timer may fire a millisecond "early" by the clock: it still means `wait` has passed.
-          const dt = r === null ? Math.max(wait, Date.now() - t0) : Date.now() - t0;
-          sinceByte += dt;
-          window += dt;
-          if (r === null) {
-            if (sinceByte >= stallMs) throw stalled();
-            endWindow();
-            continue; // still waiting for the same read, in a new window
-          }
-          if (r.done) {
-            release();
-            controller.close();
+  const body = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const read = reader.read();
+        try {
+          for (;;) {
+            const t0 = Date.now();
+            const wait = Math.max(0, stallMs - Math.max(sinceByte, window));
+            let timer: ReturnType<typeof setTimeout> | undefined;
+            const expired = new Promise<null>((r) => (timer = setTimeout(() => r(null), wait)));
+            const r = await Promise.race([read, expired]);
+            clearTimeout(timer);
+            // A timer may fire a millisecond "early" by the clock: it still means `wait` has passed.
+            const dt = r === null ? Math.max(wait, Date.now() - t0) : Date.now() - t0;
+            sinceByte += dt;
+            window += dt;
+            if (r === null) {
+              if (sinceByte >= stallMs) throw stalled();
+              endWindow();
+              continue; // still waiting for the same read, in a new window
+            }
+            if (r.done) {
+              release();
+              controller.close();
+              return;
+            }
+            got += r.value.length;
+            windowBytes += r.value.length;
+            sinceByte = 0;
+            if (window >= stallMs) endWindow();
+            controller.enqueue(r.value);
             return;
           }
-          got += r.value.length;
-          windowBytes += r.value.length;
-          sinceByte = 0;
-          if (window >= stallMs) endWindow();
-          controller.enqueue(r.value);
-          return;
+        } catch (e) {
+          release();
+          // Closes the connection: the server stops sending to nobody.
+          ctl.abort(e);
+          reader.cancel(e).catch(() => {});
+          controller.error(e);
         }
-      } catch (e) {
+      },
+      cancel(reason) {
         release();
-        // Closes the connection: the server stops sending to nobody.
-        ctl.abort(e);
-        reader.cancel(e).catch(() => {});
-        controller.error(e);
-      }
+        ctl.abort(reason);
+        return reader.cancel(reason);
+      },
     },
-    cancel(reason) {
-      release();
-      ctl.abort(reason);
-      return reader.cancel(reason);
-    },
-  }, { highWaterMark: 0 });
+    { highWaterMark: 0 },
+  );
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }

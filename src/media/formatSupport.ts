@@ -10,7 +10,10 @@ import type { ImageHeader } from './imageHeader.ts';
 /** Throws 'unsupported-format' for a header naming a file no Sift decoder reads. */
 export function checkSupportedFormat(h: ImageHeader): void {
   if (h.format === 'heic') {
-    throw new MediaError('unsupported-format', 'HEIC images are not supported (the reference cannot open them without a plugin, and browsers do not decode them); convert it to JPEG or PNG');
+    throw new MediaError(
+      'unsupported-format',
+      'HEIC images are not supported (the reference cannot open them without a plugin, and browsers do not decode them); convert it to JPEG or PNG',
+    );
   }
   if (h.format === 'avif' && h.alpha) {
     // Node's decoder (ffmpeg) reads an AVIF's colour item only, not the alpha item beside it.
@@ -21,7 +24,10 @@ export function checkSupportedFormat(h: ImageHeader): void {
   if (sof === 0xc3 || sof === 0xcb || (sof >= 0xc5 && sof <= 0xc7) || sof >= 0xcd) {
     // Chromium cannot decode these (measured: "The source image could not be decoded"), nor can Node's decoders.
     const kind = sof === 0xc3 || sof === 0xcb ? 'lossless' : 'hierarchical';
-    throw new MediaError('unsupported-format', `this is a ${kind} JPEG, which browsers and Sift cannot decode; re-save it as a standard JPEG or as PNG`);
+    throw new MediaError(
+      'unsupported-format',
+      `this is a ${kind} JPEG, which browsers and Sift cannot decode; re-save it as a standard JPEG or as PNG`,
+    );
   }
   if (h.precision !== undefined && h.precision !== 8) {
     throw new MediaError(

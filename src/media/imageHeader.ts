@@ -131,7 +131,13 @@ function webp(b: Uint8Array): ImageHeader {
   if (chunk === 'VP8X') {
     need(b, d + 10, 'webp');
     const flags = b[d];
-    return { format: 'webp', width: readU24LE(b, d + 4) + 1, height: readU24LE(b, d + 7) + 1, alpha: (flags & 0x10) !== 0, animated: (flags & 0x02) !== 0 };
+    return {
+      format: 'webp',
+      width: readU24LE(b, d + 4) + 1,
+      height: readU24LE(b, d + 7) + 1,
+      alpha: (flags & 0x10) !== 0,
+      animated: (flags & 0x02) !== 0,
+    };
   }
   if (chunk === 'VP8L') {
     need(b, d + 5, 'webp');
@@ -163,7 +169,7 @@ function bmp(b: Uint8Array): ImageHeader {
 function tiff(b: Uint8Array): ImageHeader {
   const le = b[0] === 0x49;
   const u16 = (o: number) => (le ? readU16LE(b, o) : readU16BE(b, o));
-  const u32 = (o: number) => (le ? (readI32LE(b, o) >>> 0) : readU32BE(b, o));
+  const u32 = (o: number) => (le ? readI32LE(b, o) >>> 0 : readU32BE(b, o));
   need(b, 8, 'tiff');
   const ifd = u32(4);
   need(b, ifd + 2, 'tiff');
@@ -205,7 +211,12 @@ function heif(b: Uint8Array, format: 'avif' | 'heic'): ImageHeader {
       else if ((type === 'iprp' && depth === 1) || (type === 'ipco' && depth === 2)) walk(o + header, boxEnd, depth + 1);
       else if (type === 'av1C' && depth === 3 && o + header + 4 <= boxEnd && !av1) {
         const f = b[o + header + 2]; // high_bitdepth, twelve_bit, monochrome, subsampling x / y
-        av1 = { bitDepth: f & 0x40 ? (f & 0x20 ? 12 : 10) : 8, monochrome: (f & 0x10) !== 0, subsamplingX: (f & 0x08) !== 0, subsamplingY: (f & 0x04) !== 0 };
+        av1 = {
+          bitDepth: f & 0x40 ? (f & 0x20 ? 12 : 10) : 8,
+          monochrome: (f & 0x10) !== 0,
+          subsamplingX: (f & 0x08) !== 0,
+          subsamplingY: (f & 0x04) !== 0,
+        };
       } else if (type === 'colr' && depth === 3 && o + header + 11 <= boxEnd && ascii(b, o + header, 4) === 'nclx' && !nclx) {
         nclx = { matrix: readU16BE(b, o + header + 8), fullRange: (b[o + header + 10] & 0x80) !== 0 };
       } else if (type === 'ispe' && depth === 3 && o + header + 12 <= boxEnd) {
@@ -250,17 +261,33 @@ export function readImageHeader(bytes: Uint8Array): ImageHeader {
     if (looksLikeSvg(bytes)) {
       throw new MediaError('unsupported-format', 'SVG images are not supported (the reference cannot open them either); convert it to PNG');
     }
-    throw new MediaError('not-an-image', 'this is not an image: no PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC signature at the start of the file');
+    throw new MediaError(
+      'not-an-image',
+      'this is not an image: no PNG, JPEG, GIF, WebP, BMP, TIFF, AVIF or HEIC signature at the start of the file',
+    );
   }
   let h: ImageHeader;
   switch (format) {
-    case 'png': h = png(bytes); break;
-    case 'jpeg': h = jpeg(bytes); break;
-    case 'gif': h = gif(bytes); break;
-    case 'webp': h = webp(bytes); break;
-    case 'bmp': h = bmp(bytes); break;
-    case 'tiff': h = tiff(bytes); break;
-    default: h = heif(bytes, format);
+    case 'png':
+      h = png(bytes);
+      break;
+    case 'jpeg':
+      h = jpeg(bytes);
+      break;
+    case 'gif':
+      h = gif(bytes);
+      break;
+    case 'webp':
+      h = webp(bytes);
+      break;
+    case 'bmp':
+      h = bmp(bytes);
+      break;
+    case 'tiff':
+      h = tiff(bytes);
+      break;
+    default:
+      h = heif(bytes, format);
   }
   if (!(h.width > 0 && h.height > 0)) {
     throw new MediaError('corrupt', `the ${format.toUpperCase()} header gives an impossible size ${h.width}×${h.height}`);

@@ -84,7 +84,7 @@ function upsampleComponent(full: Uint8Array, W: number, H: number, stride: numbe
   const w = Math.ceil(W / rx);
   const h = Math.ceil(H / ry);
   const low = new Int32Array(w * h);
-  for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) low[j * w + i] = full[((j * ry) * W + i * rx) * stride + ch];
+  for (let j = 0; j < h; j++) for (let i = 0; i < w; i++) low[j * w + i] = full[(j * ry * W + i * rx) * stride + ch];
   // jdsample.c jinit_upsampler: h2v1 / h2v2 are fancy when downsampled_width > 2, h1v2 always; every
   // other factor (and full-size components) is replicated, i.e. what jpeg-js already produced.
   const fancyH = rx === 2 && (ry === 1 || ry === 2) && w > 2;

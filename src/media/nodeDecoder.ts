@@ -42,7 +42,8 @@ async function about<T>(label: string, work: () => Promise<T>): Promise<T> {
     return await work();
   } catch (e) {
     // A message that names the item already (a URL timeout) is not prefixed twice.
-    if (e instanceof MediaError) throw new MediaError(e.code, e.message.startsWith(label) || e.message.includes(` ${label} `) ? e.message : `${label}: ${e.message}`);
+    if (e instanceof MediaError)
+      throw new MediaError(e.code, e.message.startsWith(label) || e.message.includes(` ${label} `) ? e.message : `${label}: ${e.message}`);
     throw new MediaError('corrupt', `${label}: ${(e as Error).message}`);
   }
 }
@@ -93,7 +94,8 @@ export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions 
    */
   async function withVideoLocation<T>(loc: Located, use: (location: string) => Promise<T>): Promise<T> {
     if (loc.kind === 'file') return use(loc.path);
-    if (loc.kind === 'pixels') throw new MediaError('bad-argument', 'a video must be a file, a URL or a list of frame images, not one decoded image');
+    if (loc.kind === 'pixels')
+      throw new MediaError('bad-argument', 'a video must be a file, a URL or a list of frame images, not one decoded image');
     const bytes = loc.kind === 'url' ? await readAll(loc, opts) : loc.bytes;
     const dir = await mkdtemp(join(tmpdir(), 'sift-video-'));
     try {
@@ -153,7 +155,10 @@ export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions 
           const plan = videoPlanFor(item, probe);
           const bytes = plan.frames * probe.width * probe.height * 3;
           if (bytes > maxVideoBytes) {
-            throw new MediaError('too-large', `${plan.frames} frames of ${probe.width}×${probe.height} need ${bytes} bytes of RGB, above the ${maxVideoBytes}-byte limit; lower max_frames or downscale the video`);
+            throw new MediaError(
+              'too-large',
+              `${plan.frames} frames of ${probe.width}×${probe.height} need ${bytes} bytes of RGB, above the ${maxVideoBytes}-byte limit; lower max_frames or downscale the video`,
+            );
           }
           const frames = await decodeVideoFrames(t, location, probe, plan.indices);
           const out = preprocessVideoFrames(frames, plan);
@@ -180,7 +185,10 @@ export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions 
           const s = await about(`frame ${k} (${labelOf(refs[k])})`, async () => headerOf(await locate(refs[k], baseDir)));
           const [h, w] = frameListPreSize(s.width, s.height, preFactor);
           if (w !== plan.preWidth || h !== plan.preHeight) {
-            throw new MediaError('bad-frames', `frame ${k} (${s.width}×${s.height}) does not match the first frame (${first.width}×${first.height}); all frames of a video must have the same size`);
+            throw new MediaError(
+              'bad-frames',
+              `frame ${k} (${s.width}×${s.height}) does not match the first frame (${first.width}×${first.height}); all frames of a video must have the same size`,
+            );
           }
         }
         return { grid: plan.grid, timestamps: plan.timestamps };

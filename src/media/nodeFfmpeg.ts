@@ -15,8 +15,7 @@ export interface FfTools {
   ffprobe: string;
 }
 
-export const FFMPEG_MISSING =
-  'ffmpeg is not installed: install it (apt-get install ffmpeg) or pass the video as a list of frame images';
+export const FFMPEG_MISSING = 'ffmpeg is not installed: install it (apt-get install ffmpeg) or pass the video as a list of frame images';
 
 interface RunResult {
   code: number | null;
@@ -56,7 +55,11 @@ function run(cmd: string, args: string[], opts: { input?: Uint8Array; expectByte
         reject(new MediaError('corrupt', `${cmd} produced more output than expected (${size} bytes)`));
         return;
       }
-      const stdout = fixed ? (size === fixed.length ? fixed : fixed.subarray(0, Math.min(size, fixed.length))) : new Uint8Array(Buffer.concat(chunks));
+      const stdout = fixed
+        ? size === fixed.length
+          ? fixed
+          : fixed.subarray(0, Math.min(size, fixed.length))
+        : new Uint8Array(Buffer.concat(chunks));
       resolve({ code, stdout, stderr: stderr.trim() });
     });
     child.stdin.on('error', () => {}); // the tool may exit before reading all input (EPIPE)
@@ -104,7 +107,10 @@ function parseRate(s: unknown): number {
 
 /** ffmpeg's stderr condensed for an error message: "[demuxer @ 0x…]" prefixes dropped, repeats merged. */
 function lastLine(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').trim())
+    .filter(Boolean);
   const unique = [...new Set(lines)];
   const text = unique.slice(-3).join('; ');
   return text ? (text.length > 300 ? `…${text.slice(-300)}` : text) : 'no error output';
@@ -129,13 +135,22 @@ export async function probeVideo(tools: FfTools, location: string): Promise<Vide
   const codec = typeof s.codec_name === 'string' ? s.codec_name : String(s.codec_tag_string ?? 'unknown');
   // ffprobe names no codec when this ffmpeg has no decoder for the stream's tag.
   if (typeof s.codec_name !== 'string' || !(width > 0 && height > 0)) {
-    throw new MediaError('unsupported-format', `this ffmpeg cannot decode the video codec "${codec}"; re-encode the video to H.264 (ffmpeg -i in -c:v libx264 -pix_fmt yuv420p out.mp4)`);
+    throw new MediaError(
+      'unsupported-format',
+      `this ffmpeg cannot decode the video codec "${codec}"; re-encode the video to H.264 (ffmpeg -i in -c:v libx264 -pix_fmt yuv420p out.mp4)`,
+    );
   }
   let frames = Number(s.nb_frames);
   if (!(frames > 0)) {
     // WebM/MKV headers carry no frame count: count packets (demux only, no decoding).
-    const c = await run(tools.ffprobe, ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'json', location], { maxBytes: 1 << 20 });
-    const n = Number((JSON.parse(new TextDecoder().decode(c.stdout)) as { streams?: { nb_read_packets?: string }[] }).streams?.[0]?.nb_read_packets);
+    const c = await run(
+      tools.ffprobe,
+      ['-v', 'error', '-select_streams', 'v:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'json', location],
+      { maxBytes: 1 << 20 },
+    );
+    const n = Number(
+      (JSON.parse(new TextDecoder().decode(c.stdout)) as { streams?: { nb_read_packets?: string }[] }).streams?.[0]?.nb_read_packets,
+    );
     frames = c.code === 0 && n > 0 ? n : NaN;
   }
   let fps = parseRate(s.avg_frame_rate);
@@ -157,9 +172,27 @@ export async function decodeVideoFrames(tools: FfTools, location: string, probe:
   const select = unique.map((i) => `eq(n\\,${i})`).join('+');
   const frameBytes = probe.width * probe.height * 3;
   const args = [
-    '-v', 'error', '-nostdin', '-noautorotate', '-i', location,
-    '-map', '0:v:0', '-an', '-sn', '-vf', `select='${select}'`, '-vsync', '0',
-    '-sws_flags', 'bilinear', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1',
+    '-v',
+    'error',
+    '-nostdin',
+    '-noautorotate',
+    '-i',
+    location,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-sn',
+    '-vf',
+    `select='${select}'`,
+    '-vsync',
+    '0',
+    '-sws_flags',
+    'bilinear',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    'pipe:1',
   ];
   const r = await run(tools.ffmpeg, args, { expectBytes: unique.length * frameBytes });
   const got = Math.floor(r.stdout.length / frameBytes);
@@ -168,7 +201,10 @@ export async function decodeVideoFrames(tools: FfTools, location: string, probe:
     const codecHint = /decoder|codec|not supported|unsupported/i.test(why)
       ? `; re-encode it to H.264 (ffmpeg -i in -c:v libx264 -pix_fmt yuv420p out.mp4)`
       : '; the file may be truncated or damaged';
-    throw new MediaError(/decoder|codec|not supported|unsupported/i.test(why) ? 'unsupported-format' : 'corrupt', `ffmpeg could not decode this ${probe.codec} video (${why})${codecHint}`);
+    throw new MediaError(
+      /decoder|codec|not supported|unsupported/i.test(why) ? 'unsupported-format' : 'corrupt',
+      `ffmpeg could not decode this ${probe.codec} video (${why})${codecHint}`,
+    );
   }
   if (got < unique.length) {
     throw new MediaError(
@@ -184,7 +220,13 @@ export async function decodeVideoFrames(tools: FfTools, location: string, probe:
  * The first frame of an image file (GIF, BMP, TIFF, AVIF) as RGBA (`alpha`) or RGB, at the size its
  * header gives. Used only for formats without a JavaScript decoder here.
  */
-export async function decodeImageWithFfmpeg(tools: FfTools, bytes: Uint8Array, width: number, height: number, alpha: boolean): Promise<RawPixels> {
+export async function decodeImageWithFfmpeg(
+  tools: FfTools,
+  bytes: Uint8Array,
+  width: number,
+  height: number,
+  alpha: boolean,
+): Promise<RawPixels> {
   const channels = alpha ? 4 : 3;
   const data = await decodeRawWithFfmpeg(tools, bytes, alpha ? 'rgba' : 'rgb24', width * height * channels);
   return { data, width, height, channels };
@@ -204,7 +246,10 @@ export async function decodeRawWithFfmpeg(tools: FfTools, bytes: Uint8Array, pix
     await rm(dir, { recursive: true, force: true });
   }
   if (r.code !== 0 || r.stdout.length !== expect) {
-    throw new MediaError('corrupt', `ffmpeg could not decode this image (${r.code !== 0 ? lastLine(r.stderr) : `got ${r.stdout.length} of ${expect} bytes`}); convert it to PNG or JPEG`);
+    throw new MediaError(
+      'corrupt',
+      `ffmpeg could not decode this image (${r.code !== 0 ? lastLine(r.stderr) : `got ${r.stdout.length} of ${expect} bytes`}); convert it to PNG or JPEG`,
+    );
   }
   return r.stdout;
 }

@@ -122,7 +122,10 @@ export function decodeJpeg(bytes: Uint8Array, maxPixels: number, sof = 0xc0): Ra
   // jpeg-js reads Huffman-coded baseline, extended and progressive frames (SOF0–2) only.
   if (sof > 0xc2) {
     const kind = sof === 0xc3 ? 'lossless' : sof >= 0xc9 ? 'arithmetic-coded' : 'hierarchical';
-    throw new MediaError('unsupported-format', `this is ${withArticle(`${kind} JPEG`)}, which Sift's Node decoder cannot read; re-save it as a standard JPEG or as PNG`);
+    throw new MediaError(
+      'unsupported-format',
+      `this is ${withArticle(`${kind} JPEG`)}, which Sift's Node decoder cannot read; re-save it as a standard JPEG or as PNG`,
+    );
   }
   // Three components: take jpeg-js's raw samples and redo upsampling + colour conversion like libjpeg
   // (jpegColor.ts). jpeg-js converts colours whenever an Adobe segment is present, so drop that first.
@@ -177,13 +180,23 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: NodeImageOptions
     case 'avif': {
       const tools = await findFfTools(opts.ffTools);
       if (!tools) {
-        throw new MediaError('unsupported-format', `decoding ${h.format.toUpperCase()} images in Node needs ffmpeg (apt-get install ffmpeg); or convert the image to PNG or JPEG`);
+        throw new MediaError(
+          'unsupported-format',
+          `decoding ${h.format.toUpperCase()} images in Node needs ffmpeg (apt-get install ffmpeg); or convert the image to PNG or JPEG`,
+        );
       }
       const pixFmt = h.format === 'avif' && h.av1 ? ffmpegPixFmt(h.av1) : null;
       if (pixFmt) {
         // ffmpeg's AV1 planes (bit-exact: AV1 decoding is deterministic), converted as Chromium does.
         const { width: w, height: hh } = h;
-        const chroma = pixFmt === 'gray' ? 0 : pixFmt === 'yuv444p' ? w * hh : pixFmt === 'yuv422p' ? ((w + 1) >> 1) * hh : ((w + 1) >> 1) * ((hh + 1) >> 1);
+        const chroma =
+          pixFmt === 'gray'
+            ? 0
+            : pixFmt === 'yuv444p'
+              ? w * hh
+              : pixFmt === 'yuv422p'
+                ? ((w + 1) >> 1) * hh
+                : ((w + 1) >> 1) * ((hh + 1) >> 1);
         const planes = await decodeRawWithFfmpeg(tools, bytes, pixFmt, w * hh + 2 * chroma);
         px = { data: yuvToRgb(planes, w, hh, h.av1!), width: w, height: hh, channels: 3 };
         break;
@@ -193,12 +206,18 @@ export async function decodeImageBytes(bytes: Uint8Array, opts: NodeImageOptions
       break;
     }
     default:
-      throw new MediaError('unsupported-format', `${h.format.toUpperCase()} images cannot be decoded by Sift's Node decoder; convert it to PNG or JPEG`);
+      throw new MediaError(
+        'unsupported-format',
+        `${h.format.toUpperCase()} images cannot be decoded by Sift's Node decoder; convert it to PNG or JPEG`,
+      );
   }
   px.warning = animationWarning(bytes, h); // GIF / WebP: the first frame was decoded, as PIL does
   if (px.width !== h.width || px.height !== h.height) {
     if (!(opts.exifOrientation === 'apply' && px.width === h.height && px.height === h.width)) {
-      throw new MediaError('corrupt', `the ${h.format.toUpperCase()} header says ${h.width}×${h.height} but the image decodes to ${px.width}×${px.height}`);
+      throw new MediaError(
+        'corrupt',
+        `the ${h.format.toUpperCase()} header says ${h.width}×${h.height} but the image decodes to ${px.width}×${px.height}`,
+      );
     }
   }
   return px;

@@ -45,10 +45,14 @@ export async function decodeJpegWithLibjpegTurbo(bytes: Uint8Array): Promise<Raw
     }
     const { width, height, componentCount: k } = info;
     if (k !== 1 && k !== 3) {
-      throw new MediaError('unsupported-format', `this arithmetic-coded JPEG has ${k} colour components (CMYK?); re-save it as an RGB JPEG or as PNG`);
+      throw new MediaError(
+        'unsupported-format',
+        `this arithmetic-coded JPEG has ${k} colour components (CMYK?); re-save it as an RGB JPEG or as PNG`,
+      );
     }
     const n = width * height;
-    if (data.length !== n * k) throw new MediaError('corrupt', `libjpeg-turbo returned ${data.length} bytes for a ${width}×${height} image`);
+    if (data.length !== n * k)
+      throw new MediaError('corrupt', `libjpeg-turbo returned ${data.length} bytes for a ${width}×${height} image`);
     const out = new Uint8Array(n * 3); // a copy: the decoded buffer lives in the module's memory
     if (k === 3) out.set(data);
     else for (let i = 0; i < n; i++) out.fill(data[i], i * 3, i * 3 + 3);

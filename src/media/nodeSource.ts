@@ -32,16 +32,22 @@ function short(s: string): string {
 
 function isRawPixels(o: object): o is RawPixels {
   const p = o as Partial<RawPixels>;
-  return typeof p.width === 'number' && typeof p.height === 'number' && (p.channels === 3 || p.channels === 4) && p.data instanceof Uint8Array;
+  return (
+    typeof p.width === 'number' && typeof p.height === 'number' && (p.channels === 3 || p.channels === 4) && p.data instanceof Uint8Array
+  );
 }
 
 /** Resolves a reference to a file, a URL, bytes or pixels, without reading a file. */
 export async function locate(ref: unknown, baseDir: string): Promise<Located> {
   if (ref instanceof Uint8Array) return { kind: 'bytes', bytes: ref, label: `${ref.length} bytes` };
   if (ref instanceof ArrayBuffer) return { kind: 'bytes', bytes: new Uint8Array(ref), label: `${ref.byteLength} bytes` };
-  if (ref !== null && typeof ref === 'object' && isRawPixels(ref)) return { kind: 'pixels', pixels: ref, label: `${ref.width}×${ref.height} pixels` };
+  if (ref !== null && typeof ref === 'object' && isRawPixels(ref))
+    return { kind: 'pixels', pixels: ref, label: `${ref.width}×${ref.height} pixels` };
   if (typeof ref !== 'string') {
-    throw new MediaError('bad-argument', `a media reference must be a path, URL, data URL or base64 string, got ${ref === null ? 'null' : typeof ref}`);
+    throw new MediaError(
+      'bad-argument',
+      `a media reference must be a path, URL, data URL or base64 string, got ${ref === null ? 'null' : typeof ref}`,
+    );
   }
   if (ref.length === 0) throw new MediaError('bad-argument', 'empty media path');
   if (/^data:/i.test(ref)) {
@@ -112,9 +118,16 @@ async function download(url: string, opts: SourceOptions, limit: number): Promis
   } catch (e) {
     if (e instanceof MediaError || opts.signal?.aborted) throw e;
     const cause = (e as Error & { cause?: Error }).cause?.message;
-    throw new MediaError('unreachable', `cannot download ${short(url)}: ${(e as Error).message}${cause ? ` (${cause})` : ''}; check the address and your connection`);
+    throw new MediaError(
+      'unreachable',
+      `cannot download ${short(url)}: ${(e as Error).message}${cause ? ` (${cause})` : ''}; check the address and your connection`,
+    );
   }
-  if (!res.ok) throw new MediaError('unreachable', `cannot download ${short(url)}: the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`);
+  if (!res.ok)
+    throw new MediaError(
+      'unreachable',
+      `cannot download ${short(url)}: the server answered HTTP ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`,
+    );
   const declared = Number(res.headers.get('content-length'));
   if (declared > limit) throw new MediaError('too-large', `${short(url)} is ${declared} bytes, above the ${limit}-byte limit`);
   const reader = res.body?.getReader();
@@ -127,7 +140,10 @@ async function download(url: string, opts: SourceOptions, limit: number): Promis
       chunk = await reader.read();
     } catch (e) {
       if (e instanceof MediaError || opts.signal?.aborted) throw e;
-      throw new MediaError('unreachable', `the download of ${short(url)} broke off after ${size} bytes: ${(e as Error).message}; try again`);
+      throw new MediaError(
+        'unreachable',
+        `the download of ${short(url)} broke off after ${size} bytes: ${(e as Error).message}; try again`,
+      );
     }
     const { done, value } = chunk;
     if (done) break;

@@ -48,7 +48,10 @@ export async function decodeWebp(bytes: Uint8Array, h: ImageHeader): Promise<Raw
   if (h.animated) {
     const f = firstWebpFrame(bytes);
     if (f.x + f.width > h.width || f.y + f.height > h.height) {
-      throw new MediaError('corrupt', `the first frame of this animated WebP (${f.width}×${f.height} at ${f.x},${f.y}) lies outside its ${h.width}×${h.height} canvas`);
+      throw new MediaError(
+        'corrupt',
+        `the first frame of this animated WebP (${f.width}×${f.height} at ${f.x},${f.y}) lies outside its ${h.width}×${h.height} canvas`,
+      );
     }
     src = await decodeRgba(f.still);
     x0 = f.x;

@@ -113,14 +113,7 @@ function vertical(src: Uint8Array, w: number, ch: number, c: Coeffs, rowShift: n
  * Resizes interleaved 8-bit pixels (`channels` per pixel) from srcW×srcH to outW×outH exactly as Pillow's
  * BICUBIC resize does for an "RGB" / "L" image. Returns a new buffer (a copy when the size is unchanged).
  */
-export function resizeBicubicPil(
-  src: Uint8Array,
-  srcW: number,
-  srcH: number,
-  channels: number,
-  outW: number,
-  outH: number,
-): Uint8Array {
+export function resizeBicubicPil(src: Uint8Array, srcW: number, srcH: number, channels: number, outW: number, outH: number): Uint8Array {
   if (src.length !== srcW * srcH * channels) throw new RangeError('pixel buffer does not match its size');
   if (!(outW > 0 && outH > 0 && Number.isInteger(outW) && Number.isInteger(outH))) {
     throw new RangeError(`bad target size ${outW}×${outH}`);

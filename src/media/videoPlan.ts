@@ -221,6 +221,9 @@ export function planFrameList(o: FrameListPlanOptions): FrameListPlan {
   const maxPixels = videoFrameMaxPixels(frames, { totalPixels: o.totalPixels ?? VIDEO_TOTAL_PIXELS });
   const [height, width] = smartResize(preHeight, preWidth, { factor: IMAGE_FACTOR, minPixels: VIDEO_FRAME_MIN_PIXELS, maxPixels });
   // The list branch fakes metadata: frames_indices = 0..frames−1 at fps = sample_fps = 2.
-  const timestamps = groupTimestamps(Array.from({ length: frames }, (_, i) => i), FRAME_LIST_FPS);
+  const timestamps = groupTimestamps(
+    Array.from({ length: frames }, (_, i) => i),
+    FRAME_LIST_FPS,
+  );
   return { sampled, frames, preWidth, preHeight, width, height, ...gridOf(frames, width, height), timestamps, maxPixels };
 }

@@ -80,7 +80,17 @@ export function firstWebpFrame(b: Uint8Array): WebpFrame {
         if (!alph) return { still: riff([chunk('VP8 ', data)]), x, y, width, height, alpha: false };
         const vp8x = new Uint8Array(10);
         vp8x[0] = 0x10; // alpha flag
-        vp8x.set([(width - 1) & 255, ((width - 1) >> 8) & 255, (width - 1) >> 16, (height - 1) & 255, ((height - 1) >> 8) & 255, (height - 1) >> 16], 4);
+        vp8x.set(
+          [
+            (width - 1) & 255,
+            ((width - 1) >> 8) & 255,
+            (width - 1) >> 16,
+            (height - 1) & 255,
+            ((height - 1) >> 8) & 255,
+            (height - 1) >> 16,
+          ],
+          4,
+        );
         return { still: riff([chunk('VP8X', vp8x), chunk('ALPH', alph), chunk('VP8 ', data)]), x, y, width, height, alpha: true };
       }
     }

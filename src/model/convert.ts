@@ -71,7 +71,10 @@ function storedFormats(opts: ConvertOptions): { linear: LinearFormat; bits: Bits
   const embedBits = opts.embedBits ?? (int8 ? 8 : bits);
   if (![4, 8, 32].includes(embedBits)) throw new Error(`the embedding table can be stored at 4, 8 or 32 bits, not ${embedBits}`);
   // A 4-bit table under 8-bit or wider linear layers would be most of the model's error.
-  if (embedBits < 8 && (int8 || bits > 4)) throw new Error(`the embedding table must be at least 8-bit when the linear layers are ${int8 ? 'int8' : `${bits}-bit`}: use --embed-bits 8 or 32`);
+  if (embedBits < 8 && (int8 || bits > 4))
+    throw new Error(
+      `the embedding table must be at least 8-bit when the linear layers are ${int8 ? 'int8' : `${bits}-bit`}: use --embed-bits 8 or 32`,
+    );
   return { linear, bits: int8 ? 8 : bits, blockSize, embedBits };
 }
 
@@ -156,7 +159,13 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   const ort = linear.kind === 'int8' ? opts.toOrtFormat : undefined;
 
   enter('vision');
-  const vision = await writeGraph('vision', (sink) => buildVisionGraph(src, cfg, sink, { format: linear, debugBlocks: opts.debugOutputs }), output, shardBytes, ort);
+  const vision = await writeGraph(
+    'vision',
+    (sink) => buildVisionGraph(src, cfg, sink, { format: linear, debugBlocks: opts.debugOutputs }),
+    output,
+    shardBytes,
+    ort,
+  );
   enter('decoder');
   const decoderOptions = { format: linear, yesId: tokens.yes, noId: tokens.no, debugHidden: opts.debugOutputs };
   const decoder = await writeGraph('decoder', (sink) => buildDecoderGraph(src, cfg, sink, decoderOptions), output, shardBytes, ort);

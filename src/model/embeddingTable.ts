@@ -37,7 +37,8 @@ export class EmbeddingTable {
     const out = new Float32Array(ids.length * cols);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (!(Number.isInteger(id) && id >= 0 && id < this.rows)) throw new Error(`token id ${id} is outside the embedding table (0…${this.rows - 1})`);
+      if (!(Number.isInteger(id) && id >= 0 && id < this.rows))
+        throw new Error(`token id ${id} is outside the embedding table (0…${this.rows - 1})`);
       const p = this.partOf(id);
       const local = id - p.first;
       if (p.fp32) out.set(p.fp32.subarray(local * cols, (local + 1) * cols), i * cols);
@@ -75,7 +76,9 @@ export function embeddingTableOf(e: Manifest['embedding'], fileBytes: (file: str
   const sized = (r: ByteRange, expected: number, what: string) => {
     const bytes = fileBytes(r.file);
     if (r.length !== expected || r.offset + r.length > bytes.length) {
-      throw new Error(`manifest.json: the embedding table's ${what} (${r.file} at ${r.offset}, ${r.length} bytes) does not fit its file (${bytes.length} bytes) or its rows; re-convert the model`);
+      throw new Error(
+        `manifest.json: the embedding table's ${what} (${r.file} at ${r.offset}, ${r.length} bytes) does not fit its file (${bytes.length} bytes) or its rows; re-convert the model`,
+      );
     }
     return bytes;
   };

@@ -77,7 +77,8 @@ export async function writeEmbeddingTable(
   }
   const shards = await writer.finish();
   const embedding: Manifest['embedding'] = { rows, cols, bits, blockSize };
-  if (bits !== 32 && parts.length === 1) Object.assign(embedding, { packed: parts[0].packed, scales: parts[0].scales, zeroPoints: parts[0].zeroPoints });
+  if (bits !== 32 && parts.length === 1)
+    Object.assign(embedding, { packed: parts[0].packed, scales: parts[0].scales, zeroPoints: parts[0].zeroPoints });
   else embedding.parts = parts;
   return { embedding, shards };
 }

@@ -73,7 +73,11 @@ export function quantizeMatrix(w: Float32Array, rows: number, cols: number, bits
 
 /** Dequantizes rows [start, start+count) into a Float32Array [count, cols]. */
 export function dequantizeRows(q: QuantizedMatrix, start: number, count: number, out?: Float32Array): Float32Array {
-  return dequantizeRowList(q, Array.from({ length: count }, (_, i) => start + i), out);
+  return dequantizeRowList(
+    q,
+    Array.from({ length: count }, (_, i) => start + i),
+    out,
+  );
 }
 
 /** Dequantizes the listed rows (e.g. token ids) into [ids.length, cols]. */

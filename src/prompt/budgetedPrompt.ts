@@ -138,8 +138,7 @@ export function encodeBudgetedPrompt(
         ids.push(b.id);
         masks.push(b.mask);
       }
-    }
-    else tagRunTokens(b.pieces, tokenizer.encodePlain(joinText(b.pieces)), ids, masks);
+    } else tagRunTokens(b.pieces, tokenizer.encodePlain(joinText(b.pieces)), ids, masks);
     suffix.ids = ids.concat(suffix.ids);
     suffix.masks = masks.concat(suffix.masks);
   }

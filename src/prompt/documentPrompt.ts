@@ -112,12 +112,15 @@ export function encodeDocumentPrompt(
     for (const i of cut.removed) lostMask |= full.partMask[i];
     for (const i of cut.kept.slice(0, -5)) {
       if (tokenizer.allSpecialIds.has(full.ids[i])) specialIds++;
-      else for (let bit = 1; bit <= full.partMask[i]; bit <<= 1) if (full.partMask[i] & bit) keptByPart.set(bit, (keptByPart.get(bit) ?? 0) + 1);
+      else
+        for (let bit = 1; bit <= full.partMask[i]; bit <<= 1)
+          if (full.partMask[i] & bit) keptByPart.set(bit, (keptByPart.get(bit) ?? 0) + 1);
     }
     ids = cut.ids;
     truncated = cut.removed.length > 0;
   }
-  if (lostMask & bitOf('query')) throw new PromptError('query-truncated', queryTruncatedMessage(maxLength, specialIds, keptByPart, lostMask));
+  if (lostMask & bitOf('query'))
+    throw new PromptError('query-truncated', queryTruncatedMessage(maxLength, specialIds, keptByPart, lostMask));
 
   // The instruction comes before the query, so cutting it cuts the query too; kept for templates
   // where a part could be cut alone.

@@ -71,7 +71,7 @@ export async function promptCommand(request: RerankRequest, options: PromptComma
     const text = renderWithChatTemplate(conversation.messages, options.chatTemplate);
     // Token ids come from the direct renderer's segments, so it must agree with the template.
     if (segmentsToText(segments) !== text) {
-      throw new Error('the chat template renders this prompt differently from Sift\'s Qwen3-VL renderer');
+      throw new Error("the chat template renders this prompt differently from Sift's Qwen3-VL renderer");
     }
     if (!options.expand) {
       prompts.push({ text, tokens: null });

@@ -159,12 +159,7 @@ export function pieceByteEnds(run: TextPiece[]): number[] {
 }
 
 /** Expands the vision placeholders and tokenises the prompt segment-wise. */
-export function encodePromptIds(
-  segments: PromptSegment[],
-  tokenizer: PromptTokenizer,
-  media: PromptMedia,
-  mergeSize = 2,
-): PromptIds {
+export function encodePromptIds(segments: PromptSegment[], tokenizer: PromptTokenizer, media: PromptMedia, mergeSize = 2): PromptIds {
   const pieces = expandPromptPieces(segments, media, mergeSize);
   const ids: number[] = [];
   const masks: number[] = [];

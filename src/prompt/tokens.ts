@@ -86,8 +86,7 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
   }
   const pre = tj.pre_tokenizer as Json | null;
   const byteLevel =
-    pre?.type === 'ByteLevel' ||
-    (Array.isArray(pre?.pretokenizers) && (pre.pretokenizers as Json[]).some((p) => p.type === 'ByteLevel'));
+    pre?.type === 'ByteLevel' || (Array.isArray(pre?.pretokenizers) && (pre.pretokenizers as Json[]).some((p) => p.type === 'ByteLevel'));
   // Token lengths in bytes are read off byte-level token strings (one character per byte).
   if (!byteLevel) throw new Error('tokenizer.json: expected a byte-level BPE tokenizer');
 
@@ -95,7 +94,8 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
   // Building a tokenizer is on the path of every model load: the 151k-entry maps are built once
   // (tokenizers.js's own token → id map is reused) and the merged vocabulary only when asked for.
   const own = (raw.model as unknown as { tokens_to_ids?: unknown }).tokens_to_ids;
-  const bpeVocab: ReadonlyMap<string, number> = own instanceof Map ? (own as Map<string, number>) : new Map(Object.entries(model.vocab as Record<string, number>));
+  const bpeVocab: ReadonlyMap<string, number> =
+    own instanceof Map ? (own as Map<string, number>) : new Map(Object.entries(model.vocab as Record<string, number>));
   const added = new Map<string, number>();
   for (const t of (tj.added_tokens as Json[] | undefined) ?? []) added.set(t.content as string, t.id as number);
   let vocab: Map<string, number> | undefined;
@@ -163,7 +163,8 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
     return encodeWords(preTokenizer ? preTokenizer(normalized, { section_index: 0 }) : [normalized]);
   }
 
-  const prefixSafe = isKnownPreTokenization(tj) && plainBpeModel(model) && !specialIdReachableByBpe(model.vocab as Record<string, number>, allSpecialIds);
+  const prefixSafe =
+    isKnownPreTokenization(tj) && plainBpeModel(model) && !specialIdReachableByBpe(model.vocab as Record<string, number>, allSpecialIds);
 
   function encodeStablePrefix(prefix: string): PlainEncoding {
     if (!prefixSafe) throw new Error('encodeStablePrefix: this tokenizer is not one whose prefixes Sift can encode safely');
@@ -224,7 +225,14 @@ export const QWEN2_SPLIT_PATTERN =
 
 /** A BPE model that merges by rank only (no dropout, suffixes, byte fallback or merge skipping). */
 function plainBpeModel(model: Json): boolean {
-  return !model.dropout && !model.ignore_merges && !model.byte_fallback && !model.end_of_word_suffix && !model.continuing_subword_prefix && Array.isArray(model.merges);
+  return (
+    !model.dropout &&
+    !model.ignore_merges &&
+    !model.byte_fallback &&
+    !model.end_of_word_suffix &&
+    !model.continuing_subword_prefix &&
+    Array.isArray(model.merges)
+  );
 }
 
 /** NFC (or none), Split(Qwen2 pattern, isolated) then ByteLevel without its own regex, plain BPE. */
@@ -236,7 +244,8 @@ function isKnownPreTokenization(tj: Json): boolean {
   if (!steps || steps.length !== 2) return false;
   const [split, byteLevel] = steps;
   const pattern = split.pattern as Json | undefined;
-  if (split.type !== 'Split' || pattern?.Regex !== QWEN2_SPLIT_PATTERN || split.behavior !== 'Isolated' || split.invert !== false) return false;
+  if (split.type !== 'Split' || pattern?.Regex !== QWEN2_SPLIT_PATTERN || split.behavior !== 'Isolated' || split.invert !== false)
+    return false;
   return byteLevel.type === 'ByteLevel' && byteLevel.use_regex === false && byteLevel.add_prefix_space === false;
 }
 
@@ -253,7 +262,13 @@ function specialIdReachableByBpe(bpeVocab: Record<string, number>, specialIds: R
  * which may or may not be such points.
  */
 export function isNormalizationBoundary(c: number): boolean {
-  return c < 0x300 || (c >= 0x3041 && c <= 0x3096) || (c >= 0x30a1 && c <= 0x30fa) || (c >= 0x4e00 && c <= 0x9fff) || (c >= 0xac00 && c <= 0xd7a3);
+  return (
+    c < 0x300 ||
+    (c >= 0x3041 && c <= 0x3096) ||
+    (c >= 0x30a1 && c <= 0x30fa) ||
+    (c >= 0x4e00 && c <= 0x9fff) ||
+    (c >= 0xac00 && c <= 0xd7a3)
+  );
 }
 
 /** The ids of the tokens "yes" and "no" (the reference's `get_vocab()["yes"]` / `["no"]`). */

@@ -23,11 +23,7 @@ export interface TruncationResult {
 }
 
 /** `truncate_tokens_optimized(ids[:-5], maxLength, specialIds) + ids[-5:]`, tracking which ids survive. */
-export function truncateLikeReference(
-  ids: number[],
-  maxLength: number,
-  specialIds: ReadonlySet<number>,
-): TruncationResult {
+export function truncateLikeReference(ids: number[], maxLength: number, specialIds: ReadonlySet<number>): TruncationResult {
   const [head, tail] = splitTail(ids);
   const kept: number[] = [];
   const removed: number[] = [];

@@ -28,10 +28,12 @@ function shown(v: unknown): string {
 
 function checkSide(side: unknown, where: string, code?: string): void {
   if (side === undefined || side === null) return;
-  if (typeof side !== 'object' || Array.isArray(side)) throw new RequestError(`${where} must be an object like {"text": "…", "image": "…"}, got ${shown(side)}`, code);
+  if (typeof side !== 'object' || Array.isArray(side))
+    throw new RequestError(`${where} must be an object like {"text": "…", "image": "…"}, got ${shown(side)}`, code);
   const s = side as Record<string, unknown>;
   for (const key of Object.keys(s)) {
-    if (!['text', 'image', 'video'].includes(key)) throw new RequestError(`${where} has an unknown field "${key}" (expected text, image, video)`, code);
+    if (!['text', 'image', 'video'].includes(key))
+      throw new RequestError(`${where} has an unknown field "${key}" (expected text, image, video)`, code);
   }
   const t = s.text;
   if (t !== undefined && t !== null && typeof t !== 'string' && !(Array.isArray(t) && t.every((x) => typeof x === 'string'))) {
@@ -64,7 +66,8 @@ export function validateRequest(json: unknown): RerankRequest {
       throw new RequestError(`unknown request field "${key}" (expected instruction, query, documents, fps, max_frames)`);
     }
   }
-  if (r.instruction !== undefined && r.instruction !== null && typeof r.instruction !== 'string') throw new RequestError('"instruction" must be a string');
+  if (r.instruction !== undefined && r.instruction !== null && typeof r.instruction !== 'string')
+    throw new RequestError('"instruction" must be a string');
   checkSide(r.query, 'query');
   if (r.documents !== undefined && r.documents !== null) {
     if (!Array.isArray(r.documents)) throw new RequestError('"documents" must be a list of objects like {"text": "…"}');

@@ -142,7 +142,10 @@ export async function putChunks(id: string, slot: string, file: string, chunks: 
 
 /** Several chunks of one file, read in a single transaction. */
 export async function getChunks(record: ModelRecord, file: string, indices: number[]): Promise<(StoredChunk | undefined)[]> {
-  return getMany<StoredChunk>(indices.map((i) => chunkKey(record.id, slotOf(record), file, i)), modelsDb());
+  return getMany<StoredChunk>(
+    indices.map((i) => chunkKey(record.id, slotOf(record), file, i)),
+    modelsDb(),
+  );
 }
 
 /** Removes every stored chunk of one file (also stray ones beyond the record's count). */

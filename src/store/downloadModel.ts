@@ -261,9 +261,7 @@ export async function downloadModel(manifestUrl: string, options: DownloadOption
   const fetchFn = options.fetch ?? globalThis.fetch.bind(globalThis);
   const retry = { retries: options.retries ?? 4, baseDelayMs: options.retryDelayMs ?? 500, signal: options.signal };
   const { manifest, url } = await withRetries(() => fetchManifest(manifestUrl, fetchFn, options.signal), retry).catch((err) => {
-    throw err instanceof TransientError
-      ? new ModelStoreError('network', `Could not reach the model server: ${err.message}`)
-      : err;
+    throw err instanceof TransientError ? new ModelStoreError('network', `Could not reach the model server: ${err.message}`) : err;
   });
 
   return withModelLock(manifest.id, options.signal, async () => {
@@ -294,10 +292,19 @@ export async function downloadModel(manifestUrl: string, options: DownloadOption
       record.readyAt = Date.now();
       await putRecord(record);
     } catch (err) {
-      throw networkFailure(await explainQuotaError(err, record.label, record.totalBytes - storedBytesOf(record), record.totalBytes), record);
+      throw networkFailure(
+        await explainQuotaError(err, record.label, record.totalBytes - storedBytesOf(record), record.totalBytes),
+        record,
+      );
     }
     progress.report('ready');
     await evictOtherVersions(manifest.id, manifest.version);
-    return { model: readyModelOf(record), fetchedBytes: progress.fetched, resumedBytes, seconds: (performance.now() - started) / 1000, persisted };
+    return {
+      model: readyModelOf(record),
+      fetchedBytes: progress.fetched,
+      resumedBytes,
+      seconds: (performance.now() - started) / 1000,
+      persisted,
+    };
   });
 }

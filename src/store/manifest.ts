@@ -78,10 +78,14 @@ export interface Storage {
 export function parseManifest(json: unknown): Manifest {
   const m = json as Partial<Manifest>;
   if (!m || typeof m !== 'object' || m.format !== MANIFEST_FORMAT) {
-    throw new Error('manifest.json: not a Sift model manifest (format must be "sift-model"); convert a checkpoint with `sift convert` first');
+    throw new Error(
+      'manifest.json: not a Sift model manifest (format must be "sift-model"); convert a checkpoint with `sift convert` first',
+    );
   }
   if (m.formatVersion !== MANIFEST_VERSION) {
-    throw new Error(`manifest.json: format version ${m.formatVersion} is not supported by this Sift (expects ${MANIFEST_VERSION}); re-convert the model`);
+    throw new Error(
+      `manifest.json: format version ${m.formatVersion} is not supported by this Sift (expects ${MANIFEST_VERSION}); re-convert the model`,
+    );
   }
   for (const key of ['id', 'version', 'config', 'graphs', 'embedding', 'shards', 'files', 'tokens'] as const) {
     if (m[key] === undefined) throw new Error(`manifest.json: "${key}" is missing`);
@@ -91,14 +95,24 @@ export function parseManifest(json: unknown): Manifest {
     if (!/^[\w.-]+$/.test(s.file)) throw new Error(`manifest.json: shard name "${s.file}" is not a plain file name`);
     if (!(s.bytes >= 0) || !/^[0-9a-f]{64}$/.test(s.sha256)) throw new Error(`manifest.json: shard ${s.file} has no valid size/sha256`);
   }
-  const needed = [m.graphs!.vision.file, m.graphs!.decoder.file, ...m.graphs!.vision.shards, ...m.graphs!.decoder.shards, ...embeddingFiles(m.embedding!), m.files!.tokenizer];
+  const needed = [
+    m.graphs!.vision.file,
+    m.graphs!.decoder.file,
+    ...m.graphs!.vision.shards,
+    ...m.graphs!.decoder.shards,
+    ...embeddingFiles(m.embedding!),
+    m.files!.tokenizer,
+  ];
   for (const f of needed) if (!files.has(f)) throw new Error(`manifest.json: ${f} is referenced but not listed in "shards"`);
   return m as Manifest;
 }
 
 /** A content version from the shard hashes (order-independent). */
 export async function contentVersion(shards: ShardInfo[]): Promise<string> {
-  const text = shards.map((s) => `${s.file}:${s.sha256}`).sort().join('\n');
+  const text = shards
+    .map((s) => `${s.file}:${s.sha256}`)
+    .sort()
+    .join('\n');
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
   return Array.from(new Uint8Array(digest).slice(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
 }
@@ -109,13 +123,16 @@ export function embeddingParts(e: Manifest['embedding']): EmbeddingPart[] {
   const bad = (what: string) => new Error(`manifest.json: the embedding table ${what}; re-convert the model`);
   if (parts.reduce((s, p) => s + p.rows, 0) !== e.rows) throw bad(`parts do not add up to its ${e.rows} rows`);
   for (const p of parts) {
-    if (e.bits === 32 ? !p.values : !(p.packed && p.scales && p.zeroPoints)) throw bad(`has a part without its ${e.bits === 32 ? 'values' : 'packed/scales/zeroPoints'}`);
+    if (e.bits === 32 ? !p.values : !(p.packed && p.scales && p.zeroPoints))
+      throw bad(`has a part without its ${e.bits === 32 ? 'values' : 'packed/scales/zeroPoints'}`);
   }
   return parts;
 }
 
 /** Every file the table is read from, each once, in row order. */
 export function embeddingFiles(e: Manifest['embedding']): string[] {
-  const files = embeddingParts(e).flatMap((p) => [p.values, p.packed, p.scales, p.zeroPoints].filter((r): r is ByteRange => !!r).map((r) => r.file));
+  const files = embeddingParts(e).flatMap((p) =>
+    [p.values, p.packed, p.scales, p.zeroPoints].filter((r): r is ByteRange => !!r).map((r) => r.file),
+  );
   return [...new Set(files)];
 }

@@ -97,7 +97,8 @@ export async function assembleStoredFile(record: ModelRecord, file: string): Pro
  */
 export async function writeStoredFileInto(record: ModelRecord, file: string, into: Uint8Array): Promise<number> {
   const chunks = await storedChunks(record, file);
-  if (record.files[file].bytes !== into.byteLength) throw damaged(record, `${file} is ${record.files[file].bytes} bytes, its manifest gives ${into.byteLength}`);
+  if (record.files[file].bytes !== into.byteLength)
+    throw damaged(record, `${file} is ${record.files[file].bytes} bytes, its manifest gives ${into.byteLength}`);
   const scratch = { buffer: new ArrayBuffer(0) };
   let at = 0;
   for (const c of chunks) {

@@ -91,7 +91,8 @@ export async function createModelWriter(id: string, options: { chunkBytes?: numb
         if (manifest.id !== id) throw new Error(`model writer for ${id} got a manifest for ${manifest.id}`);
         for (const s of manifest.shards) {
           const f = files[s.file];
-          if (!f) throw new ModelStoreError('integrity', `Converted model ${id}: ${s.file} is listed in the manifest but was never written`);
+          if (!f)
+            throw new ModelStoreError('integrity', `Converted model ${id}: ${s.file} is listed in the manifest but was never written`);
           if (f.bytes !== s.bytes || f.sha256 !== s.sha256) {
             throw new ModelStoreError('integrity', `Converted model ${id}: ${s.file} does not match its manifest entry (size or sha256)`);
           }

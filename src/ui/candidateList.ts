@@ -25,7 +25,9 @@ export function addLines(ui: SiftUi, text: string): number {
   ui.candidates.push(...added);
   touchCandidates(ui);
   const images = parsed.filter((p) => p.kind === 'image-url').length;
-  ui.announce(`Added ${plural(added.length, 'candidate')}${images ? ` (${plural(images, 'image URL')})` : ''}. ${plural(ui.candidates.length, 'candidate')} in all.`);
+  ui.announce(
+    `Added ${plural(added.length, 'candidate')}${images ? ` (${plural(images, 'image URL')})` : ''}. ${plural(ui.candidates.length, 'candidate')} in all.`,
+  );
   return added.length;
 }
 
@@ -50,7 +52,9 @@ export function addFiles(ui: SiftUi, files: Iterable<File>): string[] {
   }
   const msg = [
     added.length ? `Added ${plural(added.length, 'file')}. ${plural(ui.candidates.length, 'candidate')} in all.` : '',
-    skipped.length ? `Skipped ${plural(skipped.length, 'file')} that ${skipped.length === 1 ? 'is' : 'are'} not an image or a video: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}.` : '',
+    skipped.length
+      ? `Skipped ${plural(skipped.length, 'file')} that ${skipped.length === 1 ? 'is' : 'are'} not an image or a video: ${skipped.slice(0, 5).join(', ')}${skipped.length > 5 ? ', …' : ''}.`
+      : '',
   ]
     .filter(Boolean)
     .join(' ');

@@ -92,7 +92,13 @@ export function buildExport(run: Run, order: number[], status: WorkerStatus | nu
     error: run.error,
     elapsedMs: run.finishedAt === null ? null : Math.round(run.finishedAt - run.startedAt),
     model: run.model
-      ? { id: run.model.id, version: run.model.version, label: run.model.label, randomWeights: run.model.randomWeights, bytes: run.model.bytes }
+      ? {
+          id: run.model.id,
+          version: run.model.version,
+          label: run.model.label,
+          randomWeights: run.model.randomWeights,
+          bytes: run.model.bytes,
+        }
       : null,
     backend: {
       name: run.backend,

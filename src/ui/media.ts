@@ -111,9 +111,7 @@ async function probeNow(url: string, frameCount: number, thumbHeight: number): P
     canvas.width = w;
     canvas.height = h;
     const ctx = canvas.getContext('2d');
-    const times = result.duration
-      ? Array.from({ length: frameCount }, (_, i) => ((i + 0.5) / frameCount) * result.duration!)
-      : [0];
+    const times = result.duration ? Array.from({ length: frameCount }, (_, i) => ((i + 0.5) / frameCount) * result.duration!) : [0];
     for (const t of times) {
       try {
         if (Math.abs(video.currentTime - t) > 1e-3) {

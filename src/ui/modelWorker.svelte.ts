@@ -74,7 +74,7 @@ export function selectedSource(ui: SiftUi): { source: ModelSource } | { error: s
   if (ui.modelChoice === 'tiny') return { source: { kind: 'builtin-tiny' } };
   if (ui.modelChoice === 'official') return { source: { kind: 'checkpoint', url: OFFICIAL_2B.url, id: OFFICIAL_2B.id, bits: ui.bits } };
   const raw = ui.manifestUrl.trim();
-  if (!raw) return { error: 'Enter the address of a converted model\'s manifest.json.' };
+  if (!raw) return { error: "Enter the address of a converted model's manifest.json." };
   // eslint-disable-next-line svelte/prefer-svelte-reactivity -- a local value, never state
   const url = URL.canParse(raw, document.baseURI) ? new URL(raw, document.baseURI) : null;
   if (!url) return { error: `"${raw}" is not a valid address.` };
@@ -105,9 +105,13 @@ export async function load(ui: SiftUi, source?: ModelSource, backend?: Backend):
   const prefer = backend ?? (ui.backendPref === 'auto' ? undefined : ui.backendPref);
   try {
     // A block body: an assignment expression as the arrow's value makes Svelte warn (assignment_value_stale).
-    const info = await c.load($state.snapshot(src) as ModelSource, (p) => {
-      ui.progress = p;
-    }, prefer);
+    const info = await c.load(
+      $state.snapshot(src) as ModelSource,
+      (p) => {
+        ui.progress = p;
+      },
+      prefer,
+    );
     rememberModelSource(info.id, $state.snapshot(src) as ModelSource);
     ui.lastSource = $state.snapshot(src) as ModelSource;
     ui.lastBackend = prefer;

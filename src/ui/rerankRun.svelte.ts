@@ -53,11 +53,27 @@ export async function rerank(ui: SiftUi): Promise<void> {
     error: null,
     startedAt: performance.now(),
     finishedAt: null,
-    rows: cands.map((x, index) => ({ index, id: x.id, text: x.text, media: x.media, state: 'pending', score: null, error: null, warnings: [], ms: null })),
+    rows: cands.map((x, index) => ({
+      index,
+      id: x.id,
+      text: x.text,
+      media: x.media,
+      state: 'pending',
+      score: null,
+      error: null,
+      warnings: [],
+      ms: null,
+    })),
     model: ui.activeModel ? { ...ui.activeModel } : null,
     backend: ui.status?.backend ?? null,
     backendReason: ui.status?.backendReason ?? '',
-    request: { instruction, query: { text: ui.queryText, media: queryMedia }, fps: s.fps!, maxFrames: s.maxFrames!, maxVideoSeconds: s.maxVideoSeconds! },
+    request: {
+      instruction,
+      query: { text: ui.queryText, media: queryMedia },
+      fps: s.fps!,
+      maxFrames: s.maxFrames!,
+      maxVideoSeconds: s.maxVideoSeconds!,
+    },
     candidatesVersion: ui.candidatesVersion,
   };
   const request: RerankRequest = {
@@ -135,7 +151,9 @@ function rankedSummary(ui: SiftUi): string {
   const failed = n.failed ? ` ${n.failed} failed.` : '';
   const best = ui.sortedRows[0];
   if (!best || best.state !== 'scored') return `Ranked no candidates: ${n.failed ? `all ${n.failed} failed` : 'none was scored'}.`;
-  const label = best.text ? `"${best.text.length > 40 ? `${best.text.slice(0, 39)}…` : best.text}"` : best.media?.name ?? `candidate ${best.index + 1}`;
+  const label = best.text
+    ? `"${best.text.length > 40 ? `${best.text.slice(0, 39)}…` : best.text}"`
+    : (best.media?.name ?? `candidate ${best.index + 1}`);
   return `Ranked ${plural(n.scored, 'candidate')}, best ${formatScore(best.score ?? 0)}: ${label}.${failed}`;
 }
 
@@ -157,5 +175,9 @@ function stopTicker(ui: SiftUi): void {
 
 export function exportResults(ui: SiftUi): ExportedResults | null {
   if (!ui.run) return null;
-  return buildExport($state.snapshot(ui.run) as Run, ui.sortedRows.map((r) => r.index), ui.status);
+  return buildExport(
+    $state.snapshot(ui.run) as Run,
+    ui.sortedRows.map((r) => r.index),
+    ui.status,
+  );
 }

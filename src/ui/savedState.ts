@@ -45,7 +45,10 @@ export function restoreSavedState(ui: SiftUi): void {
   ui.candidates = restored;
   const parts: string[] = [];
   if (dropped) parts.push(`${plural(dropped, 'image/video candidate')} ${dropped === 1 ? 'was' : 'were'} removed`);
-  if (stripped) parts.push(`${plural(stripped, 'candidate')} kept ${stripped === 1 ? 'its' : 'their'} text but lost ${stripped === 1 ? 'its' : 'their'} file`);
+  if (stripped)
+    parts.push(
+      `${plural(stripped, 'candidate')} kept ${stripped === 1 ? 'its' : 'their'} text but lost ${stripped === 1 ? 'its' : 'their'} file`,
+    );
   if (s.queryLostFile) parts.push(`the query's ${s.queryLostFile} was removed`);
   ui.restoredLostFiles = dropped + stripped + (s.queryLostFile ? 1 : 0);
   if (parts.length) {

@@ -68,5 +68,11 @@ export function checkSettings(s: SettingsInput): SettingsCheck {
   if (fps.error) errors.fps = fps.error;
   if (maxFrames.error) errors.maxFrames = maxFrames.error;
   if (maxVideoSeconds.error) errors.maxVideoSeconds = maxVideoSeconds.error;
-  return { fps: fps.value, maxFrames: maxFrames.value, maxVideoSeconds: maxVideoSeconds.value, errors, ok: Object.keys(errors).length === 0 };
+  return {
+    fps: fps.value,
+    maxFrames: maxFrames.value,
+    maxVideoSeconds: maxVideoSeconds.value,
+    errors,
+    ok: Object.keys(errors).length === 0,
+  };
 }

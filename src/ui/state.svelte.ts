@@ -17,7 +17,14 @@ import * as modelWorker from './modelWorker.svelte.ts';
 import { save, type BackendPreference, type ModelChoice, type SavedState } from './persist.ts';
 import * as rerankRun from './rerankRun.svelte.ts';
 import { restoreSavedState, savedSnapshot } from './savedState.ts';
-import { checkSettings, DEFAULT_INSTRUCTION, DEFAULT_MAX_FRAMES, DEFAULT_FPS, DEFAULT_MAX_VIDEO_SECONDS, type SettingsInput } from './settings.ts';
+import {
+  checkSettings,
+  DEFAULT_INSTRUCTION,
+  DEFAULT_MAX_FRAMES,
+  DEFAULT_FPS,
+  DEFAULT_MAX_VIDEO_SECONDS,
+  type SettingsInput,
+} from './settings.ts';
 import { sortRows, type Candidate, type MediaRef, type Run, type VideoInfo } from './stateTypes.ts';
 
 export class SiftUi {
@@ -30,7 +37,11 @@ export class SiftUi {
   queryMedia = $state<MediaRef | null>(null);
   queryMediaError = $state<string | null>(null);
   instruction = $state(DEFAULT_INSTRUCTION);
-  settings = $state<SettingsInput>({ fps: String(DEFAULT_FPS), maxFrames: String(DEFAULT_MAX_FRAMES), maxVideoSeconds: String(DEFAULT_MAX_VIDEO_SECONDS) });
+  settings = $state<SettingsInput>({
+    fps: String(DEFAULT_FPS),
+    maxFrames: String(DEFAULT_MAX_FRAMES),
+    maxVideoSeconds: String(DEFAULT_MAX_VIDEO_SECONDS),
+  });
   settingsCheck = $derived(checkSettings(this.settings));
 
   // ── candidates ──────────────────────────────────────────────────────────────────────────────
@@ -86,7 +97,7 @@ export class SiftUi {
     return c;
   });
 
-  queryVideo = $derived(this.queryMedia?.kind === 'video' ? this.videoInfo.get(this.queryMedia.url) ?? null : null);
+  queryVideo = $derived(this.queryMedia?.kind === 'video' ? (this.videoInfo.get(this.queryMedia.url) ?? null) : null);
   queryVideoProblem = $derived.by(() => {
     const v = this.queryVideo;
     const max = this.settingsCheck.maxVideoSeconds;

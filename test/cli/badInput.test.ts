@@ -52,7 +52,9 @@ describe('sift rank: requests that cannot be used', () => {
     expect(ok.out.scores).toEqual([expect.any(Number)]);
     const bad = await rank('\ufeff{\n  "query": {"text": "x"}\n  "documents": []\n}', 'bom-bad.json');
     expect(bad.code).toBe(1);
-    expect(bad.out.error).toMatch(/bom-bad\.json is not valid JSON: Expected ',' or '}' after property value in JSON at position 29 \(line 3, column 3\)$/);
+    expect(bad.out.error).toMatch(
+      /bom-bad\.json is not valid JSON: Expected ',' or '}' after property value in JSON at position 29 \(line 3, column 3\)$/,
+    );
     expect(bad.out.error).not.toMatch(/\ufeff/);
     const zw = await rank('{"query": \u200b{}}', 'zero-width.json');
     expect(zw.out.error).toMatch(/zero-width\.json is not valid JSON: Unexpected token '\\u200b'/);
@@ -66,7 +68,11 @@ describe('sift rank: requests that cannot be used', () => {
   it.each([
     ['a list instead of an object', [{ text: 'x' }], /^the request must be a JSON object/],
     ['documents as a string', { query: QUERY, documents: 'a, b' }, /^"documents" must be a list/],
-    ['a malformed query', { query: { text: {} }, documents: [{ text: 'x' }] }, /^query\.text must be a string or a list of strings, got \{\}/],
+    [
+      'a malformed query',
+      { query: { text: {} }, documents: [{ text: 'x' }] },
+      /^query\.text must be a string or a list of strings, got \{\}/,
+    ],
     ['negative fps', { query: QUERY, documents: [], fps: -2 }, /^"fps" must be a number in \(0, 60\], got -2/],
     ['absurd fps', { query: QUERY, documents: [], fps: 1e9 }, /^"fps" must be a number in \(0, 60\]/],
     ['negative max_frames', { query: QUERY, documents: [], max_frames: -5 }, /^"max_frames" must be a whole number from 2 to 768, got -5/],
@@ -110,16 +116,22 @@ describe('sift rank: bad media fail their document only', () => {
     const r = await rank({ query: QUERY, documents: [{ video: 'one-frame.mp4' }, { video: 'good.png' }, { text: 'x' }] }, 'one-frame.json');
     expect(r.code).toBe(0);
     expect(r.out.scores).toEqual([null, null, expect.any(Number)]);
-    const want = 'this video has 1 frame; a video needs at least 2 frames. Give a single frame (or a still image) as "image" instead of "video"';
+    const want =
+      'this video has 1 frame; a video needs at least 2 frames. Give a single frame (or a still image) as "image" instead of "video"';
     expect(r.out.errors).toEqual([
       expect.objectContaining({ index: 0, message: `video 1: one-frame.mp4: ${want}` }),
       expect.objectContaining({ index: 1, message: `video 1: good.png: ${want}` }),
     ]);
   });
 
-
   it('every broken file gets a clear error; the good documents score as they do alone', async () => {
-    const good = [{ text: 'A television test pattern with colour bars.' }, { image: 'good.png' }, { image: 'one-pixel.png' }, { image: 'ratio-200.png' }, { video: 'clip.mp4' }];
+    const good = [
+      { text: 'A television test pattern with colour bars.' },
+      { image: 'good.png' },
+      { image: 'one-pixel.png' },
+      { image: 'ratio-200.png' },
+      { video: 'clip.mp4' },
+    ];
     const bad: [object, RegExp][] = [
       [{ image: 'empty.jpg' }, /^image 1: .*empty/],
       [{ image: 'text.jpg' }, /^image 1: .*not an image/i],
@@ -165,7 +177,10 @@ describe('sift rank: bad media fail their document only', () => {
     // decoder (the browser's refusal is tested in e2e), and its VP9 decoder turns a damaged payload into
     // garbled pixels without any error or warning, so there is nothing to report here (the browser's
     // libvpx refuses the same file: e2e/badInput.spec.ts).
-    const r = await rank({ query: QUERY, documents: [{ video: 'hevc.mp4' }, { video: 'corrupt.webm' }, { video: 'clip.webm' }] }, 'video.json');
+    const r = await rank(
+      { query: QUERY, documents: [{ video: 'hevc.mp4' }, { video: 'corrupt.webm' }, { video: 'clip.webm' }] },
+      'video.json',
+    );
     expect(r.code).toBe(0);
     expect(r.out.errors).toEqual([]);
     const scores = r.out.scores as number[];

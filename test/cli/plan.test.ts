@@ -38,9 +38,19 @@ describe('sift plan-image', () => {
 
   it('honours --min-pixels and --max-pixels', async () => {
     // 100² with min 65536: 96² < 65536 → beta = 2.56 → ceil(8)·32 = 256 → 256 patches, 64 tokens.
-    expect((await sift('plan-image', '--width', '100', '--height', '100', '--min-pixels', '65536')).out).toEqual({ width: 256, height: 256, tokens: 64, patches: 256 });
+    expect((await sift('plan-image', '--width', '100', '--height', '100', '--min-pixels', '65536')).out).toEqual({
+      width: 256,
+      height: 256,
+      tokens: 64,
+      patches: 256,
+    });
     // 1000² with max 16384: beta = 7.8125 → 1000/7.8125 = 128 → 64 patches, 16 tokens.
-    expect((await sift('plan-image', '--width=1000', '--height=1000', '--max-pixels=16384')).out).toEqual({ width: 128, height: 128, tokens: 16, patches: 64 });
+    expect((await sift('plan-image', '--width=1000', '--height=1000', '--max-pixels=16384')).out).toEqual({
+      width: 128,
+      height: 128,
+      tokens: 16,
+      patches: 64,
+    });
   });
 
   it('prints {"error"} and exits non-zero for a rejected image', async () => {
@@ -100,7 +110,19 @@ describe('sift plan-video', () => {
   });
 
   it('--max-frames is floored to even; min 4 frames for short videos', async () => {
-    const capped = await sift('plan-video', '--frames', '600', '--source-fps', '30', '--width', '64', '--height', '64', '--max-frames', '9');
+    const capped = await sift(
+      'plan-video',
+      '--frames',
+      '600',
+      '--source-fps',
+      '30',
+      '--width',
+      '64',
+      '--height',
+      '64',
+      '--max-frames',
+      '9',
+    );
     expect(capped.out.frames).toBe(8);
     // 3 s at 1 fps = 3 → raised to 4: linspace(0, 89, 4) = 0, 29.67, 59.33, 89.
     const short = await sift('plan-video', '--frames', '90', '--source-fps', '30', '--width', '64', '--height', '64');
@@ -126,7 +148,9 @@ describe('sift plan-video', () => {
   });
 
   it('runs through the installed bin (npx sift)', () => {
-    const text = execFileSync(process.execPath, ['bin/sift.mjs', 'plan-image', '--width', '1920', '--height', '1080'], { encoding: 'utf8' });
+    const text = execFileSync(process.execPath, ['bin/sift.mjs', 'plan-image', '--width', '1920', '--height', '1080'], {
+      encoding: 'utf8',
+    });
     expect(JSON.parse(text)).toEqual({ width: 1792, height: 992, tokens: 1736, patches: 6944 });
   });
 });

@@ -42,19 +42,33 @@ describe('sift rank: sizes', () => {
     const body = JSON.stringify({ query: QUERY, documents: [{ text: lorem(1_600_000) }] }).replace(/\}$/, ' garbage');
     const r = await rank(body, ['--max-request-mb', '1']);
     expect(r.code).toBe(1);
-    expect(r.out.error).toMatch(/request\.json is 1\.5 MB, above the 1 MB limit \(--max-request-mb\)\. Split its documents over several requests.*raise --max-request-mb\.$/);
+    expect(r.out.error).toMatch(
+      /request\.json is 1\.5 MB, above the 1 MB limit \(--max-request-mb\)\. Split its documents over several requests.*raise --max-request-mb\.$/,
+    );
   });
 
   it('fails the request with query-truncated when a 100 KB instruction leaves the query no room', async () => {
     const r = await rank(JSON.stringify({ instruction: lorem(100_000), query: QUERY, documents: [{ text: 'a dog' }, { text: 'a cat' }] }));
     expect(r.code).toBe(1);
-    expect(r.out).toEqual({ error: expect.stringMatching(/^the query does not fit in the 10,240-token prompt \(maxLength\)/), code: 'query-truncated' });
+    expect(r.out).toEqual({
+      error: expect.stringMatching(/^the query does not fit in the 10,240-token prompt \(maxLength\)/),
+      code: 'query-truncated',
+    });
   });
 
   it('fails only the document above --max-text-chars', async () => {
-    const r = await rank(JSON.stringify({ query: QUERY, documents: [{ text: 'a dog' }, { text: lorem(30_000) }] }), ['--max-text-chars', '20000']);
+    const r = await rank(JSON.stringify({ query: QUERY, documents: [{ text: 'a dog' }, { text: lorem(30_000) }] }), [
+      '--max-text-chars',
+      '20000',
+    ]);
     expect(r.code).toBe(0);
     expect(r.out.scores).toEqual([expect.any(Number), null]);
-    expect(r.out.errors).toEqual([expect.objectContaining({ index: 1, code: 'text-too-long', message: expect.stringMatching(/^the document text is 30,000 characters long, above the limit of 20,000/) })]);
+    expect(r.out.errors).toEqual([
+      expect.objectContaining({
+        index: 1,
+        code: 'text-too-long',
+        message: expect.stringMatching(/^the document text is 30,000 characters long, above the limit of 20,000/),
+      }),
+    ]);
   });
 });

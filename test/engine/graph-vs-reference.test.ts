@@ -10,7 +10,6 @@ import { prng } from '../reference/testModel.ts';
 
 type Grid = [number, number, number];
 
-
 /**
  * Checkpoint weights for the reference, token table included: the fp32 conversion stores every weight
  * exactly. The score head keeps the exact W[yes] − W[no], as the converter does.
@@ -59,7 +58,11 @@ function cases(): Record<string, PromptInput> {
   return {
     text: { ids: text(48), images: [], videos: [] },
     image: { ids: [...text(9), ...imageIds(img1.grid), ...text(12)], images: [img1], videos: [] },
-    'multi-image': { ids: [...text(5), ...imageIds(img1.grid), ...text(4), ...imageIds(img2.grid), ...text(7)], images: [img1, img2], videos: [] },
+    'multi-image': {
+      ids: [...text(5), ...imageIds(img1.grid), ...text(4), ...imageIds(img2.grid), ...text(7)],
+      images: [img1, img2],
+      videos: [],
+    },
     video: { ids: [...text(6), ...videoIds(vid.grid), ...imageIds(img2.grid), ...text(8)], images: [img2], videos: [vid] },
   };
 }
@@ -82,7 +85,11 @@ describe('graphs vs CPU reference (WASM EP)', () => {
   });
 
   it('vision tower: every block, merger and DeepStack output within 1e-4', async () => {
-    for (const grid of [[1, 6, 8], [2, 4, 6], [1, 2, 2]] as Grid[]) {
+    for (const grid of [
+      [1, 6, 8],
+      [2, 4, 6],
+      [1, 2, 2],
+    ] as Grid[]) {
       const patches = patchesFor(grid);
       const ref = referenceVision(w, fp32.model.cfg, patches, grid);
       const got = await runVision(fp32.model, patches, grid);
@@ -104,7 +111,9 @@ describe('graphs vs CPU reference (WASM EP)', () => {
       const layerErrs = ref.layerOutputs.map((h, i) => relErr(got.hidden![i], h));
       const S = input.ids.length;
       const logitErr = Math.abs(got.logits[S - 1] - ref.logit) / Math.max(1, Math.abs(ref.logit));
-      console.log(`${name}: ${S} tokens, layer rel err ${layerErrs.map((e) => e.toExponential(1)).join(' ')}, logit ${got.logits[S - 1].toFixed(5)} vs ${ref.logit.toFixed(5)} (rel ${logitErr.toExponential(1)})`);
+      console.log(
+        `${name}: ${S} tokens, layer rel err ${layerErrs.map((e) => e.toExponential(1)).join(' ')}, logit ${got.logits[S - 1].toFixed(5)} vs ${ref.logit.toFixed(5)} (rel ${logitErr.toExponential(1)})`,
+      );
       for (const e of layerErrs) expect(e).toBeLessThan(1e-4);
       expect(logitErr).toBeLessThan(1e-4);
     });
@@ -144,7 +153,9 @@ describe('graphs vs CPU reference (WASM EP)', () => {
       worstLogit = Math.max(worstLogit, Math.abs(got.logit! - ref.logit));
       worstScore = Math.max(worstScore, Math.abs(got.score! - ref.score));
       order.push([got.logit!, ref.logit]);
-      console.log(`4-bit ${name}: logit ${got.logit!.toFixed(4)} vs ${ref.logit.toFixed(4)}, score ${got.score!.toFixed(4)} vs ${ref.score.toFixed(4)}`);
+      console.log(
+        `4-bit ${name}: logit ${got.logit!.toFixed(4)} vs ${ref.logit.toFixed(4)}, score ${got.score!.toFixed(4)} vs ${ref.score.toFixed(4)}`,
+      );
     }
     console.log(`4-bit: max |Δlogit| ${worstLogit.toFixed(4)}, max |Δscore| ${worstScore.toFixed(4)}`);
     // Measured on this tiny model (hidden 64, so few values share a block's scale): |Δlogit| ≤ 0.51,

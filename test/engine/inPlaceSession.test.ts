@@ -18,12 +18,20 @@ import { tinyModel } from './tinyModel.ts';
 ort.env.wasm.wasmPaths = nodeWasmPaths();
 
 const noMedia: MediaDecoder = {
-  image: async () => { throw new Error('this test scores text only'); },
-  video: async () => { throw new Error('this test scores text only'); },
+  image: async () => {
+    throw new Error('this test scores text only');
+  },
+  video: async () => {
+    throw new Error('this test scores text only');
+  },
 };
 const request = {
   query: { text: 'A woman playing with her dog on a beach at sunset.' },
-  documents: [{ text: 'A woman and her golden retriever on a beach at sunset.' }, { text: 'Quarterly tax forms.' }, { text: ['two', 'texts'] }],
+  documents: [
+    { text: 'A woman and her golden retriever on a beach at sunset.' },
+    { text: 'Quarterly tax forms.' },
+    { text: ['two', 'texts'] },
+  ],
 };
 let seed = 3;
 const rand = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
@@ -38,7 +46,10 @@ describe('ORT-format graphs used in place', () => {
     tiny = await tinyModel(4, false, 'int8');
     heap = ortHeap()!;
     const graph = (g: { file: string; shards: string[] }) =>
-      toOrtFormat(tiny.files.get(g.file)!, g.shards.map((path) => ({ path, data: tiny.files.get(path)! })));
+      toOrtFormat(
+        tiny.files.get(g.file)!,
+        g.shards.map((path) => ({ path, data: tiny.files.get(path)! })),
+      );
     ortBytes = { vision: await graph(tiny.manifest.graphs.vision), decoder: await graph(tiny.manifest.graphs.decoder) };
     const json = (f: string) => JSON.parse(new TextDecoder().decode(tiny.files.get(f)!));
     const tok = loadPromptTokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
@@ -49,7 +60,7 @@ describe('ORT-format graphs used in place', () => {
     };
   });
 
-  it('the factory wrapper hands back onnxruntime-web\'s Module, and the converter writes ORT format', () => {
+  it("the factory wrapper hands back onnxruntime-web's Module, and the converter writes ORT format", () => {
     expect(heap).not.toBeNull();
     expect(typeof heap._malloc).toBe('function');
     expect(isOrtFormat(ortBytes.decoder)).toBe(true);
@@ -57,7 +68,8 @@ describe('ORT-format graphs used in place', () => {
   });
 
   it('scores exactly like the ONNX sessions, also after other sessions allocated', async () => {
-    const chunks = (b: Uint8Array, n = 64 * 1024) => Array.from({ length: Math.ceil(b.length / n) }, (_, i) => b.subarray(i * n, (i + 1) * n));
+    const chunks = (b: Uint8Array, n = 64 * 1024) =>
+      Array.from({ length: Math.ceil(b.length / n) }, (_, i) => b.subarray(i * n, (i + 1) * n));
     const decoder = await createInPlace(ort, heap, chunks(ortBytes.decoder), ortBytes.decoder.length);
     const vision = await createInPlace(ort, heap, chunks(ortBytes.vision), ortBytes.vision.length);
     const inPlace: LoadedModel = { ...tiny.model, decoder: decoder.session, vision: vision.session };
@@ -67,12 +79,16 @@ describe('ORT-format graphs used in place', () => {
     for (const when of ['at once', 'after another session was built and released']) {
       if (when !== 'at once') {
         const other = tiny.manifest.graphs.vision;
-        const s = await ort.InferenceSession.create(tiny.files.get(other.file)!, { externalData: other.shards.map((path) => ({ path, data: tiny.files.get(path)! })) });
+        const s = await ort.InferenceSession.create(tiny.files.get(other.file)!, {
+          externalData: other.shards.map((path) => ({ path, data: tiny.files.get(path)! })),
+        });
         await s.release();
       }
       const scores = await scoresOf(inPlace);
       const v = await runVision(inPlace, patches, grid);
-      console.log(`in place, ${when}: max |Δscore| ${maxDiff(scores, want.scores)}, vision max |Δ| ${maxDiff(v.embeds, want.vision.embeds)}`);
+      console.log(
+        `in place, ${when}: max |Δscore| ${maxDiff(scores, want.scores)}, vision max |Δ| ${maxDiff(v.embeds, want.vision.embeds)}`,
+      );
       expect(maxDiff(scores, want.scores)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(v.embeds, want.vision.embeds)).toBeLessThanOrEqual(1e-5);
       expect(maxDiff(v.deepstack, want.vision.deepstack)).toBeLessThanOrEqual(1e-5);
@@ -94,7 +110,7 @@ describe('ORT-format graphs used in place', () => {
     expect(heap.HEAPU8.buffer.byteLength - heapBefore).toBeLessThan(2 * big);
   });
 
-  it('loadModel builds the converter\'s ORT-format graphs in heap blocks the reader fills and scores as the ONNX model', async () => {
+  it("loadModel builds the converter's ORT-format graphs in heap blocks the reader fills and scores as the ONNX model", async () => {
     const out = new Map<string, Uint8Array>();
     const manifest = await convertCheckpoint(checkpointSource(tiny.ckpt), async (f, b) => void out.set(f, b), {
       bits: 4,
@@ -127,11 +143,17 @@ describe('ORT-format graphs used in place', () => {
     });
     try {
       const shared = ortHeap()!.HEAPU8.buffer instanceof SharedArrayBuffer;
-      expect(asked.slice(0, 2)).toEqual(shared ? [`vision.ort (into ${out.get('vision.ort')!.length} bytes)`, `decoder.ort (into ${out.get('decoder.ort')!.length} bytes)`] : ['vision.ort', 'decoder.ort']);
+      expect(asked.slice(0, 2)).toEqual(
+        shared
+          ? [`vision.ort (into ${out.get('vision.ort')!.length} bytes)`, `decoder.ort (into ${out.get('decoder.ort')!.length} bytes)`]
+          : ['vision.ort', 'decoder.ort'],
+      );
       expect(model.graphs).toBe('in-place');
       expect(model.linear).toBe('int8');
       const d = maxDiff(await scoresOf(model), await scoresOf(tiny.model));
-      console.log(`loadModel, ORT format in place (${shared ? 'shared heap: blocks written by the reader' : 'heap not shared: copied here'}): max |Δscore| vs the ONNX model ${d}`);
+      console.log(
+        `loadModel, ORT format in place (${shared ? 'shared heap: blocks written by the reader' : 'heap not shared: copied here'}): max |Δscore| vs the ONNX model ${d}`,
+      );
       expect(d).toBeLessThanOrEqual(1e-6);
     } finally {
       await model.release();

@@ -22,11 +22,12 @@ function weights(N: number, K: number): Float32Array {
 
 function matmul(a: Float32Array, M: number, K: number, w: Float32Array, N: number): Float64Array {
   const y = new Float64Array(M * N);
-  for (let i = 0; i < M; i++) for (let n = 0; n < N; n++) {
-    let s = 0;
-    for (let k = 0; k < K; k++) s += a[i * K + k] * w[n * K + k];
-    y[i * N + n] = s;
-  }
+  for (let i = 0; i < M; i++)
+    for (let n = 0; n < N; n++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[i * K + k] * w[n * K + k];
+      y[i * N + n] = s;
+    }
   return y;
 }
 
@@ -67,7 +68,15 @@ describe('int8PerChannel', () => {
     expect(roleOf('model.visual.blocks.11.mlp.linear_fc2.weight')).toBe('mlp/linear_fc2');
     const g = new GraphBuilder('one', null);
     g.scope = '/decoder/layers.3';
-    linearFromArray(g, g.input('x', DType.FLOAT, ['S', 64]), 'model.language_model.layers.3.self_attn.q_proj.weight', weights(32, 64), 32, 64, { kind: 'int8' });
+    linearFromArray(
+      g,
+      g.input('x', DType.FLOAT, ['S', 64]),
+      'model.language_model.layers.3.self_attn.q_proj.weight',
+      weights(32, 64),
+      32,
+      64,
+      { kind: 'int8' },
+    );
     const text = new TextDecoder('latin1').decode(g.serialize());
     expect(text).toContain('/decoder/layers.3/self_attn/q_proj');
   });
@@ -84,7 +93,8 @@ describe('int8 linear layer (WASM EP)', () => {
     g.node('Identity', [linearFromArray(g, x, 'lin', w, N, K, fmt)], { outputs: ['y'] });
     g.output('y', DType.FLOAT, rank === 3 ? [1, 'S', N] : ['S', N]);
     const s = await ort.InferenceSession.create(g.serialize());
-    return async (a: Float32Array, M: number) => (await s.run({ x: new ort.Tensor('float32', a, rank === 3 ? [1, M, K] : [M, K]) })).y.data as Float32Array;
+    return async (a: Float32Array, M: number) =>
+      (await s.run({ x: new ort.Tensor('float32', a, rank === 3 ? [1, M, K] : [M, K]) })).y.data as Float32Array;
   }
 
   for (const rank of [2, 3] as const) {
@@ -144,7 +154,9 @@ describe('tiny model with int8 linear layers', () => {
       d4 = Math.max(d4, Math.abs(four[i].logit! - ref[i].logit!));
       dReuse = Math.max(dReuse, Math.abs(reused[i].score! - f.score!));
     });
-    ctx.annotate(`max |Δlogit| vs fp32: int8 ${dInt8.toExponential(2)}, 4-bit ${d4.toExponential(2)}; int8 reuse vs full |Δscore| ${dReuse.toExponential(2)}`);
+    ctx.annotate(
+      `max |Δlogit| vs fp32: int8 ${dInt8.toExponential(2)}, 4-bit ${d4.toExponential(2)}; int8 reuse vs full |Δscore| ${dReuse.toExponential(2)}`,
+    );
     expect(dReuse).toBeLessThan(1e-5);
     // Made from the checkpoint's weights, int8 carries int8's rounding only; made from 4-bit blocks it
     // carried the 4-bit error (about as far off as 4-bit itself).

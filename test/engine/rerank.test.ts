@@ -3,12 +3,23 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { RerankSession, type MediaDecoder } from '../../src/engine/rerank.ts';
 import { Scorer } from '../../src/engine/scorer.ts';
-import { buildRerankConversations, DEFAULT_CONVERSATION_OPTIONS, encodeDocumentPrompt, loadPromptTokenizer, validateRequest, type PromptTokenizer } from '../../src/prompt/index.ts';
+import {
+  buildRerankConversations,
+  DEFAULT_CONVERSATION_OPTIONS,
+  encodeDocumentPrompt,
+  loadPromptTokenizer,
+  validateRequest,
+  type PromptTokenizer,
+} from '../../src/prompt/index.ts';
 import { tinyModel } from './tinyModel.ts';
 
 const noMedia: MediaDecoder = {
-  image: async () => { throw new Error('this test uses text only'); },
-  video: async () => { throw new Error('this test uses text only'); },
+  image: async () => {
+    throw new Error('this test uses text only');
+  },
+  video: async () => {
+    throw new Error('this test uses text only');
+  },
 };
 
 describe('rerank session (text)', () => {

@@ -12,7 +12,12 @@ export async function tinyModel(bits: 4 | 8 | 32, debugOutputs = false, linear: 
   const files = makeTinyCheckpoint({ seed: 7, tokenizerJson });
   const ckpt = await openCheckpoint(new MapLocation(files, 'tiny'));
   const out = new Map<string, Uint8Array>();
-  const manifest = await convertCheckpoint(checkpointSource(ckpt), async (f, b) => void out.set(f, b), { bits, debugOutputs, id: 'tiny-test', linear });
+  const manifest = await convertCheckpoint(checkpointSource(ckpt), async (f, b) => void out.set(f, b), {
+    bits,
+    debugOutputs,
+    id: 'tiny-test',
+    linear,
+  });
   const model = await loadModel(ort, manifest, async (f) => out.get(f)!);
   return { ckpt, model, manifest, files: out };
 }

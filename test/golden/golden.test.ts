@@ -23,7 +23,9 @@ async function rank(bits: 4 | 8, linear: 'nbits' | 'int8' = 'nbits'): Promise<nu
     const request = {
       query: { text: 'A woman playing with her dog on a beach at sunset.' },
       documents: [
-        { text: 'A woman shares a joyful moment with her golden retriever on a sun-drenched beach at sunset, as the dog offers its paw in a heartwarming display of companionship and trust.' },
+        {
+          text: 'A woman shares a joyful moment with her golden retriever on a sun-drenched beach at sunset, as the dog offers its paw in a heartwarming display of companionship and trust.',
+        },
         { image },
       ],
     };

@@ -13,7 +13,14 @@ function remoteThrowing(make: () => unknown) {
   registerErrorTransport(rebuildError);
   const channel = new MessageChannel();
   channels.push(channel);
-  Comlink.expose({ run: async () => { throw make(); } }, channel.port1 as unknown as Comlink.Endpoint);
+  Comlink.expose(
+    {
+      run: async () => {
+        throw make();
+      },
+    },
+    channel.port1 as unknown as Comlink.Endpoint,
+  );
   return Comlink.wrap<{ run(): Promise<void> }>(channel.port2 as unknown as Comlink.Endpoint);
 }
 
@@ -52,7 +59,11 @@ describe('errors across the worker boundary', () => {
   });
 
   it("an error without a code is 'internal'; an abort stays an AbortError", async () => {
-    expect(await thrownBy(() => new TypeError('x is undefined'))).toMatchObject({ name: 'TypeError', code: 'internal', message: 'x is undefined' });
+    expect(await thrownBy(() => new TypeError('x is undefined'))).toMatchObject({
+      name: 'TypeError',
+      code: 'internal',
+      message: 'x is undefined',
+    });
     const abort = await thrownBy(() => new DOMException('reranking was cancelled', 'AbortError'));
     expect(abort).toMatchObject({ name: 'AbortError', message: 'reranking was cancelled' });
     expect(codeOf(abort)).toBe('cancelled');

@@ -36,7 +36,12 @@ export function hugePngHeader(width: number, height: number): Buffer {
   ihdr[8] = 8;
   ihdr[9] = 2;
   const sig = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([sig, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(Buffer.alloc(1024))), pngChunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    sig,
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', deflateSync(Buffer.alloc(1024))),
+    pngChunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 const png = (w: number, h: number) => Buffer.from(encodePng(w, h, toRgba(patternImage(w, h))));

@@ -42,10 +42,21 @@ describe('sift rank and images', () => {
   it('a 10000×10000 bomb fails only its document; --max-image-pixels sets the limit', async () => {
     const out = await rank({ query: QUERY, documents: [{ image: 'bomb.png' }, { image: 'f1.png' }, { image: 'small-bomb.png' }] });
     expect(out.scores).toEqual([null, expect.any(Number), expect.any(Number)]);
-    expect(out.errors).toEqual([{ index: 0, code: 'too-large', message: expect.stringMatching(/10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP/) }]);
-    const lowered = await rank({ query: QUERY, documents: [{ image: 'small-bomb.png' }, { image: 'f1.png' }] }, ['--max-image-pixels', '100000']);
+    expect(out.errors).toEqual([
+      {
+        index: 0,
+        code: 'too-large',
+        message: expect.stringMatching(/10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP/),
+      },
+    ]);
+    const lowered = await rank({ query: QUERY, documents: [{ image: 'small-bomb.png' }, { image: 'f1.png' }] }, [
+      '--max-image-pixels',
+      '100000',
+    ]);
     expect(lowered.scores).toEqual([null, expect.closeTo((out.scores as number[])[1], 6)]); // batching moves the 8th digit
-    expect((lowered.errors as { message: string }[])[0].message).toMatch(/400×300 PNG image \(120,000 pixels\) is above the decode limit of 100,000 pixels/);
+    expect((lowered.errors as { message: string }[])[0].message).toMatch(
+      /400×300 PNG image \(120,000 pixels\) is above the decode limit of 100,000 pixels/,
+    );
   });
 
   it('an animated WebP is scored from its first frame, with a warning saying so', async () => {
@@ -55,6 +66,8 @@ describe('sift rank and images', () => {
     console.log(`  animated ${anim}, first frame ${first}, last frame ${last}`);
     expect(Math.abs(anim - first)).toBeLessThan(1e-6); // lossless: the first frame's pixels exactly
     expect(Math.abs(anim - last)).toBeGreaterThan(1e-5); // and not the last frame's
-    expect(out.warnings).toEqual([{ index: 0, message: 'this WebP is animated (3 frames): only its first frame is scored, as the reference (PIL) does' }]);
+    expect(out.warnings).toEqual([
+      { index: 0, message: 'this WebP is animated (3 frames): only its first frame is scored, as the reference (PIL) does' },
+    ]);
   });
 });

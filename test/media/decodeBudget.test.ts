@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => tmp.cleanup());
 
 describe('decode budget', () => {
-  it('the default is PIL\'s decompression-bomb threshold (Image.MAX_IMAGE_PIXELS)', () => {
+  it("the default is PIL's decompression-bomb threshold (Image.MAX_IMAGE_PIXELS)", () => {
     expect(DEFAULT_MAX_IMAGE_PIXELS).toBe(Math.floor((1024 * 1024 * 1024) / 4 / 3));
   });
 
@@ -35,13 +35,17 @@ describe('decode budget', () => {
     const grewMb = (process.memoryUsage().rss - rss0) / 2 ** 20;
     console.log(`  bomb refused in ${ms.toFixed(1)} ms, RSS +${grewMb.toFixed(1)} MB: ${e.message}`);
     expect(e.code).toBe('too-large');
-    expect(e.message).toMatch(/^bomb\.png: a 10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 1\.0 GB of memory/);
+    expect(e.message).toMatch(
+      /^bomb\.png: a 10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 1\.0 GB of memory/,
+    );
     expect(e.message).toMatch(/downscale it first/);
     expect(e.message).toMatch(/--max-image-pixels/);
     expect(ms).toBeLessThan(1000);
     expect(grewMb).toBeLessThan(100); // the pixels alone would be 300 MB
     // `sift prompt --expand` sizes images from headers: it refuses the same file the same way.
-    expect((await mediaErrorOf(() => d.measure({ type: 'image', image: 'bomb.png', min_pixels: 4096, max_pixels: 1_843_200 }))).code).toBe('too-large');
+    expect((await mediaErrorOf(() => d.measure({ type: 'image', image: 'bomb.png', min_pixels: 4096, max_pixels: 1_843_200 }))).code).toBe(
+      'too-large',
+    );
   });
 
   it('decodes up to the limit, exactly at it, and the limit is configurable', async () => {
@@ -53,6 +57,8 @@ describe('decode budget', () => {
     expect([px.width, px.height, px.channels]).toEqual([300, 200, 3]);
     expect(px.data.every((v) => v === 0)).toBe(true);
     expect((await mediaErrorOf(() => decodeImageBytes(small, { maxDecodePixels: 59_999 }))).code).toBe('too-large');
-    expect((await mediaErrorOf(() => checkDecodeBudget(h, 100))).message).toMatch(/300×200 PNG image \(60,000 pixels\) is above the decode limit of 100 pixels: decoding it would take about 1 MB/);
+    expect((await mediaErrorOf(() => checkDecodeBudget(h, 100))).message).toMatch(
+      /300×200 PNG image \(60,000 pixels\) is above the decode limit of 100 pixels: decoding it would take about 1 MB/,
+    );
   });
 });

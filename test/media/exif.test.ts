@@ -90,7 +90,10 @@ describe('applyOrientation = PIL exif_transpose', () => {
       const upright = await sharp(tagged).rotate().raw().toBuffer({ resolveWithObject: true });
       const storedAgain = await sharp(tagged).raw().toBuffer({ resolveWithObject: true });
       expect(readExifOrientation(new Uint8Array(tagged))).toBe(o);
-      const ours = applyOrientation({ data: new Uint8Array(storedAgain.data), width: storedAgain.info.width, height: storedAgain.info.height, channels: 3 }, o);
+      const ours = applyOrientation(
+        { data: new Uint8Array(storedAgain.data), width: storedAgain.info.width, height: storedAgain.info.height, channels: 3 },
+        o,
+      );
       expect([ours.width, ours.height]).toEqual([upright.info.width, upright.info.height]);
       expect(Buffer.from(ours.data).equals(upright.data)).toBe(true);
     }

@@ -40,13 +40,21 @@ export function encodePng(
   rgba: Uint8Array,
   opts: { colorType?: 0 | 2 | 4 | 6; bitDepth?: 8 | 16; inputHasAlpha?: boolean } = {},
 ): Uint8Array {
-  const png = new PNG({ width, height, colorType: opts.colorType ?? 6, bitDepth: opts.bitDepth ?? 8, inputHasAlpha: opts.inputHasAlpha ?? true });
+  const png = new PNG({
+    width,
+    height,
+    colorType: opts.colorType ?? 6,
+    bitDepth: opts.bitDepth ?? 8,
+    inputHasAlpha: opts.inputHasAlpha ?? true,
+  });
   if (opts.bitDepth === 16) {
     (png as unknown as { data: Uint16Array }).data = rgba as unknown as Uint16Array;
   } else {
     png.data = Buffer.from(rgba);
   }
-  return new Uint8Array(PNG.sync.write(png, { colorType: opts.colorType ?? 6, bitDepth: opts.bitDepth ?? 8, inputHasAlpha: opts.inputHasAlpha ?? true }));
+  return new Uint8Array(
+    PNG.sync.write(png, { colorType: opts.colorType ?? 6, bitDepth: opts.bitDepth ?? 8, inputHasAlpha: opts.inputHasAlpha ?? true }),
+  );
 }
 
 export function encodeJpeg(width: number, height: number, rgba: Uint8Array, quality = 90): Uint8Array {

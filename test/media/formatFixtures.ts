@@ -7,7 +7,7 @@ const u32 = (b: Uint8Array, o: number) => (b[o] | (b[o + 1] << 8) | (b[o + 2] <<
 /** Top-level chunk ids of a WebP file, plus the ids inside each ANMF. */
 export function webpChunks(b: Uint8Array): string[] {
   const out: string[] = [];
-  for (let o = 12; o + 8 <= b.length; ) {
+  for (let o = 12; o + 8 <= b.length;) {
     const size = u32(b, o + 4);
     out.push(ascii(b, o));
     o += 8 + size + (size & 1);
@@ -33,11 +33,19 @@ export function animatedWebpWithOffsetFrame(still: Uint8Array, o: { canvas: [num
   const vp8l = webpChunks(still)[0] === 'VP8L' ? still.subarray(12) : null;
   if (!vp8l) throw new Error('expected a simple lossless WebP (one VP8L chunk)');
   const frameW = ((vp8l[9] | (vp8l[10] << 8)) & 0x3fff) + 1;
-  const frameH = ((((vp8l[10] | (vp8l[11] << 8) | (vp8l[12] << 16)) >> 6) & 0x3fff)) + 1;
+  const frameH = (((vp8l[10] | (vp8l[11] << 8) | (vp8l[12] << 16)) >> 6) & 0x3fff) + 1;
   const [cw, ch] = o.canvas;
   const vp8x = Uint8Array.from([0x12, 0, 0, 0, ...u24(cw - 1), ...u24(ch - 1)]); // alpha + animation
   const anim = Uint8Array.from([0, 0, 0, 0, 0, 0]); // background, loop count
-  const anmf = Uint8Array.from([...u24(o.offset[0] / 2), ...u24(o.offset[1] / 2), ...u24(frameW - 1), ...u24(frameH - 1), ...u24(100), 0, ...vp8l]);
+  const anmf = Uint8Array.from([
+    ...u24(o.offset[0] / 2),
+    ...u24(o.offset[1] / 2),
+    ...u24(frameW - 1),
+    ...u24(frameH - 1),
+    ...u24(100),
+    0,
+    ...vp8l,
+  ]);
   const body = [chunk('VP8X', vp8x), chunk('ANIM', anim), chunk('ANMF', anmf)];
   const size = body.reduce((s, p) => s + p.length, 4);
   const out = new Uint8Array(8 + size);

@@ -37,23 +37,35 @@ function ffmpegRaw(file: string, pixFmt: 'rgb24' | 'rgba'): Uint8Array {
 function pilRgb(file: string): Uint8Array | null {
   const py = ['/usr/bin/python3', 'python3'].find((p) => spawnSync(p, ['-c', 'import PIL'], { stdio: 'ignore' }).status === 0);
   if (!py) return null;
-  const code = 'import sys\nfrom PIL import Image\nim = Image.open(sys.argv[1])\nif im.mode == "RGBA":\n  bg = Image.new("RGB", im.size, (255, 255, 255)); bg.paste(im, mask=im.split()[3]); im = bg\nsys.stdout.buffer.write(im.convert("RGB").tobytes())';
+  const code =
+    'import sys\nfrom PIL import Image\nim = Image.open(sys.argv[1])\nif im.mode == "RGBA":\n  bg = Image.new("RGB", im.size, (255, 255, 255)); bg.paste(im, mask=im.split()[3]); im = bg\nsys.stdout.buffer.write(im.convert("RGB").tobytes())';
   return new Uint8Array(execFileSync(py, ['-c', code, file], { maxBuffer: 1 << 26 }));
 }
 
 const rgbOf = (px: RawPixels) => toRgb(px).data;
 
 describe('image formats in Node = the browser set', () => {
-  it('AVIF (4:2:0, 4:4:4): decoded (ffmpeg\'s AV1 planes, libavif\'s conversion), close to the source', async () => {
+  it("AVIF (4:2:0, 4:4:4): decoded (ffmpeg's AV1 planes, libavif's conversion), close to the source", async () => {
     // Chromium's pixels for the same files: e2e/media.spec.ts ('image formats: …').
-    for (const [size, pixFmt] of [['120x90', 'yuv420p'], ['130x86', 'yuv420p'], ['120x90', 'yuv444p']] as const) {
+    for (const [size, pixFmt] of [
+      ['120x90', 'yuv420p'],
+      ['130x86', 'yuv420p'],
+      ['120x90', 'yuv444p'],
+    ] as const) {
       const [w, h] = size.split('x').map(Number);
       ffmpeg(['-f', 'lavfi', '-i', `testsrc2=size=${size}`, '-frames:v', '1', at('src.png')]);
       ffmpeg(['-i', at('src.png'), '-c:v', 'libaom-av1', '-still-picture', '1', '-crf', '4', '-pix_fmt', pixFmt, at('still.avif')]);
       const bytes = new Uint8Array(readFileSync(at('still.avif')));
       const header = readImageHeader(bytes);
       expect(header).toMatchObject({ format: 'avif', width: w, height: h });
-      expect(header.av1).toMatchObject({ bitDepth: 8, monochrome: false, matrix: 2, fullRange: false, subsamplingX: pixFmt === 'yuv420p', subsamplingY: pixFmt === 'yuv420p' });
+      expect(header.av1).toMatchObject({
+        bitDepth: 8,
+        monochrome: false,
+        matrix: 2,
+        fullRange: false,
+        subsamplingX: pixFmt === 'yuv420p',
+        subsamplingY: pixFmt === 'yuv420p',
+      });
       const px = await decodeImageBytes(bytes);
       expect([px.width, px.height, px.channels]).toEqual([w, h, 3]);
       const src = ffmpegRaw(at('src.png'), 'rgb24');
@@ -92,7 +104,23 @@ describe('image formats in Node = the browser set', () => {
     expect(maxDiff(frame0, ffmpegRaw(at('f2.png'), 'rgb24'))).toBeGreaterThan(50); // the frames do differ
     expect(maxDiff(rgbOf(px), frame0)).toBe(0);
 
-    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=120x90:rate=5', '-t', '0.6', '-c:v', 'libwebp_anim', '-lossless', '0', '-q:v', '75', '-loop', '0', at('anim-lossy.webp')]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=120x90:rate=5',
+      '-t',
+      '0.6',
+      '-c:v',
+      'libwebp_anim',
+      '-lossless',
+      '0',
+      '-q:v',
+      '75',
+      '-loop',
+      '0',
+      at('anim-lossy.webp'),
+    ]);
     const lossy = await decodeImageBytes(new Uint8Array(readFileSync(at('anim-lossy.webp'))));
     const pil = pilRgb(at('anim-lossy.webp'));
     if (pil) expect(maxDiff(rgbOf(lossy), pil)).toBe(0);
@@ -100,7 +128,8 @@ describe('image formats in Node = the browser set', () => {
   });
 
   it('animated images say in a warning that only the first frame is scored (WebP and GIF); still ones do not', async () => {
-    const warning = (format: string, n: number) => `this ${format} is animated (${n} frames): only its first frame is scored, as the reference (PIL) does`;
+    const warning = (format: string, n: number) =>
+      `this ${format} is animated (${n} frames): only its first frame is scored, as the reference (PIL) does`;
     expect((await decodeImageBytes(new Uint8Array(readFileSync(at('anim.webp'))))).warning).toBe(warning('WebP', 3));
     ffmpeg(['-framerate', '5', '-i', at('f%d.png'), at('anim.gif')]);
     expect((await decodeImageBytes(new Uint8Array(readFileSync(at('anim.gif'))))).warning).toBe(warning('GIF', 3));
@@ -115,8 +144,18 @@ describe('image formats in Node = the browser set', () => {
     const px = await decodeImageBytes(file);
     expect([px.width, px.height, px.channels]).toEqual([100, 80, 4]); // VP8X alpha flag: PIL "RGBA"
     const frame = ffmpegRaw(at('frame.webp'), 'rgba');
-    for (const [x, y] of [[0, 0], [19, 10], [99, 79], [60, 40]]) expect(px.data[(y * 100 + x) * 4 + 3]).toBe(0); // outside: transparent
-    for (const [x, y] of [[20, 10], [59, 39], [35, 20]]) {
+    for (const [x, y] of [
+      [0, 0],
+      [19, 10],
+      [99, 79],
+      [60, 40],
+    ])
+      expect(px.data[(y * 100 + x) * 4 + 3]).toBe(0); // outside: transparent
+    for (const [x, y] of [
+      [20, 10],
+      [59, 39],
+      [35, 20],
+    ]) {
       const got = Array.from(px.data.subarray((y * 100 + x) * 4, (y * 100 + x) * 4 + 4));
       const want = Array.from(frame.subarray(((y - 10) * 40 + x - 20) * 4, ((y - 10) * 40 + x - 20) * 4 + 4));
       expect(got).toEqual(want);
@@ -130,7 +169,10 @@ describe('image formats in Node = the browser set', () => {
     const png = PNG.sync.read(Buffer.from(data('arithmetic.pil.png')));
     const pil = new Uint8Array(png.width * png.height * 3);
     for (let i = 0; i < png.width * png.height; i++) for (let c = 0; c < 3; c++) pil[i * 3 + c] = png.data[i * 4 + c];
-    for (const [f, sof] of [['arithmetic.jpg', 0xc9], ['arithmetic-progressive.jpg', 0xca]] as const) {
+    for (const [f, sof] of [
+      ['arithmetic.jpg', 0xc9],
+      ['arithmetic-progressive.jpg', 0xca],
+    ] as const) {
       const bytes = data(f);
       expect(readImageHeader(bytes).sof).toBe(sof);
       const px = await decodeImageBytes(bytes);
@@ -139,8 +181,22 @@ describe('image formats in Node = the browser set', () => {
     }
   });
 
-  it('lossless JPEG (ffmpeg ljpeg): refused with the browser\'s message (Chromium cannot decode it)', async () => {
-    ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=96x64', '-frames:v', '1', '-c:v', 'ljpeg', '-pix_fmt', 'yuvj420p', '-strict', '-1', at('lossless.jpg')]);
+  it("lossless JPEG (ffmpeg ljpeg): refused with the browser's message (Chromium cannot decode it)", async () => {
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=96x64',
+      '-frames:v',
+      '1',
+      '-c:v',
+      'ljpeg',
+      '-pix_fmt',
+      'yuvj420p',
+      '-strict',
+      '-1',
+      at('lossless.jpg'),
+    ]);
     const bytes = new Uint8Array(readFileSync(at('lossless.jpg')));
     expect(readImageHeader(bytes)).toMatchObject({ format: 'jpeg', sof: 0xc3, precision: 8 });
     const e = await mediaErrorOf(() => decodeImageBytes(bytes));
@@ -154,8 +210,12 @@ describe('image formats in Node = the browser set', () => {
     const e = await mediaErrorOf(() => decodeImageBytes(twelve));
     expect(e.code).toBe('unsupported-format');
     writeFileSync(at('twelve.jpg'), twelve); // sizing it for `sift prompt --expand` refuses it too
-    const measured = await mediaErrorOf(() => nodeMediaDecoder(tmp.dir).measure({ type: 'image', image: 'twelve.jpg', min_pixels: 4096, max_pixels: 1_843_200 }));
+    const measured = await mediaErrorOf(() =>
+      nodeMediaDecoder(tmp.dir).measure({ type: 'image', image: 'twelve.jpg', min_pixels: 4096, max_pixels: 1_843_200 }),
+    );
     expect(measured.message).toBe(`twelve.jpg: ${e.message}`);
-    expect(e.message).toBe('this is a 12-bit JPEG: the reference (Pillow) opens only 8-bit JPEGs and browsers cannot decode it; convert it to an 8-bit JPEG or to PNG');
+    expect(e.message).toBe(
+      'this is a 12-bit JPEG: the reference (Pillow) opens only 8-bit JPEGs and browsers cannot decode it; convert it to an 8-bit JPEG or to PNG',
+    );
   });
 });

@@ -43,7 +43,15 @@ export function ihdr(width: number, height: number, bitDepth: number, colorType:
  * A PNG from unfiltered scanlines (`rows[y]` = packed samples of row y, big-endian for 16 bit),
  * with optional PLTE / tRNS chunks.
  */
-export function makePng(o: { width: number; height: number; bitDepth: number; colorType: number; rows: number[][]; plte?: number[]; trns?: number[] }): Uint8Array {
+export function makePng(o: {
+  width: number;
+  height: number;
+  bitDepth: number;
+  colorType: number;
+  rows: number[][];
+  plte?: number[];
+  trns?: number[];
+}): Uint8Array {
   const raw = concat(o.rows.map((r) => Uint8Array.from([0, ...r])));
   const parts = [PNG_SIGNATURE, ihdr(o.width, o.height, o.bitDepth, o.colorType)];
   if (o.plte) parts.push(chunk('PLTE', Uint8Array.from(o.plte)));

@@ -43,8 +43,15 @@ describe('readImageHeader on hand-built headers', () => {
   });
 
   it('GIF: the logical screen size, little-endian', () => {
-    expect(readImageHeader(Uint8Array.from([...ascii('GIF89a'), ...le16(300), ...le16(7), 0, 0, 0]))).toEqual({ format: 'gif', width: 300, height: 7 });
-    expect(readImageHeader(Uint8Array.from([...ascii('GIF87a'), ...le16(1), ...le16(65535), 0, 0, 0]))).toMatchObject({ width: 1, height: 65535 });
+    expect(readImageHeader(Uint8Array.from([...ascii('GIF89a'), ...le16(300), ...le16(7), 0, 0, 0]))).toEqual({
+      format: 'gif',
+      width: 300,
+      height: 7,
+    });
+    expect(readImageHeader(Uint8Array.from([...ascii('GIF87a'), ...le16(1), ...le16(65535), 0, 0, 0]))).toMatchObject({
+      width: 1,
+      height: 65535,
+    });
   });
 
   it('WebP: VP8X (canvas − 1, 24 bit), VP8L (14-bit fields), VP8 (key frame)', () => {
@@ -90,8 +97,30 @@ describe('readImageHeader on hand-built headers', () => {
   });
 
   it('AVIF / HEIC: brand from ftyp, size from the largest ispe', () => {
-    expect(readImageHeader(heif('avif', ['mif1', 'miaf'], [[4032, 3024], [320, 240]]))).toEqual({ format: 'avif', width: 4032, height: 3024 });
-    expect(readImageHeader(heif('heic', ['mif1', 'heic'], [[512, 512], [4032, 3024]]))).toEqual({ format: 'heic', width: 4032, height: 3024 });
+    expect(
+      readImageHeader(
+        heif(
+          'avif',
+          ['mif1', 'miaf'],
+          [
+            [4032, 3024],
+            [320, 240],
+          ],
+        ),
+      ),
+    ).toEqual({ format: 'avif', width: 4032, height: 3024 });
+    expect(
+      readImageHeader(
+        heif(
+          'heic',
+          ['mif1', 'heic'],
+          [
+            [512, 512],
+            [4032, 3024],
+          ],
+        ),
+      ),
+    ).toEqual({ format: 'heic', width: 4032, height: 3024 });
     // mif1 as the major brand with avif among the compatible ones is AVIF.
     expect(detectImageFormat(heif('mif1', ['avif'], [[1, 1]]))).toBe('avif');
     // An MP4 is ISO-BMFF too, but not an image.
@@ -115,7 +144,13 @@ describe('readImageHeader on files from real encoders', () => {
   });
 
   it('a JPEG whose frame header comes after an Exif segment', () => {
-    expect(readImageHeader(insertAfterSoi(jpg, exifSegment(6)))).toEqual({ format: 'jpeg', width: 41, height: 29, sof: 0xc0, precision: 8 });
+    expect(readImageHeader(insertAfterSoi(jpg, exifSegment(6)))).toEqual({
+      format: 'jpeg',
+      width: 41,
+      height: 29,
+      sof: 0xc0,
+      precision: 8,
+    });
   });
 
   it('ffmpeg-written GIF, WebP (lossy, lossless, alpha), BMP, TIFF', () => {

@@ -21,7 +21,14 @@ import { concat, ffmpeg, ihdr, mediaErrorOf, PNG_SIGNATURE, tempDir } from './he
 const tmp = tempDir();
 const at = (name: string) => join(tmp.dir, name);
 const imageItem = (image: unknown): ImageItem => ({ type: 'image', image: image as string, min_pixels: 4096, max_pixels: 1843200 });
-const videoItem = (video: unknown, extra: Partial<VideoItem> = {}): VideoItem => ({ type: 'video', video: video as string, fps: 1, max_frames: 64, total_pixels: 7864320, ...extra });
+const videoItem = (video: unknown, extra: Partial<VideoItem> = {}): VideoItem => ({
+  type: 'video',
+  video: video as string,
+  fps: 1,
+  max_frames: 64,
+  total_pixels: 7864320,
+  ...extra,
+});
 
 let server: Server;
 let baseUrl = '';
@@ -83,12 +90,17 @@ describe('images', () => {
     // 4:4:0 / 4:4:4: max 3 levels, mean 0.11–0.13, ~88 % of samples identical (the IDCTs differ).
     // jpeg-js on its own (nearest chroma, float colour conversion) is 89 levels off on the 4:2:0 files.
     const jpegJs = (await import('jpeg-js')).default;
-    for (const [W, H] of [[200, 150], [201, 151]]) {
+    for (const [W, H] of [
+      [200, 150],
+      [201, 151],
+    ]) {
       const rgb = patternImage(W, H);
       writeFileSync(at('pp.png'), encodePng(W, H, toRgba(rgb)));
       const files: [string, Uint8Array][] = [];
       for (const sub of ['4:2:0', '4:4:4']) {
-        const jpg = await sharp(Buffer.from(rgb.data), { raw: { width: W, height: H, channels: 3 } }).jpeg({ quality: 90, chromaSubsampling: sub }).toBuffer();
+        const jpg = await sharp(Buffer.from(rgb.data), { raw: { width: W, height: H, channels: 3 } })
+          .jpeg({ quality: 90, chromaSubsampling: sub })
+          .toBuffer();
         files.push([`sharp ${sub}`, new Uint8Array(jpg)]);
       }
       for (const pf of ['yuvj420p', 'yuvj422p', 'yuvj444p']) {
@@ -126,7 +138,9 @@ describe('images', () => {
 
   it('decodes a progressive JPEG; refuses lossless ones with a clear message', async () => {
     const rgb = patternImage(200, 150);
-    const progressive = await sharp(Buffer.from(rgb.data), { raw: { width: 200, height: 150, channels: 3 } }).jpeg({ progressive: true, quality: 90 }).toBuffer();
+    const progressive = await sharp(Buffer.from(rgb.data), { raw: { width: 200, height: 150, channels: 3 } })
+      .jpeg({ progressive: true, quality: 90 })
+      .toBuffer();
     writeFileSync(at('progressive.jpg'), progressive);
     const d = nodeMediaDecoder(tmp.dir);
     const got = await d.image(imageItem('progressive.jpg'));
@@ -195,12 +209,16 @@ describe('images', () => {
     for (const run of [() => d.image(imageItem('huge.png')), () => d.measure(imageItem('huge.png'))]) {
       const e = await mediaErrorOf(run);
       expect(e.code).toBe('too-large');
-      expect(e.message).toMatch(/^huge\.png: a 20000×20000 PNG image \(400 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 4\.4 GB/);
+      expect(e.message).toMatch(
+        /^huge\.png: a 20000×20000 PNG image \(400 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 4\.4 GB/,
+      );
     }
     const raised = nodeMediaDecoder(tmp.dir, { maxDecodePixels: 500_000_000 });
     expect((await mediaErrorOf(() => raised.image(imageItem('huge.png')))).code).toBe('corrupt');
     // A configurable limit applies to ordinary images too.
-    expect((await mediaErrorOf(() => nodeMediaDecoder(tmp.dir, { maxDecodePixels: 10_000 }).image(imageItem('photo.png')))).code).toBe('too-large');
+    expect((await mediaErrorOf(() => nodeMediaDecoder(tmp.dir, { maxDecodePixels: 10_000 }).image(imageItem('photo.png')))).code).toBe(
+      'too-large',
+    );
   });
 
   it('names the file and the problem', async () => {
@@ -213,7 +231,11 @@ describe('images', () => {
       ['missing.png', 'bad-argument', /^no such file: missing\.png \(looked in /], // the name once, not twice
       [`${baseUrl}/nothing.png`, 'unreachable', /the server answered HTTP 404/],
       // Node's fetch refuses port 9 outright ("bad port"): a real failure without any network.
-      ['http://127.0.0.1:9/x.png', 'unreachable', /cannot download http:\/\/127\.0\.0\.1:9\/x\.png: fetch failed \(.+\); check the address and your connection$/],
+      [
+        'http://127.0.0.1:9/x.png',
+        'unreachable',
+        /cannot download http:\/\/127\.0\.0\.1:9\/x\.png: fetch failed \(.+\); check the address and your connection$/,
+      ],
       ['data:image/png;base64,@@@@', 'bad-base64', /invalid base64/],
     ];
     for (const [src, code, message] of cases) {
@@ -316,7 +338,21 @@ describe('videos through ffmpeg', () => {
   });
 
   it('decodes HEVC too (ffmpeg has the decoder; a browser may not)', async () => {
-    ffmpeg(['-f', 'lavfi', '-i', source, '-c:v', 'libx265', '-x265-params', 'log-level=error', '-pix_fmt', 'yuv420p', '-tag:v', 'hvc1', at('gray-hevc.mp4')]);
+    ffmpeg([
+      '-f',
+      'lavfi',
+      '-i',
+      source,
+      '-c:v',
+      'libx265',
+      '-x265-params',
+      'log-level=error',
+      '-pix_fmt',
+      'yuv420p',
+      '-tag:v',
+      'hvc1',
+      at('gray-hevc.mp4'),
+    ]);
     const got = await nodeMediaDecoder(tmp.dir).video(videoItem('gray-hevc.mp4'));
     expect(got.grid).toEqual([3, 20, 28]);
   });
@@ -335,12 +371,19 @@ describe('videos through ffmpeg', () => {
     const entry = Buffer.from(bad).indexOf('avc1', stsd);
     bad.set([0x7a, 0x7a, 0x7a, 0x7a], entry); // "zzzz"
     writeFileSync(at('zzzz.mp4'), bad);
-    writeFileSync(at('random.mp4'), Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff));
+    writeFileSync(
+      at('random.mp4'),
+      Uint8Array.from({ length: 4096 }, (_, i) => (i * 7919) & 0xff),
+    );
 
     const d = nodeMediaDecoder(tmp.dir);
     const cases: [string, string, RegExp][] = [
       ['half.mp4', 'corrupt', /^half\.mp4: cannot read this video \(.*moov atom not found.*\); is it a complete video file\?/s],
-      ['fast-half.mp4', 'corrupt', /^fast-half\.mp4: ffmpeg could not decode this h264 video \(.*partial file.*\); the file may be truncated or damaged$/],
+      [
+        'fast-half.mp4',
+        'corrupt',
+        /^fast-half\.mp4: ffmpeg could not decode this h264 video \(.*partial file.*\); the file may be truncated or damaged$/,
+      ],
       ['zzzz.mp4', 'unsupported-format', /^zzzz\.mp4: this ffmpeg cannot decode the video codec "zzzz"; re-encode the video to H\.264/],
       ['random.mp4', 'corrupt', /^random\.mp4: cannot read this video/],
       ['nope.mp4', 'bad-argument', /^no such file: nope\.mp4 \(looked in /],
@@ -356,7 +399,9 @@ describe('videos through ffmpeg', () => {
     const d = nodeMediaDecoder(tmp.dir, { ffTools: { ffmpeg: join(tmp.dir, 'no-ffmpeg'), ffprobe: join(tmp.dir, 'no-ffprobe') } });
     for (const run of [() => d.video(videoItem('gray.mp4')), () => d.measure(videoItem('gray.mp4'))]) {
       const e = await mediaErrorOf(run);
-      expect(e.message).toBe('gray.mp4: ffmpeg is not installed: install it (apt-get install ffmpeg) or pass the video as a list of frame images');
+      expect(e.message).toBe(
+        'gray.mp4: ffmpeg is not installed: install it (apt-get install ffmpeg) or pass the video as a list of frame images',
+      );
     }
     // Frame lists need no ffmpeg.
     writeFileSync(at('f0.png'), encodePng(64, 64, toRgba(solidImage(64, 64, [10, 20, 30]))));

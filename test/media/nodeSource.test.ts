@@ -37,16 +37,22 @@ describe('locate names what is wrong with a path', () => {
   });
 
   it('a symlink loop', async () => {
-    expect((await problem('loop-a')).message).toMatch(/^loop-a \(looked in .*\) is a symlink loop \(links that point back to each other\), not a file/);
+    expect((await problem('loop-a')).message).toMatch(
+      /^loop-a \(looked in .*\) is a symlink loop \(links that point back to each other\), not a file/,
+    );
   });
 
   it('a broken symlink', async () => {
-    expect((await problem('dangling.png')).message).toMatch(/^dangling\.png \(looked in .*\) is a broken symlink: its target gone\.png does not exist/);
+    expect((await problem('dangling.png')).message).toMatch(
+      /^dangling\.png \(looked in .*\) is a broken symlink: its target gone\.png does not exist/,
+    );
   });
 
   it('a missing file, and a file where a folder should be', async () => {
     expect((await problem('missing.png')).message).toBe(`no such file: missing.png (looked in ${dir})`);
-    expect((await problem('a.png/b.png')).message).toMatch(/^a\.png\/b\.png \(looked in .*\) is not a file: part of the path is a file, not a folder/);
+    expect((await problem('a.png/b.png')).message).toMatch(
+      /^a\.png\/b\.png \(looked in .*\) is not a file: part of the path is a file, not a folder/,
+    );
   });
 
   it('a file is found', async () => {

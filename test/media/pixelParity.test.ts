@@ -77,7 +77,10 @@ function smoothImage(W: number, H: number): RawPixels {
 
 describe('preprocessImage vs transformers.js Qwen2VLImageProcessor', () => {
   it('agrees to float32 rounding when no resize is needed', async () => {
-    for (const [W, H] of [[96, 64], [640, 480]]) {
+    for (const [W, H] of [
+      [96, 64],
+      [640, 480],
+    ]) {
       const img = patternImage(W, H);
       const ours = preprocessImage(img);
       const t = await theirs(img);

@@ -30,7 +30,9 @@ describe('PNG → RGB like PIL + to_rgb', () => {
   });
 
   it('gray 16-bit ("I;16") clips at 255 instead of scaling', async () => {
-    const { rgb } = await rgbOf(makePng({ width: 4, height: 1, bitDepth: 16, colorType: 0, rows: [[...u16(100), ...u16(255), ...u16(256), ...u16(40000)]] }));
+    const { rgb } = await rgbOf(
+      makePng({ width: 4, height: 1, bitDepth: 16, colorType: 0, rows: [[...u16(100), ...u16(255), ...u16(256), ...u16(40000)]] }),
+    );
     expect(rgb).toEqual(gray(100, 255, 255, 255));
   });
 
@@ -41,19 +43,38 @@ describe('PNG → RGB like PIL + to_rgb', () => {
   });
 
   it('RGB with tRNS keeps the colour (pngjs alone would blacken it)', async () => {
-    const { px, rgb } = await rgbOf(makePng({ width: 2, height: 1, bitDepth: 8, colorType: 2, rows: [[10, 20, 30, 1, 2, 3]], trns: [...u16(10), ...u16(20), ...u16(30)] }));
+    const { px, rgb } = await rgbOf(
+      makePng({
+        width: 2,
+        height: 1,
+        bitDepth: 8,
+        colorType: 2,
+        rows: [[10, 20, 30, 1, 2, 3]],
+        trns: [...u16(10), ...u16(20), ...u16(30)],
+      }),
+    );
     expect(px.channels).toBe(3);
     expect(rgb).toEqual([10, 20, 30, 1, 2, 3]);
   });
 
   it('RGB 16-bit keeps the high byte ("RGB;16B")', async () => {
-    const { rgb } = await rgbOf(makePng({ width: 1, height: 1, bitDepth: 16, colorType: 2, rows: [[...u16(0x1234), ...u16(0xabff), ...u16(0x80ff)]] }));
+    const { rgb } = await rgbOf(
+      makePng({ width: 1, height: 1, bitDepth: 16, colorType: 2, rows: [[...u16(0x1234), ...u16(0xabff), ...u16(0x80ff)]] }),
+    );
     expect(rgb).toEqual([0x12, 0xab, 0x80]);
   });
 
   it('palette + tRNS: the palette colour, alpha dropped', async () => {
     // Indices 0,1,2,1 in 2-bit: 0b00_01_10_01 = 0x19; index 1 is fully transparent.
-    const png = makePng({ width: 4, height: 1, bitDepth: 2, colorType: 3, rows: [[0x19]], plte: [255, 0, 0, 0, 255, 0, 0, 0, 255], trns: [255, 0] });
+    const png = makePng({
+      width: 4,
+      height: 1,
+      bitDepth: 2,
+      colorType: 3,
+      rows: [[0x19]],
+      plte: [255, 0, 0, 0, 255, 0, 0, 0, 255],
+      trns: [255, 0],
+    });
     const { px, rgb } = await rgbOf(png);
     expect(px.channels).toBe(3);
     expect(rgb).toEqual([255, 0, 0, 0, 255, 0, 0, 0, 255, 0, 255, 0]);
@@ -82,7 +103,9 @@ describe('PNG → RGB like PIL + to_rgb', () => {
   });
 
   it('RGBA 16-bit: high bytes, then composited', async () => {
-    const rows = [[...u16(0x0aff), ...u16(0x14ff), ...u16(0x1eff), ...u16(0x00ff), ...u16(0x0a00), ...u16(0x1400), ...u16(0x1e00), ...u16(0xff00)]];
+    const rows = [
+      [...u16(0x0aff), ...u16(0x14ff), ...u16(0x1eff), ...u16(0x00ff), ...u16(0x0a00), ...u16(0x1400), ...u16(0x1e00), ...u16(0xff00)],
+    ];
     const { rgb } = await rgbOf(makePng({ width: 2, height: 1, bitDepth: 16, colorType: 6, rows }));
     expect(rgb).toEqual([255, 255, 255, 10, 20, 30]);
   });

@@ -79,7 +79,9 @@ describe('media URL timeouts in Node', () => {
     const url = `${origin}/silent.png`;
     const { err, ms } = await failure(() => readAll({ kind: 'url', url, label: url }, { stallTimeoutMs: 1000 }));
     expect(err.code).toBe('timeout');
-    expect(err.message).toMatch(new RegExp(`^${url.replace(/[.?/]/g, '\\$&')} sent nothing for 1 s \\(got 0 bytes of 1\\.0 KB\\): the download stalled`));
+    expect(err.message).toMatch(
+      new RegExp(`^${url.replace(/[.?/]/g, '\\$&')} sent nothing for 1 s \\(got 0 bytes of 1\\.0 KB\\): the download stalled`),
+    );
     expect(ms).toBeGreaterThanOrEqual(900);
     expect(ms).toBeLessThan(3000);
   });
@@ -96,7 +98,9 @@ describe('media URL timeouts in Node', () => {
     const url = `${origin}/trickle-slow.png`;
     const { err, ms } = await failure(() => readAll({ kind: 'url', url, label: url }, { stallTimeoutMs: 1000 }));
     expect(err.code).toBe('timeout');
-    expect(err.message).toMatch(/trickle-slow\.png sent only [4-7] bytes in 1 s \(got [4-7] bytes of 1\.0 KB\): the download is too slow \(under 1\.0 KB per stall timeout\)/);
+    expect(err.message).toMatch(
+      /trickle-slow\.png sent only [4-7] bytes in 1 s \(got [4-7] bytes of 1\.0 KB\): the download is too slow \(under 1\.0 KB per stall timeout\)/,
+    );
     expect(ms).toBeLessThan(3000);
   });
 

@@ -18,7 +18,8 @@ import {
   torchLinspaceRounded,
 } from '../../src/media/videoPlan.ts';
 
-const nframes = (totalFrames: number, sourceFps: number, fps = 1, maxFrames = 64) => smartNFrames({ totalFrames, sourceFps, fps, maxFrames });
+const nframes = (totalFrames: number, sourceFps: number, fps = 1, maxFrames = 64) =>
+  smartNFrames({ totalFrames, sourceFps, fps, maxFrames });
 
 describe('smart_nframes, fps mode with the reranker defaults', () => {
   it('takes duration·fps frames, floored to even', () => {

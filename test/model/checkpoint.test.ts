@@ -111,7 +111,14 @@ function mixedCheckpoint() {
     { name: 'c.f32', dtype: 'F32', shape: [3, 1], data: f32 },
     { name: 'd.i32', dtype: 'I32', shape: [1], data: i32 },
   ]);
-  return { file, location: (f = file) => new MapLocation([['config.json', configBytes], ['model.safetensors', f]]) };
+  return {
+    file,
+    location: (f = file) =>
+      new MapLocation([
+        ['config.json', configBytes],
+        ['model.safetensors', f],
+      ]),
+  };
 }
 
 /** Rewrites a file's header JSON (keeping it the same length) and length field. */
@@ -203,7 +210,9 @@ describe('sharded checkpoints', () => {
     index.weight_map['model.language_model.layers.99.mlp.up_proj.weight'] = first;
     files.set('model.safetensors.index.json', new TextEncoder().encode(JSON.stringify(index)));
     await expect(openCheckpoint(new MapLocation(files))).rejects.toThrow(
-      new RegExp(`maps tensor "model\\.language_model\\.layers\\.99\\.mlp\\.up_proj\\.weight" to ${first.replace(/\./g, '\\.')}, but .* has no such tensor`),
+      new RegExp(
+        `maps tensor "model\\.language_model\\.layers\\.99\\.mlp\\.up_proj\\.weight" to ${first.replace(/\./g, '\\.')}, but .* has no such tensor`,
+      ),
     );
   });
 
@@ -307,7 +316,9 @@ describe('Node files and HTTP Range requests', () => {
       }
       const name = textNames.layer(1).q;
       expect(Array.from(await remote.readTensor(name))).toEqual(Array.from(await local.readTensor(name)));
-      expect(Array.from(await remote.readRows(textNames.embed, 9693, 2))).toEqual(Array.from(await local.readRows(textNames.embed, 9693, 2)));
+      expect(Array.from(await remote.readRows(textNames.embed, 9693, 2))).toEqual(
+        Array.from(await local.readRows(textNames.embed, 9693, 2)),
+      );
       for (const f of ['tokenizer.json', 'chat_template.json', 'preprocessor_config.json']) {
         expect(remote.hasFile(f)).toBe(true);
         expect(local.hasFile(f)).toBe(true);
@@ -358,7 +369,9 @@ describe('Node files and HTTP Range requests', () => {
     const copy = join(dir, 'cut');
     await writeTinyCheckpoint(copy, { seed: 1 });
     await truncate(join(copy, 'model.safetensors'), 1_000_000);
-    await expect(openCheckpoint(new NodeDirLocation(copy))).rejects.toThrow(/cut\/model\.safetensors: tensor ".*": bytes .* out of range .*truncated/);
+    await expect(openCheckpoint(new NodeDirLocation(copy))).rejects.toThrow(
+      /cut\/model\.safetensors: tensor ".*": bytes .* out of range .*truncated/,
+    );
     await writeFile(join(copy, 'model.safetensors'), new Uint8Array(3));
     await expect(openCheckpoint(new NodeDirLocation(copy))).rejects.toThrow(/only 3 bytes/);
   });

@@ -24,14 +24,23 @@ async function convert(opts: ConvertOptions): Promise<{ manifest: Manifest; file
   return { manifest, files };
 }
 
-const tableOf = (c: { manifest: Manifest; files: Map<string, Uint8Array> }) => embeddingTableOf(c.manifest.embedding, (f) => c.files.get(f)!);
+const tableOf = (c: { manifest: Manifest; files: Map<string, Uint8Array> }) =>
+  embeddingTableOf(c.manifest.embedding, (f) => c.files.get(f)!);
 
 /** Scores of a few text prompts, run by onnxruntime on the WASM EP. */
 async function scores(c: { manifest: Manifest; files: Map<string, Uint8Array> }): Promise<number[]> {
   const model = await loadModel(ort, c.manifest, async (f) => c.files.get(f)!);
   try {
-    const prompts = [[1, 2, 3, 4, 5, 151000, 9693], [7, 8, 9, 2152, 151935], [100, 200, 300, 400, 500, 600, 700, 800]];
-    const out = await new Scorer(model).score(null, prompts.map((ids) => ({ ids, images: [], videos: [] })), { reusePrefix: false });
+    const prompts = [
+      [1, 2, 3, 4, 5, 151000, 9693],
+      [7, 8, 9, 2152, 151935],
+      [100, 200, 300, 400, 500, 600, 700, 800],
+    ];
+    const out = await new Scorer(model).score(
+      null,
+      prompts.map((ids) => ({ ids, images: [], videos: [] })),
+      { reusePrefix: false },
+    );
     return out.map((r) => r.score!);
   } finally {
     await model.release();
@@ -54,7 +63,8 @@ describe('sift convert: stored precision', () => {
     // Every row, bit for bit.
     expect(Buffer.from(t.rowRange(0, t.rows).buffer).equals(Buffer.from(table.buffer, table.byteOffset, table.byteLength))).toBe(true);
     // No quantized op is left in either graph.
-    for (const g of [c.manifest.graphs.vision.file, c.manifest.graphs.decoder.file]) expect(Buffer.from(c.files.get(g)!).includes('MatMulNBits')).toBe(false);
+    for (const g of [c.manifest.graphs.vision.file, c.manifest.graphs.decoder.file])
+      expect(Buffer.from(c.files.get(g)!).includes('MatMulNBits')).toBe(false);
   });
 
   it('--embed-bits narrows only the token table', async () => {
@@ -70,14 +80,25 @@ describe('sift convert: stored precision', () => {
 
   it('4- and 8-bit tables that fit a shard keep the single-part layout (packed, scales, zero points in embed-000.bin)', async () => {
     // int8 linear layers get an 8-bit table by default (at least 8 bits under 8-bit or wider layers).
-    for (const [bits, linear, tableBits] of [[4, 'nbits', 4], [8, 'nbits', 8], [4, 'int8', 8]] as const) {
+    for (const [bits, linear, tableBits] of [
+      [4, 'nbits', 4],
+      [8, 'nbits', 8],
+      [4, 'int8', 8],
+    ] as const) {
       const c = await convert({ bits, linear });
       const e = c.manifest.embedding;
       expect(e.parts).toBeUndefined();
-      expect([e.bits, e.packed?.file, e.scales?.file, e.zeroPoints?.file]).toEqual([tableBits, 'embed-000.bin', 'embed-000.bin', 'embed-000.bin']);
+      expect([e.bits, e.packed?.file, e.scales?.file, e.zeroPoints?.file]).toEqual([
+        tableBits,
+        'embed-000.bin',
+        'embed-000.bin',
+        'embed-000.bin',
+      ]);
       expect(c.manifest.storage!.embedding).toBe(`${tableBits}-bit block 32`);
     }
-    expect((await convert({ bits: 4, linear: 'int8' })).manifest.storage!.linear).toBe('int8 per output channel (from the checkpoint weights), int8 activations per token');
+    expect((await convert({ bits: 4, linear: 'int8' })).manifest.storage!.linear).toBe(
+      'int8 per output channel (from the checkpoint weights), int8 activations per token',
+    );
     await expect(convert({ bits: 4, linear: 'int8', embedBits: 4 })).rejects.toThrow(/at least 8-bit/);
     await expect(convert({ bits: 8, embedBits: 4 })).rejects.toThrow(/at least 8-bit/);
   });
@@ -106,16 +127,29 @@ describe('sift convert: tensors larger than a shard', () => {
   it('ShardWriter gives a tensor larger than the limit a shard of its own', async () => {
     const written = new Map<string, number>();
     const w = new ShardWriter('t', 1000, async (f, b) => void written.set(f, b.length));
-    const refs = [w.write('a', new Uint8Array(300)), w.write('big', new Uint8Array(2500)), w.write('b', new Uint8Array(300)), w.write('c', new Uint8Array(300))];
+    const refs = [
+      w.write('a', new Uint8Array(300)),
+      w.write('big', new Uint8Array(2500)),
+      w.write('b', new Uint8Array(300)),
+      w.write('c', new Uint8Array(300)),
+    ];
     await w.finish();
-    expect(refs.map((r) => [r.location, r.offset])).toEqual([['t-000.bin', 0], ['t-001.bin', 0], ['t-002.bin', 0], ['t-002.bin', 320]]);
+    expect(refs.map((r) => [r.location, r.offset])).toEqual([
+      ['t-000.bin', 0],
+      ['t-001.bin', 0],
+      ['t-002.bin', 0],
+      ['t-002.bin', 320],
+    ]);
     expect(Object.fromEntries(written)).toEqual({ 't-000.bin': 300, 't-001.bin': 2500, 't-002.bin': 620 });
   });
 
   it('splits the token table by rows and gives a large graph initializer a shard of its own; scores are unchanged', async () => {
     // 16 KB: smaller than the 8-bit table (11 MB) and than the vision position table (32 KB, fp32);
     // 1 MB: a fp32 table (39 MB) in tens of parts.
-    for (const [bits, limit] of [[8, 16384], [32, 2 ** 20]] as const) {
+    for (const [bits, limit] of [
+      [8, 16384],
+      [32, 2 ** 20],
+    ] as const) {
       const whole = await convert({ bits });
       const split = await convert({ bits, shardMB: limit / 2 ** 20 });
       const parts = split.manifest.embedding.parts!;

@@ -28,7 +28,16 @@ beforeAll(async () => {
   // ≈ 35 s of CPU for the whole file (generating, converting twice, loading): generous limits for a busy machine.
   dir = await mkdtemp(join(tmpdir(), 'sift-real-size-'));
   // The real table; everything else small (one text layer of width 2048, the tiny vision tower).
-  await writeTinyCheckpoint(join(dir, 'ckpt'), { seed: 11, textHidden: HIDDEN, textIntermediate: 256, textLayers: 1, textHeads: 2, textKvHeads: 1, headDim: 64, visionDepth: 1 });
+  await writeTinyCheckpoint(join(dir, 'ckpt'), {
+    seed: 11,
+    textHidden: HIDDEN,
+    textIntermediate: 256,
+    textLayers: 1,
+    textHeads: 2,
+    textKvHeads: 1,
+    headDim: 64,
+    visionDepth: 1,
+  });
   ckpt = await openCheckpoint(new NodeDirLocation(join(dir, 'ckpt')));
   expect(ckpt.tensors.get(textNames.embed)!.shape).toEqual([VOCAB, HIDDEN]);
 });
@@ -59,7 +68,9 @@ async function checkConversion(bits: 8 | 32, parts: number) {
     // As the CLI loads a model directory (src/cli/nodeModel.ts), without the tokenizer.
     const manifest = parseManifest(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')));
     const model = await loadModel(ort, manifest, async (file) => new Uint8Array(await readFile(join(out, file))));
-    console.log(`--bits ${bits}: converted in ${((converted - started) / 1000).toFixed(1)} s, loaded in ${((performance.now() - converted) / 1000).toFixed(1)} s`);
+    console.log(
+      `--bits ${bits}: converted in ${((converted - started) / 1000).toFixed(1)} s, loaded in ${((performance.now() - converted) / 1000).toFixed(1)} s`,
+    );
     try {
       // Every listed file exists at its size and is within the shard limit; the table is in row parts.
       for (const s of manifest.shards) {
@@ -75,7 +86,10 @@ async function checkConversion(bits: 8 | 32, parts: number) {
       for (const [i, id] of IDS.entries()) {
         const exact = await ckpt.readRows(textNames.embed, id, 1);
         const row = got.subarray(i * HIDDEN, (i + 1) * HIDDEN);
-        if (bits === 32) expect(Buffer.from(row.slice().buffer).equals(Buffer.from(exact.buffer, exact.byteOffset, exact.byteLength)), `row ${id}`).toBe(true);
+        if (bits === 32)
+          expect(Buffer.from(row.slice().buffer).equals(Buffer.from(exact.buffer, exact.byteOffset, exact.byteLength)), `row ${id}`).toBe(
+            true,
+          );
         else {
           const range = Math.max(...exact) - Math.min(0, ...exact);
           expect(Math.max(...row.map((v, k) => Math.abs(v - exact[k]))), `row ${id}`).toBeLessThanOrEqual(range / 255);

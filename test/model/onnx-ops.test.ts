@@ -29,23 +29,29 @@ class MemorySink {
   data(): Uint8Array {
     const out = new Uint8Array(this.size);
     let o = 0;
-    for (const c of this.chunks) { out.set(c, o); o += c.length; }
+    for (const c of this.chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
     return out;
   }
 }
 
 function linear(x: Float32Array, w: Float32Array, m: number, k: number, n: number) {
   const y = new Float32Array(m * n);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let t = 0; t < k; t++) s += x[i * k + t] * w[j * k + t];
-    y[i * n + j] = s;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let t = 0; t < k; t++) s += x[i * k + t] * w[j * k + t];
+      y[i * n + j] = s;
+    }
   return y;
 }
 
 describe('onnx writer and MatMulNBits on WASM', () => {
-  const M = 5, K = 96, N = 40;
+  const M = 5,
+    K = 96,
+    N = 40;
   const r = rand(1);
   const x = Float32Array.from({ length: M * K }, r);
   const w = Float32Array.from({ length: N * K }, r);
@@ -84,7 +90,8 @@ describe('onnx writer and MatMulNBits on WASM', () => {
       const expected = linear(x, deq, M, K, N);
       const exact = linear(x, w, M, K, N);
       const y = out.y.data as Float32Array;
-      let maxErr = 0, quantErr = 0;
+      let maxErr = 0,
+        quantErr = 0;
       for (let i = 0; i < y.length; i++) {
         maxErr = Math.max(maxErr, Math.abs(y[i] - expected[i]));
         quantErr = Math.max(quantErr, Math.abs(expected[i] - exact[i]));

@@ -33,26 +33,47 @@ function expectedShapes(c: ModelConfig): Map<string, number[]> {
     const n = textNames.layer(i);
     const h = t.hiddenSize;
     Object.entries({
-      inputNorm: [h], postNorm: [h], qNorm: [t.headDim], kNorm: [t.headDim],
-      q: [t.numHeads * t.headDim, h], k: [t.numKvHeads * t.headDim, h], v: [t.numKvHeads * t.headDim, h],
-      o: [h, t.numHeads * t.headDim], gate: [t.intermediateSize, h], up: [t.intermediateSize, h], down: [h, t.intermediateSize],
+      inputNorm: [h],
+      postNorm: [h],
+      qNorm: [t.headDim],
+      kNorm: [t.headDim],
+      q: [t.numHeads * t.headDim, h],
+      k: [t.numKvHeads * t.headDim, h],
+      v: [t.numKvHeads * t.headDim, h],
+      o: [h, t.numHeads * t.headDim],
+      gate: [t.intermediateSize, h],
+      up: [t.intermediateSize, h],
+      down: [h, t.intermediateSize],
     }).forEach(([k, s]) => m.set(n[k as keyof typeof n], s));
   }
   const h = v.hiddenSize;
   for (let i = 0; i < v.depth; i++) {
     const n = visionNames.block(i);
     Object.entries({
-      norm1Weight: [h], norm1Bias: [h], norm2Weight: [h], norm2Bias: [h], qkvWeight: [3 * h, h], qkvBias: [3 * h],
-      projWeight: [h, h], projBias: [h], fc1Weight: [v.intermediateSize, h], fc1Bias: [v.intermediateSize],
-      fc2Weight: [h, v.intermediateSize], fc2Bias: [h],
+      norm1Weight: [h],
+      norm1Bias: [h],
+      norm2Weight: [h],
+      norm2Bias: [h],
+      qkvWeight: [3 * h, h],
+      qkvBias: [3 * h],
+      projWeight: [h, h],
+      projBias: [h],
+      fc1Weight: [v.intermediateSize, h],
+      fc1Bias: [v.intermediateSize],
+      fc2Weight: [h, v.intermediateSize],
+      fc2Bias: [h],
     }).forEach(([k, s]) => m.set(n[k as keyof typeof n], s));
   }
   for (const i of [null, ...v.deepstackVisualIndexes.map((_, j) => j)]) {
     const n = visionNames.merger(i);
     const norm = i === null ? h : 4 * h;
     Object.entries({
-      normWeight: [norm], normBias: [norm], fc1Weight: [4 * h, 4 * h], fc1Bias: [4 * h],
-      fc2Weight: [t.hiddenSize, 4 * h], fc2Bias: [t.hiddenSize],
+      normWeight: [norm],
+      normBias: [norm],
+      fc1Weight: [4 * h, 4 * h],
+      fc1Bias: [4 * h],
+      fc2Weight: [t.hiddenSize, 4 * h],
+      fc2Bias: [t.hiddenSize],
     }).forEach(([k, s]) => m.set(n[k as keyof typeof n], s));
   }
   return m;
@@ -190,18 +211,41 @@ describe('tiny checkpoint', () => {
     expect(tc.added_tokens_decoder['151655']).toMatchObject({ content: '<|image_pad|>', special: true });
     expect(json(withTok, 'chat_template.json')).toEqual({ chat_template: QWEN3_VL_CHAT_TEMPLATE });
     expect(json(withTok, 'preprocessor_config.json')).toMatchObject({
-      patch_size: 16, merge_size: 2, temporal_patch_size: 2, image_mean: [0.5, 0.5, 0.5], image_std: [0.5, 0.5, 0.5],
+      patch_size: 16,
+      merge_size: 2,
+      temporal_patch_size: 2,
+      image_mean: [0.5, 0.5, 0.5],
+      image_std: [0.5, 0.5, 0.5],
       size: { shortest_edge: 65536, longest_edge: 16777216 },
     });
-    expect(json(withTok, 'video_preprocessor_config.json')).toMatchObject({ patch_size: 16, size: { shortest_edge: 4096, longest_edge: 25165824 } });
+    expect(json(withTok, 'video_preprocessor_config.json')).toMatchObject({
+      patch_size: 16,
+      size: { shortest_edge: 4096, longest_edge: 25165824 },
+    });
     expect(files.has('tokenizer.json')).toBe(false); // the pure function only copies what it is given
   });
 
   it('plans the real 2B size as ≤ 2 GB shards without generating anything', () => {
     const plan = planTinyCheckpoint({ realSize: true });
     const c = parseConfig(plan.config);
-    expect(c.text).toMatchObject({ hiddenSize: 2048, numLayers: 28, numHeads: 16, numKvHeads: 8, headDim: 128, intermediateSize: 6144, mropeSection: [24, 20, 20] });
-    expect(c.vision).toMatchObject({ depth: 24, hiddenSize: 1024, numHeads: 16, intermediateSize: 4096, numPositionEmbeddings: 2304, outHiddenSize: 2048, deepstackVisualIndexes: [5, 11, 17] });
+    expect(c.text).toMatchObject({
+      hiddenSize: 2048,
+      numLayers: 28,
+      numHeads: 16,
+      numKvHeads: 8,
+      headDim: 128,
+      intermediateSize: 6144,
+      mropeSection: [24, 20, 20],
+    });
+    expect(c.vision).toMatchObject({
+      depth: 24,
+      hiddenSize: 1024,
+      numHeads: 16,
+      intermediateSize: 4096,
+      numPositionEmbeddings: 2304,
+      outHiddenSize: 2048,
+      deepstackVisualIndexes: [5, 11, 17],
+    });
     const shards = plan.files.filter((f) => f.name.endsWith('.safetensors'));
     expect(shards.length).toBeGreaterThan(1);
     for (const s of shards) expect(s.byteLength).toBeLessThanOrEqual(2_000_000_000 + 100_000);
@@ -242,8 +286,13 @@ describe('sift tiny', () => {
       console.log = log;
     }
     expect((await readdir(dir)).sort()).toEqual([
-      'chat_template.json', 'config.json', 'model.safetensors', 'preprocessor_config.json',
-      'tokenizer.json', 'tokenizer_config.json', 'video_preprocessor_config.json',
+      'chat_template.json',
+      'config.json',
+      'model.safetensors',
+      'preprocessor_config.json',
+      'tokenizer.json',
+      'tokenizer_config.json',
+      'video_preprocessor_config.json',
     ]);
     const ck = await openCheckpoint(new NodeDirLocation(dir));
     try {

@@ -38,17 +38,52 @@ const rand = (n: number) => {
 // contractions, digits, punctuation runs, combining marks, Hangul jamo, kana voicing marks, emoji
 // (surrogate pairs, several byte tokens), CJK without spaces, Devanagari, RTL text.
 const FRAGMENTS = [
-  'the ', 'quick ', 'brown fox ', "it's ", "we'll ", "they'RE ", '   ', '\n', '\n\n  ', ' \t ', '2024 ', '3.14159',
-  '!!!', '...', ' --- ', '"quoted" ', 'e\u0301', 'A\u030a', '\u1100\u1161\u11a8', '\u304b\u3099', '\u30ab\u309a', '😀', '👩‍👩‍👧 ',
-  '日本語の文章です。', '中文没有空格分词', '한국어 문장', 'हिन्दी पाठ ', 'مرحبا بالعالم ', 'naïve café ', 'ﬁ', '\u00a0', '\u3000',
-  'x'.repeat(40), ' '.repeat(70), '-'.repeat(33), "'", 's', 'll',
+  'the ',
+  'quick ',
+  'brown fox ',
+  "it's ",
+  "we'll ",
+  "they'RE ",
+  '   ',
+  '\n',
+  '\n\n  ',
+  ' \t ',
+  '2024 ',
+  '3.14159',
+  '!!!',
+  '...',
+  ' --- ',
+  '"quoted" ',
+  'e\u0301',
+  'A\u030a',
+  '\u1100\u1161\u11a8',
+  '\u304b\u3099',
+  '\u30ab\u309a',
+  '😀',
+  '👩‍👩‍👧 ',
+  '日本語の文章です。',
+  '中文没有空格分词',
+  '한국어 문장',
+  'हिन्दी पाठ ',
+  'مرحبا بالعالم ',
+  'naïve café ',
+  'ﬁ',
+  '\u00a0',
+  '\u3000',
+  'x'.repeat(40),
+  ' '.repeat(70),
+  '-'.repeat(33),
+  "'",
+  's',
+  'll',
 ];
 const randomText = (chars: number) => {
   let s = '';
   while (s.length < chars) s += FRAGMENTS[rand(FRAGMENTS.length)];
   return s;
 };
-const LOREM = 'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. ';
+const LOREM =
+  'Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et dolore magna aliqua. ';
 
 describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
   it('uses the bounded path for the Qwen tokenizer', () => {
@@ -57,7 +92,11 @@ describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
 
   it('on long documents cut at many budgets, with and without query images', () => {
     let prefixEncodings = 0;
-    const counting: PromptTokenizer = { ...tok, allSpecialIds: tok.allSpecialIds, encodeStablePrefix: (text) => (prefixEncodings++, tok.encodeStablePrefix(text)) };
+    const counting: PromptTokenizer = {
+      ...tok,
+      allSpecialIds: tok.allSpecialIds,
+      encodeStablePrefix: (text) => (prefixEncodings++, tok.encodeStablePrefix(text)),
+    };
     for (let n = 0; n < 40; n++) {
       const doc = randomText(3000 + rand(12000));
       const request: RerankRequest = {
@@ -67,7 +106,9 @@ describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
       };
       const media: PromptMedia = { images: n % 2 ? [[1, 4, 8]] : [], videos: [] };
       for (const maxLength of [300 + rand(300), 1000 + rand(3000)]) {
-        expect(budgeted(request, media, maxLength, counting), `case ${n}, maxLength ${maxLength}`).toEqual(fullThenTruncate(request, media, maxLength));
+        expect(budgeted(request, media, maxLength, counting), `case ${n}, maxLength ${maxLength}`).toEqual(
+          fullThenTruncate(request, media, maxLength),
+        );
       }
     }
     expect(prefixEncodings).toBeGreaterThan(40); // the bounded path, not a whole-text fallback
@@ -77,7 +118,8 @@ describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
     const media: PromptMedia = { images: [], videos: [{ grid: [2, 4, 4], timestamps: [0.5, 2.5] }] };
     for (const doc of ['', 'short', randomText(5000)]) {
       const request: RerankRequest = { query: { text: 'q' }, documents: [{ video: 'v.mp4', text: doc }] };
-      for (const maxLength of [0, 3, 40, 200, 10240]) expect(budgeted(request, media, maxLength)).toEqual(fullThenTruncate(request, media, maxLength));
+      for (const maxLength of [0, 3, 40, 200, 10240])
+        expect(budgeted(request, media, maxLength)).toEqual(fullThenTruncate(request, media, maxLength));
     }
   });
 
@@ -89,10 +131,18 @@ describe('budgeted truncation equals tokenise-everything-then-truncate', () => {
   });
 
   it('on CJK, emoji and whitespace-run documents longer than the budget', () => {
-    const texts = ['日本語の文章です。'.repeat(2000), '😀 '.repeat(8000), ('word' + ' '.repeat(300) + '\n').repeat(100), 'e\u0301'.repeat(3000) + ' end'];
+    const texts = [
+      '日本語の文章です。'.repeat(2000),
+      '😀 '.repeat(8000),
+      ('word' + ' '.repeat(300) + '\n').repeat(100),
+      'e\u0301'.repeat(3000) + ' end',
+    ];
     for (const doc of texts) {
       const request: RerankRequest = { query: { text: 'query' }, documents: [{ text: doc }] };
-      for (const maxLength of [500, 3000]) expect(budgeted(request, { images: [], videos: [] }, maxLength)).toEqual(fullThenTruncate(request, { images: [], videos: [] }, maxLength));
+      for (const maxLength of [500, 3000])
+        expect(budgeted(request, { images: [], videos: [] }, maxLength)).toEqual(
+          fullThenTruncate(request, { images: [], videos: [] }, maxLength),
+        );
     }
   });
 });
@@ -102,15 +152,45 @@ describe('a tokenizer without the bounded path', () => {
     const plain: PromptTokenizer = { ...tok, prefixSafe: false, allSpecialIds: tok.allSpecialIds };
     const [conv] = buildRerankConversations({ query: { text: 'a dog', image: 'q.png' }, documents: [{ text: randomText(20000) }] });
     const media: PromptMedia = { images: [[1, 4, 8]], videos: [] };
-    expect(encodeDocumentPrompt(conv, plain, media, { maxLength: 700 })).toEqual(encodeDocumentPrompt(conv, tok, media, { maxLength: 700 }));
+    expect(encodeDocumentPrompt(conv, plain, media, { maxLength: 700 })).toEqual(
+      encodeDocumentPrompt(conv, tok, media, { maxLength: 700 }),
+    );
     const [long] = buildRerankConversations({ instruction: randomText(5000), query: { text: 'a dog' }, documents: [{ text: 'x' }] });
-    for (const t of [plain, tok]) expect(() => encodeDocumentPrompt(long, t, { images: [], videos: [] }, { maxLength: 300 })).toThrow(expect.objectContaining({ code: 'query-truncated' }));
+    for (const t of [plain, tok])
+      expect(() => encodeDocumentPrompt(long, t, { images: [], videos: [] }, { maxLength: 300 })).toThrow(
+        expect.objectContaining({ code: 'query-truncated' }),
+      );
   });
 });
 
 describe('normalisation cut points', () => {
   it('NFC never joins across a character isNormalizationBoundary accepts', () => {
-    const pool = ['a', 'e', '\u0301', '\u0308', '\u0327', '\u1100', '\u1161', '\u11a8', '\uac00', '\u304b', '\u3099', '\u30ab', '\u09c7', '\u09be', '\u0b47', '\u0b3e', '\u4e00', ' ', '\n', '\u1e0a', '\u0323', '\u0f73', '\u00c5', '\u212b'];
+    const pool = [
+      'a',
+      'e',
+      '\u0301',
+      '\u0308',
+      '\u0327',
+      '\u1100',
+      '\u1161',
+      '\u11a8',
+      '\uac00',
+      '\u304b',
+      '\u3099',
+      '\u30ab',
+      '\u09c7',
+      '\u09be',
+      '\u0b47',
+      '\u0b3e',
+      '\u4e00',
+      ' ',
+      '\n',
+      '\u1e0a',
+      '\u0323',
+      '\u0f73',
+      '\u00c5',
+      '\u212b',
+    ];
     for (let n = 0; n < 20000; n++) {
       const a = Array.from({ length: 1 + rand(4) }, () => pool[rand(pool.length)]).join('');
       const b = Array.from({ length: 1 + rand(4) }, () => pool[rand(pool.length)]).join('');

@@ -4,7 +4,19 @@ import { DEFAULT_CONVERSATION_OPTIONS, isImagePath, isVideoInput, normalizeSide,
 
 describe('is_image_path / is_video_input', () => {
   it('reads the extension like os.path.splitext, of the URL path for http(s)', () => {
-    for (const p of ['a.jpg', 'A.JPEG', '/x/y.png', 'f.gif', 'f.bmp', 'f.webp', 'f.tiff', 'f.svg', 'https://h/p/x.png?s=1#f', 'https://h/x.png;p', 'x/.a.png']) {
+    for (const p of [
+      'a.jpg',
+      'A.JPEG',
+      '/x/y.png',
+      'f.gif',
+      'f.bmp',
+      'f.webp',
+      'f.tiff',
+      'f.svg',
+      'https://h/p/x.png?s=1#f',
+      'https://h/x.png;p',
+      'x/.a.png',
+    ]) {
       expect([p, isImagePath(p)]).toEqual([p, true]);
     }
     for (const p of ['a.mp4', 'a', '.png', 'x/..png', 'https://h?x.png', 'https://h/x.mp4?f=.png', 'https://h', 'a.tif', 'a.png.mp4']) {
@@ -38,7 +50,11 @@ describe('is_image_path / is_video_input', () => {
 
 describe('sample_frames', () => {
   it('matches np.linspace(0, n - 1, m, dtype=int) (values from numpy 2.4, pasted)', () => {
-    const idx = (n: number, m: number) => sampleFrames(Array.from({ length: n }, (_, i) => i), m);
+    const idx = (n: number, m: number) =>
+      sampleFrames(
+        Array.from({ length: n }, (_, i) => i),
+        m,
+      );
     expect(idx(10, 3)).toEqual([0, 4, 9]);
     expect(idx(7, 2)).toEqual([0, 6]);
     expect(idx(5, 1)).toEqual([0]);
@@ -46,8 +62,8 @@ describe('sample_frames', () => {
     expect(idx(97, 10)).toEqual([0, 10, 21, 32, 42, 53, 64, 74, 85, 96]);
     expect(idx(65, 64)).toEqual([...Array.from({ length: 63 }, (_, i) => i), 64]);
     expect(idx(200, 33)).toEqual([
-      0, 6, 12, 18, 24, 31, 37, 43, 49, 55, 62, 68, 74, 80, 87, 93, 99, 105, 111, 118, 124, 130, 136, 143, 149, 155, 161,
-      167, 174, 180, 186, 192, 199,
+      0, 6, 12, 18, 24, 31, 37, 43, 49, 55, 62, 68, 74, 80, 87, 93, 99, 105, 111, 118, 124, 130, 136, 143, 149, 155, 161, 167, 174, 180,
+      186, 192, 199,
     ]);
     expect(idx(1000, 64).slice(0, 10)).toEqual([0, 15, 31, 47, 63, 79, 95, 111, 126, 142]);
     expect(idx(129, 64).slice(30, 34)).toEqual([60, 62, 65, 67]);
@@ -78,7 +94,17 @@ describe('the message list', () => {
     expect(frames[0]).toBe('f0.jpg');
     expect(frames[63]).toBe('f99.jpg');
     expect(user.content[6]).toMatchObject({ type: 'video', total_pixels: 7864320 });
-    expect(conv.userItemParts).toEqual(['instruction', 'query', 'query', 'query', 'document', 'document', 'document', 'document', 'document']);
+    expect(conv.userItemParts).toEqual([
+      'instruction',
+      'query',
+      'query',
+      'query',
+      'document',
+      'document',
+      'document',
+      'document',
+      'document',
+    ]);
   });
 
   it('reference mode writes no budget on video files; fps 0 / null fall back to the defaults', () => {

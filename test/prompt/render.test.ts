@@ -89,9 +89,7 @@ describe('rendered prompt text (before expansion)', () => {
       query: { text: 'caption', image: 'photo.png' },
       documents: [{ text: ['t1', 't2'], image: 'a.jpg', video: 'clip.mp4' }],
     };
-    expect(both(req)).toEqual([
-      SYS + USER + `<Instruct>: ${DEF}<Query>:${IMG}caption\n<Document>:${VID}${IMG}t1t2` + END,
-    ]);
+    expect(both(req)).toEqual([SYS + USER + `<Instruct>: ${DEF}<Query>:${IMG}caption\n<Document>:${VID}${IMG}t1t2` + END]);
   });
 
   it('several images', () => {

@@ -80,12 +80,11 @@ describe('segment-wise tokenization = whole-string tokenization for ordinary tex
       ],
     });
     const rust = [
-      151644, 8948, 198, 60256, 3425, 279, 11789, 20027, 279, 8502, 3118, 389, 279, 11361, 323, 279, 758, 1235, 3897, 13,
-      7036, 429, 279, 4226, 646, 1172, 387, 330, 9693, 1, 476, 330, 2152, 3263, 151645, 198, 151644, 872, 198, 27, 641,
-      1235, 26818, 16246, 264, 2711, 3239, 11, 17179, 9760, 11178, 429, 4226, 279, 3239, 15757, 2859, 26818, 32, 5220,
-      5619, 448, 1059, 5562, 389, 264, 11321, 518, 42984, 624, 75692, 26818, 32, 5220, 13248, 264, 82112, 4445, 448, 1059,
-      20748, 10759, 423, 389, 264, 7015, 1737, 53971, 11321, 518, 42984, 11, 438, 279, 5562, 6081, 1181, 76838, 304, 264,
-      4746, 86, 32902, 3037, 315, 40857, 2151, 323, 6950, 13, 151645, 198, 151644, 77091, 198,
+      151644, 8948, 198, 60256, 3425, 279, 11789, 20027, 279, 8502, 3118, 389, 279, 11361, 323, 279, 758, 1235, 3897, 13, 7036, 429, 279,
+      4226, 646, 1172, 387, 330, 9693, 1, 476, 330, 2152, 3263, 151645, 198, 151644, 872, 198, 27, 641, 1235, 26818, 16246, 264, 2711, 3239,
+      11, 17179, 9760, 11178, 429, 4226, 279, 3239, 15757, 2859, 26818, 32, 5220, 5619, 448, 1059, 5562, 389, 264, 11321, 518, 42984, 624,
+      75692, 26818, 32, 5220, 13248, 264, 82112, 4445, 448, 1059, 20748, 10759, 423, 389, 264, 7015, 1737, 53971, 11321, 518, 42984, 11,
+      438, 279, 5562, 6081, 1181, 76838, 304, 264, 4746, 86, 32902, 3037, 315, 40857, 2151, 323, 6950, 13, 151645, 198, 151644, 77091, 198,
     ];
     const { ids } = encodePromptIds(renderPromptSegments(conv), tok, { images: [], videos: [] });
     expect(ids).toEqual(rust);
@@ -99,8 +98,40 @@ describe('segment-wise tokenization = whole-string tokenization for ordinary tex
       seed = (seed * 1103515245 + 12345) >>> 0;
       return seed % n;
     };
-    const alphabet = ['a', 'Z', ' ', '  ', '\n', '\r\n', '\t', '.', ',', ':', '<', '>', '|', '_', '0', '42', '2024',
-      'é', 'e\u0301', 'ß', '中文', '日本語', '😀', '👍🏽', '\u00a0', 'ﬁ', "'s", "'LL", '"', 'seconds', '<1.5 seconds>', 'Ǆ'];
+    const alphabet = [
+      'a',
+      'Z',
+      ' ',
+      '  ',
+      '\n',
+      '\r\n',
+      '\t',
+      '.',
+      ',',
+      ':',
+      '<',
+      '>',
+      '|',
+      '_',
+      '0',
+      '42',
+      '2024',
+      'é',
+      'e\u0301',
+      'ß',
+      '中文',
+      '日本語',
+      '😀',
+      '👍🏽',
+      '\u00a0',
+      'ﬁ',
+      "'s",
+      "'LL",
+      '"',
+      'seconds',
+      '<1.5 seconds>',
+      'Ǆ',
+    ];
     const text = () => Array.from({ length: rand(25) }, () => alphabet[rand(alphabet.length)]).join('');
     for (let n = 0; n < 150; n++) {
       const side = () => ({
@@ -157,7 +188,13 @@ describe('vision-pad expansion', () => {
     expect(imagePadCount([2, 4, 4])).toBe(8);
     expect(() => imagePadCount([1, 3, 3])).toThrow();
     const [conv] = buildRerankConversations({ query: { image: ['a.png', 'b.png'] }, documents: [{ text: 'd' }] });
-    const { ids } = encodePromptIds(renderPromptSegments(conv), tok, { images: [[1, 4, 6], [1, 8, 8]], videos: [] });
+    const { ids } = encodePromptIds(renderPromptSegments(conv), tok, {
+      images: [
+        [1, 4, 6],
+        [1, 8, 8],
+      ],
+      videos: [],
+    });
     expect(count(ids, IMAGE_PAD)).toBe(6 + 16);
     expect(count(ids, VISION_START)).toBe(2);
     const first = ids.indexOf(VISION_START);
@@ -172,8 +209,13 @@ describe('vision-pad expansion', () => {
     const text = expandedPromptText(segs, media);
     const pads = '<|video_pad|>'.repeat(6);
     expect(text).toContain(
-      '\n<Document>:<0.2 seconds><|vision_start|>' + pads + '<|vision_end|><1.8 seconds><|vision_start|>' + pads +
-        '<|vision_end|><3.2 seconds><|vision_start|>' + pads + '<|vision_end|><|im_end|>',
+      '\n<Document>:<0.2 seconds><|vision_start|>' +
+        pads +
+        '<|vision_end|><1.8 seconds><|vision_start|>' +
+        pads +
+        '<|vision_end|><3.2 seconds><|vision_start|>' +
+        pads +
+        '<|vision_end|><|im_end|>',
     );
     const { ids } = encodePromptIds(segs, tok, media);
     expect(count(ids, VIDEO_PAD)).toBe(18);
@@ -202,8 +244,6 @@ describe('vision-pad expansion', () => {
     const [conv] = buildRerankConversations({ query: { video: 'a.mp4' }, documents: [{ image: 'x.png' }] });
     const segs = renderPromptSegments(conv);
     expect(() => encodePromptIds(segs, tok, { images: [], videos: [{ grid: [2, 2, 2], timestamps: [0, 1] }] })).toThrow(/image 0/);
-    expect(() => encodePromptIds(segs, tok, { images: [[1, 2, 2]], videos: [{ grid: [2, 2, 2], timestamps: [0] }] })).toThrow(
-      /timestamps/,
-    );
+    expect(() => encodePromptIds(segs, tok, { images: [[1, 2, 2]], videos: [{ grid: [2, 2, 2], timestamps: [0] }] })).toThrow(/timestamps/);
   });
 });

@@ -37,8 +37,10 @@ function truncate_tokens_optimized(tokens: number[], max_length: number, special
 }
 const pyHead = (xs: number[]) => xs.slice(0, Math.max(0, xs.length - 5)); // xs[:-5]
 const pyTail = (xs: number[]) => xs.slice(Math.max(0, xs.length - 5)); // xs[-5:]
-const referenceTruncate = (ids: number[], max: number, special: number[]) =>
-  [...truncate_tokens_optimized(pyHead(ids), max, special), ...pyTail(ids)];
+const referenceTruncate = (ids: number[], max: number, special: number[]) => [
+  ...truncate_tokens_optimized(pyHead(ids), max, special),
+  ...pyTail(ids),
+];
 
 const S = [900, 901, 902]; // "special" ids for crafted lists
 const SPECIAL = new Set(S);
@@ -109,7 +111,9 @@ describe('document truncation and the query', () => {
     expect(cut.ids.length).toBe(125);
     expect(cut.ids.slice(0, 100)).toEqual(full.ids.slice(0, 100));
     expect(cut.ids.slice(-5)).toEqual(full.ids.slice(-5));
-    expect(tok.raw.decode(cut.ids)).toMatch(/^<\|im_start\|>system\n.*<Query>:the query\n<Document>:word0 word1 .*<\|im_end\|>\n<\|im_start\|>assistant\n$/s);
+    expect(tok.raw.decode(cut.ids)).toMatch(
+      /^<\|im_start\|>system\n.*<Query>:the query\n<Document>:word0 word1 .*<\|im_end\|>\n<\|im_start\|>assistant\n$/s,
+    );
   });
 
   it('refuses a prompt whose vision tokens push the query and instruction out (query-truncated)', () => {
@@ -120,7 +124,11 @@ describe('document truncation and the query', () => {
     });
     // 1·40·40/4 = 400 image pads: more than the budget, so every ordinary head id goes.
     expect(() => encodeDocumentPrompt(conv, tok, { images: [[1, 40, 40]], videos: [] }, { maxLength: 300 })).toThrow(
-      expect.objectContaining({ name: 'PromptError', code: 'query-truncated', message: expect.stringMatching(/after 405 special and image\/video tokens, the instruction alone fills the 0 text tokens left/) }),
+      expect.objectContaining({
+        name: 'PromptError',
+        code: 'query-truncated',
+        message: expect.stringMatching(/after 405 special and image\/video tokens, the instruction alone fills the 0 text tokens left/),
+      }),
     );
   });
 
@@ -131,7 +139,10 @@ describe('document truncation and the query', () => {
     });
     const full = encodeDocumentPrompt(conv, tok, { images: [[1, 4, 4]], videos: [] });
     expect(() => encodeDocumentPrompt(conv, tok, { images: [[1, 4, 4]], videos: [] }, { maxLength: full.ids.length - 5 - 20 })).toThrow(
-      expect.objectContaining({ code: 'query-truncated', message: expect.stringMatching(/the system prompt and instruction take \d+ of the \d+ text tokens left and the query needs more/) }),
+      expect.objectContaining({
+        code: 'query-truncated',
+        message: expect.stringMatching(/the system prompt and instruction take \d+ of the \d+ text tokens left and the query needs more/),
+      }),
     );
   });
 

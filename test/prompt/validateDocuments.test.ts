@@ -1,7 +1,13 @@
 // A malformed document fails alone (the others are paired and scored); a malformed query or request
 // field still fails the whole request, naming the field.
 import { describe, expect, it } from 'vitest';
-import { buildRerankConversations, promptCommand, RequestError, separateMalformedDocuments, validateRequest } from '../../src/prompt/index.ts';
+import {
+  buildRerankConversations,
+  promptCommand,
+  RequestError,
+  separateMalformedDocuments,
+  validateRequest,
+} from '../../src/prompt/index.ts';
 
 const QUERY = { text: 'a query' };
 

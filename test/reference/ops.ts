@@ -2,14 +2,7 @@
 // fp32; dot products and reductions accumulate in float64 (JS numbers) and round once when stored.
 
 /** y[r, o] = Σ_i x[r, i]·W[o, i] (+ b[o]) — nn.Linear with W row-major [out, in]. */
-export function linear(
-  x: Float32Array,
-  rows: number,
-  inDim: number,
-  W: Float32Array,
-  outDim: number,
-  b?: Float32Array,
-): Float32Array {
+export function linear(x: Float32Array, rows: number, inDim: number, W: Float32Array, outDim: number, b?: Float32Array): Float32Array {
   if (x.length !== rows * inDim) throw new Error(`linear: input has ${x.length} values, expected ${rows}×${inDim}`);
   if (W.length !== outDim * inDim) throw new Error(`linear: weight has ${W.length} values, expected ${outDim}×${inDim}`);
   const y = new Float32Array(rows * outDim);
@@ -26,14 +19,7 @@ export function linear(
 }
 
 /** nn.LayerNorm over the last dim (biased variance, eps inside the sqrt). */
-export function layerNorm(
-  x: Float32Array,
-  rows: number,
-  dim: number,
-  weight: Float32Array,
-  bias: Float32Array,
-  eps: number,
-): Float32Array {
+export function layerNorm(x: Float32Array, rows: number, dim: number, weight: Float32Array, bias: Float32Array, eps: number): Float32Array {
   const y = new Float32Array(rows * dim);
   for (let r = 0; r < rows; r++) {
     const o = r * dim;

@@ -72,11 +72,7 @@ export function textRotary(
  * (row, col) gets [row·inv…, col·inv…] (head_dim/2 angles), then emb = cat(angles, angles).
  * rows/cols are the patch coordinates in the order the patches come in (merge order).
  */
-export function visionRotary(
-  rows: Int32Array,
-  cols: Int32Array,
-  headDim: number,
-): { cos: Float32Array; sin: Float32Array } {
+export function visionRotary(rows: Int32Array, cols: Int32Array, headDim: number): { cos: Float32Array; sin: Float32Array } {
   const inv = ropeInvFreq(10000, headDim / 2); // headDim/4 frequencies
   const q = inv.length;
   const half = headDim / 2;

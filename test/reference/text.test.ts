@@ -124,7 +124,8 @@ describe('decoder', () => {
       }
     }
     // Rows before the first visual position are untouched in every layer (causality).
-    for (let l = 0; l < 3; l++) expect(Array.from(withDs.layerOutputs[l].subarray(0, 3 * H))).toEqual(Array.from(plain.layerOutputs[l].subarray(0, 3 * H)));
+    for (let l = 0; l < 3; l++)
+      expect(Array.from(withDs.layerOutputs[l].subarray(0, 3 * H))).toEqual(Array.from(plain.layerOutputs[l].subarray(0, 3 * H)));
   });
 
   it('attention_bias adds q/k/v/o biases', () => {

@@ -30,14 +30,7 @@ export function referenceEmbed(w: Weights, cfg: ModelConfig, inputIds: number[])
 }
 
 /** Qwen3VLTextDecoderLayer: x + o(attn(x̂)), x̂ = input_layernorm(x); then + mlp(post_attention_layernorm(·)). */
-export function decoderLayer(
-  w: Weights,
-  cfg: ModelConfig,
-  i: number,
-  x: Float32Array,
-  cos: Float32Array,
-  sin: Float32Array,
-): Float32Array {
+export function decoderLayer(w: Weights, cfg: ModelConfig, i: number, x: Float32Array, cos: Float32Array, sin: Float32Array): Float32Array {
   const t = cfg.text;
   const H = t.hiddenSize;
   const D = t.headDim;

@@ -86,7 +86,10 @@ describe('vision tower', () => {
     const b = a.slice();
     for (let i = 15 * K; i < 16 * K; i++) b[i] += 1;
     const H = cfg.vision.hiddenSize;
-    const d = maxAbsDiff(referenceVision(w, cfg, a, grid).blockOutputs[0].subarray(0, H), referenceVision(w, cfg, b, grid).blockOutputs[0].subarray(0, H));
+    const d = maxAbsDiff(
+      referenceVision(w, cfg, a, grid).blockOutputs[0].subarray(0, H),
+      referenceVision(w, cfg, b, grid).blockOutputs[0].subarray(0, H),
+    );
     expect(d).toBeGreaterThan(1e-6);
   });
 

@@ -117,12 +117,7 @@ export function patchMerger(w: Weights, cfg: ModelConfig, prefix: string, x: Flo
 }
 
 /** The whole vision tower for one image (t = 1) or video (t = number of temporal groups). */
-export function referenceVision(
-  w: Weights,
-  cfg: ModelConfig,
-  patches: Float32Array,
-  grid: [number, number, number],
-): VisionResult {
+export function referenceVision(w: Weights, cfg: ModelConfig, patches: Float32Array, grid: [number, number, number]): VisionResult {
   const v = cfg.vision;
   const [t, gh, gw] = grid;
   const N = t * gh * gw;

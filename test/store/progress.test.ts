@@ -76,7 +76,9 @@ describe('checkStoreFields', () => {
 describe('quota messages', () => {
   it('state the size needed and what is available', () => {
     expect(megabytes(18_000_083)).toBe('18.0 MB');
-    expect(quotaError('tiny', 18e6, 4e6, false).message).toMatch(/^Not enough storage for model tiny: it needs 18\.0 MB more, and only 4\.0 MB is available/);
+    expect(quotaError('tiny', 18e6, 4e6, false).message).toMatch(
+      /^Not enough storage for model tiny: it needs 18\.0 MB more, and only 4\.0 MB is available/,
+    );
     const mid = quotaError('tiny', 8e6, 1e10, true, 18e6).message;
     expect(mid).toMatch(/it needs 8\.0 MB more \(of 18\.0 MB in all\), and the storage this site may use is full/);
   });

@@ -29,6 +29,9 @@ describe('fetchManifest', () => {
   it('a complete body that is not JSON is a manifest error', async () => {
     const err = await fetchManifest(URL_, respond('<html>not found</html>')).catch((e) => e);
     expect(err).toBeInstanceOf(ModelStoreError);
-    expect(err).toMatchObject({ kind: 'manifest', message: expect.stringMatching(/^http:\/\/models\.test\/tiny\/manifest\.json is not valid JSON \(/) });
+    expect(err).toMatchObject({
+      kind: 'manifest',
+      message: expect.stringMatching(/^http:\/\/models\.test\/tiny\/manifest\.json is not valid JSON \(/),
+    });
   });
 });

@@ -124,9 +124,7 @@ export function float32ArrayToBf16(values: Float32Array, out = new Uint16Array(v
   for (let i = 0; i < values.length; i++) {
     const b = bits[i];
     out[i] =
-      (b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0
-        ? (b >>> 16) | 0x40
-        : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+      (b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0 ? (b >>> 16) | 0x40 : ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
   }
   return out;
 }

@@ -121,9 +121,7 @@ export async function openCheckpoint(location: CheckpointLocation): Promise<Chec
     }
     present = location.list
       ? new Set(await location.list())
-      : new Set(
-          (await Promise.all(KNOWN_SIDE_FILES.map(async (f) => ((await location.has(f)) ? f : null)))).filter((f) => f !== null),
-        );
+      : new Set((await Promise.all(KNOWN_SIDE_FILES.map(async (f) => ((await location.has(f)) ? f : null)))).filter((f) => f !== null));
   } catch (err) {
     await Promise.all([...sources.values()].map((s) => s.close?.()));
     throw err;

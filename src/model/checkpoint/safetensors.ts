@@ -51,9 +51,7 @@ function parseEntry(file: string, name: string, raw: unknown, dataStart: number,
   }
   const [b, e] = offsets as [number, number];
   if (e > dataSize) {
-    throw new Error(
-      `${where}: bytes ${b}–${e} of the data section are out of range (the file holds ${dataSize} data bytes; truncated?)`,
-    );
+    throw new Error(`${where}: bytes ${b}–${e} of the data section are out of range (the file holds ${dataSize} data bytes; truncated?)`);
   }
   const width = DTYPE_BYTES[dtype];
   if (width !== undefined && e - b !== elementCount(shape) * width) {

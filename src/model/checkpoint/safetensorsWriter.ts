@@ -56,10 +56,7 @@ export function safetensorsLayout(specs: readonly TensorSpec[], metadata: Record
 }
 
 /** A whole safetensors file in memory, for small checkpoints and tests. */
-export function encodeSafetensors(
-  tensors: readonly (TensorSpec & { data: Uint8Array })[],
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: readonly (TensorSpec & { data: Uint8Array })[], metadata?: Record<string, string>): Uint8Array {
   const layout = safetensorsLayout(tensors, metadata);
   const out = new Uint8Array(layout.byteLength);
   out.set(layout.header, 0);

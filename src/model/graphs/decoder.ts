@@ -27,7 +27,12 @@ export const decoderIO = {
 };
 
 /** W[yes] − W[no] from the LM head, or from the embeddings when they are tied. */
-export async function scoreVector(r: TensorReader & { readRows?(name: string, start: number, count: number): Promise<Float32Array> }, cfg: ModelConfig, yesId: number, noId: number): Promise<Float32Array> {
+export async function scoreVector(
+  r: TensorReader & { readRows?(name: string, start: number, count: number): Promise<Float32Array> },
+  cfg: ModelConfig,
+  yesId: number,
+  noId: number,
+): Promise<Float32Array> {
   const name = !cfg.text.tieWordEmbeddings && r.has(textNames.lmHead) ? textNames.lmHead : textNames.embed;
   const H = cfg.text.hiddenSize;
   const row = async (id: number) => {
@@ -39,7 +44,12 @@ export async function scoreVector(r: TensorReader & { readRows?(name: string, st
   return Float32Array.from(yes, (v, i) => v - no[i]);
 }
 
-export async function buildDecoderGraph(r: TensorReader, cfg: ModelConfig, sink: WeightSink, opts: DecoderGraphOptions): Promise<Uint8Array> {
+export async function buildDecoderGraph(
+  r: TensorReader,
+  cfg: ModelConfig,
+  sink: WeightSink,
+  opts: DecoderGraphOptions,
+): Promise<Uint8Array> {
   const t = cfg.text;
   const { hiddenSize: H, headDim: D, numHeads: Hq, numKvHeads: Hkv } = t;
   const rep = Hq / Hkv;
@@ -83,7 +93,14 @@ export async function buildDecoderGraph(r: TensorReader, cfg: ModelConfig, sink:
     // Grouped-query attention without repeating K/V: the rep query heads that share a KV head are
     // stacked along the sequence axis, so one plain MatMul serves them all.
     const qGrouped = g.shape(g.op('Reshape', [q, g.ints([0, Hkv, -1, D])]), DType.FLOAT, [1, Hkv, 'RS', D]);
-    const ctx = attention(g, qGrouped, kAll, vAll, bias, { to: [0, Hq, -1, 0], back: [0, Hkv, -1, 0], shapes: [[1, Hq, 'S', 'T'], [1, Hkv, 'RS', 'T']] });
+    const ctx = attention(g, qGrouped, kAll, vAll, bias, {
+      to: [0, Hq, -1, 0],
+      back: [0, Hkv, -1, 0],
+      shapes: [
+        [1, Hq, 'S', 'T'],
+        [1, Hkv, 'RS', 'T'],
+      ],
+    });
     const merged = g.op('Reshape', [
       g.op('Transpose', [g.shape(g.op('Reshape', [ctx, g.ints([0, Hq, -1, D])]), DType.FLOAT, [1, Hq, 'S', D])], { perm: [0, 2, 1, 3] }),
       g.ints([0, 0, Hq * D]),

@@ -85,7 +85,14 @@ export function linearFromArray(
   return y;
 }
 
-export async function linear(g: GraphBuilder, r: TensorReader, x: string, weightName: string, fmt: LinearFormat, biasName?: string): Promise<string> {
+export async function linear(
+  g: GraphBuilder,
+  r: TensorReader,
+  x: string,
+  weightName: string,
+  fmt: LinearFormat,
+  biasName?: string,
+): Promise<string> {
   const [n, k] = r.shape(weightName);
   const w = await r.readTensor(weightName);
   const b = biasName ? await r.readTensor(biasName) : undefined;

@@ -20,7 +20,14 @@ export interface VisionGraphOptions {
 
 const LN_EPS = 1e-6;
 
-async function merger(g: GraphBuilder, r: TensorReader, cfg: ModelConfig, x: string, index: number | null, fmt: LinearFormat): Promise<string> {
+async function merger(
+  g: GraphBuilder,
+  r: TensorReader,
+  cfg: ModelConfig,
+  x: string,
+  index: number | null,
+  fmt: LinearFormat,
+): Promise<string> {
   const n = visionNames.merger(index);
   const scope = g.scope;
   g.scope = index === null ? '/vision/merger' : `/vision/deepstack_merger_list.${index}`;
@@ -90,7 +97,11 @@ export async function buildVisionGraph(r: TensorReader, cfg: ModelConfig, sink: 
       const qs = g.node('Split', [q, split], { outputs: groups, attrs: { axis: 1 } });
       const ks = g.node('Split', [k, split], { outputs: groups, attrs: { axis: 1 } });
       const vs = g.node('Split', [vv, split], { outputs: groups, attrs: { axis: 1 } });
-      ctx = g.op('Concat', qs.map((qi, j) => attention(g, qi, ks[j], vs[j])), { axis: 1 });
+      ctx = g.op(
+        'Concat',
+        qs.map((qi, j) => attention(g, qi, ks[j], vs[j])),
+        { axis: 1 },
+      );
     }
     const flat = g.shape(g.op('Reshape', [g.op('Transpose', [ctx], { perm: [0, 2, 1, 3] }), g.ints([-1, D])]), DType.FLOAT, ['N', D]);
     x = g.op('Add', [x, await linear(g, r, flat, n.projWeight, fmt, n.projBias)]);

@@ -150,10 +150,7 @@ export class GraphBuilder {
     opts: { outputs?: number | string[]; attrs?: Record<string, AttrValue>; domain?: string; hint?: string; name?: string } = {},
   ): string[] {
     const hint = opts.hint ?? op.toLowerCase();
-    const outputs =
-      typeof opts.outputs === 'object'
-        ? opts.outputs
-        : Array.from({ length: opts.outputs ?? 1 }, () => this.fresh(hint));
+    const outputs = typeof opts.outputs === 'object' ? opts.outputs : Array.from({ length: opts.outputs ?? 1 }, () => this.fresh(hint));
     this.nodes.push({
       op,
       inputs,
