@@ -327,34 +327,10 @@ export function makeFixtures(): Fixtures {
 function makeFormatFixtures(dir: string): void {
   const at = (f: string) => join(dir, f);
   const lavfi = (size: string) => ['-f', 'lavfi', '-i', `testsrc2=size=${size}:rate=5`];
-  ffmpeg([
-    ...lavfi('120x90'),
-    '-frames:v',
-    '1',
-    '-c:v',
-    'libaom-av1',
-    '-still-picture',
-    '1',
-    '-crf',
-    '20',
-    '-pix_fmt',
-    'yuv420p',
-    at('still.avif'),
-  ]);
-  ffmpeg([
-    ...lavfi('130x86'),
-    '-frames:v',
-    '1',
-    '-c:v',
-    'libaom-av1',
-    '-still-picture',
-    '1',
-    '-crf',
-    '20',
-    '-pix_fmt',
-    'yuv444p',
-    at('still444.avif'),
-  ]);
+  const avifStill = (size: string, pixFmt: string, file: string) =>
+    ffmpeg([...lavfi(size), '-frames:v', '1', '-c:v', 'libaom-av1', '-still-picture', '1', '-crf', '20', '-pix_fmt', pixFmt, at(file)]);
+  avifStill('120x90', 'yuv420p', 'still.avif');
+  avifStill('130x86', 'yuv444p', 'still444.avif');
   ffmpeg([...lavfi('120x90'), '-frames:v', '3', at('anim-f%d.png')]);
   ffmpeg([
     '-framerate',
