@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DecodedImage, DecodedVideo, MediaDecoder } from './decoder.ts';
-import type { ImageItem, VideoItem } from '../contracts/request.ts';
+import type { ImageItem, MediaRef, VideoItem } from '../contracts/request.ts';
 import type { MediaGridInfo } from '../contracts/request.ts';
 import { MediaError } from './errors.ts';
 import { checkSupportedFormat } from './formatSupport.ts';
@@ -48,158 +48,178 @@ async function about<T>(label: string, work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions = {}): NodeMediaDecoder {
-  const preFactor = opts.frameListPreResizeFactor ?? 64;
-  const maxVideoBytes = opts.maxVideoBytes ?? 2 ** 31;
+/** The options with their defaults filled in, shared by the steps below. */
+interface Settings {
+  baseDir: string;
+  opts: NodeMediaDecoderOptions;
+  preFactor: number;
+  maxVideoBytes: number;
+}
 
-  async function pixelsOf(loc: Located): Promise<RawPixels> {
-    if (loc.kind === 'pixels') return loc.pixels;
-    return decodeImageBytes(await readAll(loc, opts), opts);
-  }
+async function pixelsOf(loc: Located, opts: NodeMediaDecoderOptions): Promise<RawPixels> {
+  if (loc.kind === 'pixels') return loc.pixels;
+  return decodeImageBytes(await readAll(loc, opts), opts);
+}
 
-  /** Header (and oriented size) of an image; reads only the head of local files. */
-  async function headerOf(loc: Located): Promise<{ width: number; height: number }> {
-    if (loc.kind === 'pixels') return { width: loc.pixels.width, height: loc.pixels.height };
-    let bytes: Uint8Array;
-    let h: ImageHeader;
-    if (loc.kind === 'file') {
-      const head = await readHead(loc.path, HEAD_BYTES);
-      bytes = head.bytes;
-      try {
-        h = readImageHeader(bytes);
-      } catch (e) {
-        // A JPEG may carry >256 KB of metadata before its frame header: then read the whole file.
-        if (head.complete || !(e instanceof MediaError) || e.code !== 'corrupt') throw e;
-        bytes = await readAll(loc, opts);
-        h = readImageHeader(bytes);
-      }
-    } else {
+/** Header (and oriented size) of an image; reads only the head of local files. */
+async function imageSizeOf(loc: Located, opts: NodeMediaDecoderOptions): Promise<{ width: number; height: number }> {
+  if (loc.kind === 'pixels') return { width: loc.pixels.width, height: loc.pixels.height };
+  let bytes: Uint8Array;
+  let h: ImageHeader;
+  if (loc.kind === 'file') {
+    const head = await readHead(loc.path, HEAD_BYTES);
+    bytes = head.bytes;
+    try {
+      h = readImageHeader(bytes);
+    } catch (e) {
+      // A JPEG may carry >256 KB of metadata before its frame header: then read the whole file.
+      if (head.complete || !(e instanceof MediaError) || e.code !== 'corrupt') throw e;
       bytes = await readAll(loc, opts);
       h = readImageHeader(bytes);
     }
-    checkSupportedFormat(h); // `sift prompt --expand` refuses what `sift rank` would
-    checkDecodeLimit(h, opts.maxDecodePixels);
-    return orientedSize(h, bytes, opts.exifOrientation);
+  } else {
+    bytes = await readAll(loc, opts);
+    h = readImageHeader(bytes);
   }
+  checkSupportedFormat(h); // `sift prompt --expand` refuses what `sift rank` would
+  checkDecodeLimit(h, opts.maxDecodePixels);
+  return orientedSize(h, bytes, opts.exifOrientation);
+}
 
-  async function tools(): Promise<FfTools> {
-    const t = await findFfTools(opts.ffTools);
-    if (!t) throw new MediaError('unsupported-format', FFMPEG_MISSING);
-    return t;
+async function requiredFfTools(opts: NodeMediaDecoderOptions): Promise<FfTools> {
+  const t = await findFfTools(opts.ffTools);
+  if (!t) throw new MediaError('unsupported-format', FFMPEG_MISSING);
+  return t;
+}
+
+/**
+ * A path ffmpeg can open. URLs are downloaded first (with the fetch and stall timeouts: ffmpeg's own
+ * HTTP client waits forever on a silent server); they and in-memory bytes go through a temporary file.
+ */
+async function withVideoLocation<T>(loc: Located, opts: NodeMediaDecoderOptions, use: (location: string) => Promise<T>): Promise<T> {
+  if (loc.kind === 'file') return use(loc.path);
+  if (loc.kind === 'pixels')
+    throw new MediaError('bad-argument', 'a video must be a file, a URL or a list of frame images, not one decoded image');
+  const bytes = loc.kind === 'url' ? await readAll(loc, opts) : loc.bytes;
+  const dir = await mkdtemp(join(tmpdir(), 'sift-video-'));
+  try {
+    const path = join(dir, 'video');
+    await writeFile(path, bytes);
+    return await use(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
+}
 
-  /**
-   * A path ffmpeg can open. URLs are downloaded first (with the fetch and stall timeouts: ffmpeg's own
-   * HTTP client waits forever on a silent server); they and in-memory bytes go through a temporary file.
-   */
-  async function withVideoLocation<T>(loc: Located, use: (location: string) => Promise<T>): Promise<T> {
-    if (loc.kind === 'file') return use(loc.path);
-    if (loc.kind === 'pixels')
-      throw new MediaError('bad-argument', 'a video must be a file, a URL or a list of frame images, not one decoded image');
-    const bytes = loc.kind === 'url' ? await readAll(loc, opts) : loc.bytes;
-    const dir = await mkdtemp(join(tmpdir(), 'sift-video-'));
-    try {
-      const path = join(dir, 'video');
-      await writeFile(path, bytes);
-      return await use(path);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
+function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; width: number; height: number }) {
+  return planVideo({
+    frames: probe.frames,
+    sourceFps: probe.fps,
+    width: probe.width,
+    height: probe.height,
+    fps: item.fps,
+    maxFrames: item.max_frames,
+    // No budget on the item = the reference's fetch_video default (MODEL_SEQ_LEN · 32² · 0.9).
+    totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
+  });
+}
+
+const frameListOptions = (item: VideoItem, preFactor: number) => ({
+  maxFrames: item.max_frames,
+  totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
+  preResizeFactor: preFactor,
+});
+
+const labelOf = (ref: unknown) => (typeof ref === 'string' ? (ref.length > 80 ? `${ref.slice(0, 60)}…` : ref) : 'image');
+
+function decodedImage(item: ImageItem, s: Settings): Promise<DecodedImage> {
+  return about(labelOf(item.image), async () => {
+    const pixels = await pixelsOf(await locate(item.image, s.baseDir), s.opts);
+    const out = preprocessImage(pixels, { minPixels: item.min_pixels, maxPixels: item.max_pixels });
+    return { patches: out.patches, grid: out.grid, warnings: pixels.warning ? [pixels.warning] : undefined };
+  });
+}
+
+async function decodedFrameList(item: VideoItem, refs: MediaRef[], s: Settings): Promise<DecodedVideo> {
+  if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
+  const frames: RawPixels[] = [];
+  for (let k = 0; k < refs.length; k++) {
+    frames.push(await about(`frame ${k} (${labelOf(refs[k])})`, async () => pixelsOf(await locate(refs[k], s.baseDir), s.opts)));
+  }
+  const out = preprocessFrameList(frames, frameListOptions(item, s.preFactor));
+  return { patches: out.patches, grid: out.grid, timestamps: out.timestamps };
+}
+
+function decodedVideoFile(item: VideoItem, s: Settings): Promise<DecodedVideo> {
+  return about(labelOf(item.video), async () => {
+    const t = await requiredFfTools(s.opts);
+    return withVideoLocation(await locate(item.video, s.baseDir), s.opts, async (location) => {
+      const probe = await probeVideo(t, location);
+      const plan = videoPlanFor(item, probe);
+      const bytes = plan.frames * probe.width * probe.height * 3;
+      if (bytes > s.maxVideoBytes) {
+        throw new MediaError(
+          'too-large',
+          `${plan.frames} frames of ${probe.width}×${probe.height} need ${bytes} bytes of RGB, above the ${s.maxVideoBytes}-byte limit; lower max_frames or downscale the video`,
+        );
+      }
+      const frames = await decodeVideoFrames(t, location, probe, plan.indices);
+      const out = preprocessVideoFrames(frames, plan);
+      return { patches: out.patches, grid: out.grid, timestamps: out.timestamps };
+    });
+  });
+}
+
+function measuredImage(item: ImageItem, s: Settings): Promise<MediaGridInfo> {
+  return about(labelOf(item.image), async () => {
+    const size = await imageSizeOf(await locate(item.image, s.baseDir), s.opts);
+    return { grid: planImage({ ...size, minPixels: item.min_pixels, maxPixels: item.max_pixels }).grid };
+  });
+}
+
+async function measuredFrameList(item: VideoItem, refs: MediaRef[], s: Settings): Promise<MediaGridInfo> {
+  if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
+  const sizeOfFrame = (k: number) =>
+    about(`frame ${k} (${labelOf(refs[k])})`, async () => imageSizeOf(await locate(refs[k], s.baseDir), s.opts));
+  const first = await sizeOfFrame(0);
+  const o = frameListOptions(item, s.preFactor);
+  const plan = planFrameList({ ...o, count: refs.length, width: first.width, height: first.height });
+  // The same check preprocessFrameList makes on decoded frames: every used frame pre-resizes alike.
+  for (const k of plan.sampled) {
+    const size = await sizeOfFrame(k);
+    const [h, w] = frameListPreSize(size.width, size.height, s.preFactor);
+    if (w !== plan.preWidth || h !== plan.preHeight) {
+      throw new MediaError(
+        'bad-frames',
+        `frame ${k} (${size.width}×${size.height}) does not match the first frame (${first.width}×${first.height}); all frames of a video must have the same size`,
+      );
     }
   }
+  return { grid: plan.grid, timestamps: plan.timestamps };
+}
 
-  function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; width: number; height: number }) {
-    return planVideo({
-      frames: probe.frames,
-      sourceFps: probe.fps,
-      width: probe.width,
-      height: probe.height,
-      fps: item.fps,
-      maxFrames: item.max_frames,
-      // No budget on the item = the reference's fetch_video default (MODEL_SEQ_LEN · 32² · 0.9).
-      totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
+function measuredVideoFile(item: VideoItem, s: Settings): Promise<MediaGridInfo> {
+  return about(labelOf(item.video), async () => {
+    const t = await requiredFfTools(s.opts);
+    return withVideoLocation(await locate(item.video, s.baseDir), s.opts, async (location) => {
+      const plan = videoPlanFor(item, await probeVideo(t, location));
+      return { grid: plan.grid, timestamps: plan.timestamps };
     });
-  }
-
-  const frameListOptions = (item: VideoItem) => ({
-    maxFrames: item.max_frames,
-    totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
-    preResizeFactor: preFactor,
   });
+}
 
-  const labelOf = (ref: unknown) => (typeof ref === 'string' ? (ref.length > 80 ? `${ref.slice(0, 60)}…` : ref) : 'image');
-
+export function nodeMediaDecoder(baseDir: string, opts: NodeMediaDecoderOptions = {}): NodeMediaDecoder {
+  const s: Settings = { baseDir, opts, preFactor: opts.frameListPreResizeFactor ?? 64, maxVideoBytes: opts.maxVideoBytes ?? 2 ** 31 };
   return {
-    async image(item: ImageItem): Promise<DecodedImage> {
-      return about(labelOf(item.image), async () => {
-        const pixels = await pixelsOf(await locate(item.image, baseDir));
-        const out = preprocessImage(pixels, { minPixels: item.min_pixels, maxPixels: item.max_pixels });
-        return { patches: out.patches, grid: out.grid, warnings: pixels.warning ? [pixels.warning] : undefined };
-      });
+    async image(item) {
+      return decodedImage(item, s);
     },
-
-    async video(item: VideoItem): Promise<DecodedVideo> {
-      if (Array.isArray(item.video)) {
-        const refs = item.video;
-        if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
-        const frames: RawPixels[] = [];
-        for (let k = 0; k < refs.length; k++) {
-          frames.push(await about(`frame ${k} (${labelOf(refs[k])})`, async () => pixelsOf(await locate(refs[k], baseDir))));
-        }
-        const out = preprocessFrameList(frames, frameListOptions(item));
-        return { patches: out.patches, grid: out.grid, timestamps: out.timestamps };
-      }
-      return about(labelOf(item.video), async () => {
-        const t = await tools();
-        return withVideoLocation(await locate(item.video, baseDir), async (location) => {
-          const probe = await probeVideo(t, location);
-          const plan = videoPlanFor(item, probe);
-          const bytes = plan.frames * probe.width * probe.height * 3;
-          if (bytes > maxVideoBytes) {
-            throw new MediaError(
-              'too-large',
-              `${plan.frames} frames of ${probe.width}×${probe.height} need ${bytes} bytes of RGB, above the ${maxVideoBytes}-byte limit; lower max_frames or downscale the video`,
-            );
-          }
-          const frames = await decodeVideoFrames(t, location, probe, plan.indices);
-          const out = preprocessVideoFrames(frames, plan);
-          return { patches: out.patches, grid: out.grid, timestamps: out.timestamps };
-        });
-      });
+    async video(item) {
+      return Array.isArray(item.video) ? decodedFrameList(item, item.video, s) : decodedVideoFile(item, s);
     },
-
-    async measure(item: ImageItem | VideoItem): Promise<MediaGridInfo> {
-      if (item.type === 'image') {
-        return about(labelOf(item.image), async () => {
-          const size = await headerOf(await locate(item.image, baseDir));
-          return { grid: planImage({ ...size, minPixels: item.min_pixels, maxPixels: item.max_pixels }).grid };
-        });
-      }
-      if (Array.isArray(item.video)) {
-        const refs = item.video;
-        if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
-        const first = await about(`frame 0 (${labelOf(refs[0])})`, async () => headerOf(await locate(refs[0], baseDir)));
-        const o = frameListOptions(item);
-        const plan = planFrameList({ ...o, count: refs.length, width: first.width, height: first.height });
-        // The same check preprocessFrameList makes on decoded frames: every used frame pre-resizes alike.
-        for (const k of plan.sampled) {
-          const s = await about(`frame ${k} (${labelOf(refs[k])})`, async () => headerOf(await locate(refs[k], baseDir)));
-          const [h, w] = frameListPreSize(s.width, s.height, preFactor);
-          if (w !== plan.preWidth || h !== plan.preHeight) {
-            throw new MediaError(
-              'bad-frames',
-              `frame ${k} (${s.width}×${s.height}) does not match the first frame (${first.width}×${first.height}); all frames of a video must have the same size`,
-            );
-          }
-        }
-        return { grid: plan.grid, timestamps: plan.timestamps };
-      }
-      return about(labelOf(item.video), async () => {
-        const t = await tools();
-        return withVideoLocation(await locate(item.video, baseDir), async (location) => {
-          const plan = videoPlanFor(item, await probeVideo(t, location));
-          return { grid: plan.grid, timestamps: plan.timestamps };
-        });
-      });
+    async measure(item) {
+      if (item.type === 'image') return measuredImage(item, s);
+      return Array.isArray(item.video) ? measuredFrameList(item, item.video, s) : measuredVideoFile(item, s);
     },
   };
 }
