@@ -76,10 +76,8 @@ export function specialTokenStrings(tokenizerConfig: Json): string[] {
   return [...new Set(out)];
 }
 
-/** Builds the prompt tokenizer from the checkpoint's tokenizer.json and tokenizer_config.json. */
-export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unknown): PromptTokenizer {
-  const tj = tokenizerJSON as Json;
-  const tc = (tokenizerConfig ?? {}) as Json;
+/** The BPE model of tokenizer.json, checked to be one Sift can encode with (byte-level BPE). */
+function byteLevelBpeModel(tj: Json): Json {
   const model = tj.model as Json | undefined;
   if (!model || model.type !== 'BPE' || !model.vocab || typeof model.vocab !== 'object') {
     throw new Error('tokenizer.json: expected a BPE model with a vocabulary');
@@ -89,8 +87,18 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
     pre?.type === 'ByteLevel' || (Array.isArray(pre?.pretokenizers) && (pre.pretokenizers as Json[]).some((p) => p.type === 'ByteLevel'));
   // Token lengths in bytes are read off byte-level token strings (one character per byte).
   if (!byteLevel) throw new Error('tokenizer.json: expected a byte-level BPE tokenizer');
+  return model;
+}
 
-  const raw = new Tokenizer(tj, tc);
+interface Vocabularies {
+  bpeVocab: ReadonlyMap<string, number>;
+  added: Map<string, number>;
+  allSpecialIds: Set<number>;
+  /** BPE vocabulary plus added tokens, built on first use. */
+  fullVocab: () => Map<string, number>;
+}
+
+function vocabulariesOf(raw: Tokenizer, tj: Json, tc: Json, model: Json): Vocabularies {
   // Building a tokenizer is on the path of every model load: the 151k-entry maps are built once
   // (tokenizers.js's own token → id map is reused) and the merged vocabulary only when asked for.
   const own = (raw.model as unknown as { tokens_to_ids?: unknown }).tokens_to_ids;
@@ -113,23 +121,26 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
     const id = lookup(s);
     if (id !== undefined) allSpecialIds.add(id);
   }
+  return { bpeVocab, added, allSpecialIds, fullVocab };
+}
 
-  const normalizer = raw.normalizer;
-  const preTokenizer = raw.pre_tokenizer;
-  const bpe = raw.model;
-  if (!bpe) throw new Error('tokenizer.json: no model');
+// Words this long are not cached by tokenizers.js and its per-character objects make them slow.
+const LONG_WORD = 1024;
 
-  // Words this long are not cached by tokenizers.js and its per-character objects make them slow.
-  const LONG_WORD = 1024;
+/** BPE of pre-tokenised words, in order; long words through LongWordBpe (same merges, same order). */
+function plainWordEncoder(
+  bpe: NonNullable<Tokenizer['model']>,
+  bpeVocab: ReadonlyMap<string, number>,
+  model: Json,
+): (words: string[]) => PlainEncoding {
   let longWords: LongWordBpe | null | undefined;
-  /** BPE of pre-tokenised words, in order; long words through LongWordBpe (same merges, same order). */
-  function encodeWords(words: string[]): PlainEncoding {
+  return (words) => {
     const ids: number[] = [];
     const byteLengths: number[] = [];
     let batch: string[] = [];
     const flush = () => {
       // Plain BPE can only yield vocabulary entries; the added-token table is deliberately not consulted.
-      for (const t of batch.length ? bpe!(batch) : []) {
+      for (const t of batch.length ? bpe(batch) : []) {
         const id = bpeVocab.get(t);
         if (id === undefined) throw new Error(`BPE produced a token outside the vocabulary: ${JSON.stringify(t)}`);
         ids.push(id);
@@ -139,7 +150,7 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
     };
     for (const w of words) {
       if (w.length > LONG_WORD) {
-        if (longWords === undefined) longWords = plainBpeModel(model!) ? LongWordBpe.fromModel(model as never) : null;
+        if (longWords === undefined) longWords = plainBpeModel(model) ? LongWordBpe.fromModel(model as never) : null;
         const enc = longWords?.encode(w);
         if (enc) {
           flush();
@@ -154,7 +165,41 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
     }
     flush();
     return { ids, byteLengths };
+  };
+}
+
+/** The pre-tokenised words of `normalized` that no continuation of it could change. */
+function stableWords(words: string[], normalized: string): string[] {
+  // Byte-level words: one character per UTF-8 byte, so lengths are byte offsets into `normalized`.
+  const total = words.reduce((n, w) => n + w.length, 0);
+  const beforeTrailingSpace = utf8Length(normalized.trimEnd());
+  // With the Qwen2 split pattern, the match that starts at s and ends at e reads no character past
+  // max(e, end of the whitespace run at s): it is final once a character follows it and, when it
+  // starts in whitespace, once that run has ended inside the prefix. BPE works word by word.
+  const stable: string[] = [];
+  let start = 0;
+  for (const w of words) {
+    const end = start + w.length;
+    if (end >= total || start >= beforeTrailingSpace) break;
+    stable.push(w);
+    start = end;
   }
+  return stable;
+}
+
+/** Builds the prompt tokenizer from the checkpoint's tokenizer.json and tokenizer_config.json. */
+export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unknown): PromptTokenizer {
+  const tj = tokenizerJSON as Json;
+  const tc = (tokenizerConfig ?? {}) as Json;
+  const model = byteLevelBpeModel(tj);
+  const raw = new Tokenizer(tj, tc);
+  const { bpeVocab, added, allSpecialIds, fullVocab } = vocabulariesOf(raw, tj, tc, model);
+
+  const normalizer = raw.normalizer;
+  const preTokenizer = raw.pre_tokenizer;
+  const bpe = raw.model;
+  if (!bpe) throw new Error('tokenizer.json: no model');
+  const encodeWords = plainWordEncoder(bpe, bpeVocab, model);
 
   function encodePlain(text: string): PlainEncoding {
     if (text.length === 0) return { ids: [], byteLengths: [] };
@@ -170,21 +215,7 @@ export function loadPromptTokenizer(tokenizerJSON: unknown, tokenizerConfig: unk
     if (!prefixSafe) throw new Error('encodeStablePrefix: this tokenizer is not one whose prefixes Sift can encode safely');
     const normalized = normalizer ? normalizer(prefix) : prefix;
     const words: string[] = preTokenizer ? preTokenizer(normalized, { section_index: 0 }) : [normalized];
-    // Byte-level words: one character per UTF-8 byte, so lengths are byte offsets into `normalized`.
-    const total = words.reduce((n, w) => n + w.length, 0);
-    const beforeTrailingSpace = utf8Length(normalized.trimEnd());
-    // With the Qwen2 split pattern, the match that starts at s and ends at e reads no character past
-    // max(e, end of the whitespace run at s): it is final once a character follows it and, when it
-    // starts in whitespace, once that run has ended inside the prefix. BPE works word by word.
-    const stable: string[] = [];
-    let start = 0;
-    for (const w of words) {
-      const end = start + w.length;
-      if (end >= total || start >= beforeTrailingSpace) break;
-      stable.push(w);
-      start = end;
-    }
-    return encodeWords(stable);
+    return encodeWords(stableWords(words, normalized));
   }
 
   return {
