@@ -47,21 +47,24 @@ export interface TimedFetchOptions extends FetchTimeouts {
   label?: string;
 }
 
-/**
- * fetch(url, init) that rejects with MediaError 'timeout' when no response starts within the fetch
- * timeout; the returned Response's body errors with one when no bytes arrive for the stall timeout.
- */
-export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opts: TimedFetchOptions = {}): Promise<Response> {
-  const fetchMs = timeoutOf(opts.fetchTimeoutMs, DEFAULT_FETCH_TIMEOUT_MS, 'the fetch timeout');
-  const stallMs = timeoutOf(opts.stallTimeoutMs, DEFAULT_STALL_TIMEOUT_MS, 'the stall timeout');
-  const label = opts.label ?? url;
-  const outer = opts.signal ?? init.signal ?? undefined;
-  if (outer?.aborted) throw abortReason(outer);
+/** An AbortController that follows the caller's signal; `release` stops following it. */
+function followingController(outer: AbortSignal | undefined): { ctl: AbortController; release: () => void } {
   const ctl = new AbortController();
   const onAbort = () => ctl.abort(abortReason(outer!));
   outer?.addEventListener('abort', onAbort, { once: true });
-  const release = () => outer?.removeEventListener('abort', onAbort);
+  return { ctl, release: () => outer?.removeEventListener('abort', onAbort) };
+}
 
+/** The response, or MediaError 'timeout' when it has not started within `fetchMs`. */
+async function responseWithin(
+  url: string,
+  init: RequestInit,
+  fetchFn: typeof fetch | undefined,
+  ctl: AbortController,
+  release: () => void,
+  fetchMs: number,
+  label: string,
+): Promise<Response> {
   let expired: MediaError | null = null;
   const timer = setTimeout(() => {
     expired = new MediaError(
@@ -70,9 +73,8 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
     );
     ctl.abort(expired);
   }, fetchMs);
-  let res: Response;
   try {
-    res = await (opts.fetchFn ?? fetch)(url, { ...init, signal: ctl.signal });
+    return await (fetchFn ?? fetch)(url, { ...init, signal: ctl.signal });
   } catch (e) {
     release();
     if (expired) throw expired;
@@ -80,72 +82,103 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
   } finally {
     clearTimeout(timer);
   }
-  // No body, or one these statuses may not carry: nothing to stall on.
-  if (!res.body || [101, 204, 205, 304].includes(res.status)) {
-    release();
-    return res;
+}
+
+/**
+ * The stall bookkeeping of one body. Both clocks count only time spent waiting for the server, not
+ * for the consumer: `sinceByte` since the last bytes came, `window` in the current stall window (with
+ * `windowBytes` received in it).
+ */
+class StallClock {
+  got = 0;
+  sinceByte = 0;
+  window = 0;
+  windowBytes = 0;
+
+  constructor(
+    private readonly label: string,
+    readonly stallMs: number,
+    private readonly declared: number,
+  ) {}
+
+  private progress(): string {
+    return `got ${formatBytes(this.got)}${this.declared > 0 ? ` of ${formatBytes(this.declared)}` : ' so far'}`;
   }
 
-  const reader = res.body.getReader();
-  const declared = Number(res.headers.get('content-length'));
-  let got = 0;
-  // Both clocks count only time spent waiting for the server, not for the consumer: `sinceByte` since
-  // the last bytes came, `window` in the current stall window (with `windowBytes` received in it).
-  let sinceByte = 0;
-  let window = 0;
-  let windowBytes = 0;
-  const progress = () => `got ${formatBytes(got)}${declared > 0 ? ` of ${formatBytes(declared)}` : ' so far'}`;
-  // Too few bytes in the window is the reason whenever it holds (so a late timer cannot change the message).
-  const stalled = () =>
-    windowBytes === 0 || windowBytes >= MIN_BYTES_PER_STALL_WINDOW
+  /** Too few bytes in the window is the reason whenever it holds (so a late timer cannot change the message). */
+  stalled(): MediaError {
+    const { label, stallMs, windowBytes } = this;
+    return windowBytes === 0 || windowBytes >= MIN_BYTES_PER_STALL_WINDOW
       ? new MediaError(
           'timeout',
-          `${label} sent nothing for ${seconds(stallMs)} (${progress()}): the download stalled; try again later, or allow more time (stall timeout)`,
+          `${label} sent nothing for ${seconds(stallMs)} (${this.progress()}): the download stalled; try again later, or allow more time (stall timeout)`,
         )
       : new MediaError(
           'timeout',
-          `${label} sent only ${formatBytes(windowBytes)} in ${seconds(stallMs)} (${progress()}): the download is too slow (under ${formatBytes(MIN_BYTES_PER_STALL_WINDOW)} per stall timeout); try again later, or allow more time (stall timeout)`,
+          `${label} sent only ${formatBytes(windowBytes)} in ${seconds(stallMs)} (${this.progress()}): the download is too slow (under ${formatBytes(MIN_BYTES_PER_STALL_WINDOW)} per stall timeout); try again later, or allow more time (stall timeout)`,
         );
+  }
+
   /** At the end of a window: too few bytes fail the download, else a new window starts. */
-  const endWindow = () => {
-    if (windowBytes < MIN_BYTES_PER_STALL_WINDOW) throw stalled();
-    window = 0;
-    windowBytes = 0;
-  };
+  endWindow(): void {
+    if (this.windowBytes < MIN_BYTES_PER_STALL_WINDOW) throw this.stalled();
+    this.window = 0;
+    this.windowBytes = 0;
+  }
+}
+
+/** The result of `read`, counted on `clock`; throws the stall error when the server is too slow. */
+async function readWithinStall(
+  read: Promise<ReadableStreamReadResult<Uint8Array>>,
+  clock: StallClock,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  const { stallMs } = clock;
+  for (;;) {
+    const t0 = Date.now();
+    const wait = Math.max(0, stallMs - Math.max(clock.sinceByte, clock.window));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const expired = new Promise<null>((r) => (timer = setTimeout(() => r(null), wait)));
+    const r = await Promise.race([read, expired]);
+    clearTimeout(timer);
+    // A timer may fire a millisecond "early" by the clock: it still means `wait` has passed.
+    const dt = r === null ? Math.max(wait, Date.now() - t0) : Date.now() - t0;
+    clock.sinceByte += dt;
+    clock.window += dt;
+    if (r === null) {
+      if (clock.sinceByte >= stallMs) throw clock.stalled();
+      clock.endWindow();
+      continue; // still waiting for the same read, in a new window
+    }
+    if (r.done) return r;
+    clock.got += r.value.length;
+    clock.windowBytes += r.value.length;
+    clock.sinceByte = 0;
+    if (clock.window >= stallMs) clock.endWindow();
+    return r;
+  }
+}
+
+/** `res`'s body as a stream that errors with MediaError 'timeout' when the server stalls. */
+function stallWatchedBody(
+  body: ReadableStream<Uint8Array>,
+  clock: StallClock,
+  ctl: AbortController,
+  release: () => void,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
   // highWaterMark 0: pulled only when the reader asks, so a consumer that pauses is not a stalled server.
-  const body = new ReadableStream<Uint8Array>(
+  return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
         const read = reader.read();
         try {
-          for (;;) {
-            const t0 = Date.now();
-            const wait = Math.max(0, stallMs - Math.max(sinceByte, window));
-            let timer: ReturnType<typeof setTimeout> | undefined;
-            const expired = new Promise<null>((r) => (timer = setTimeout(() => r(null), wait)));
-            const r = await Promise.race([read, expired]);
-            clearTimeout(timer);
-            // A timer may fire a millisecond "early" by the clock: it still means `wait` has passed.
-            const dt = r === null ? Math.max(wait, Date.now() - t0) : Date.now() - t0;
-            sinceByte += dt;
-            window += dt;
-            if (r === null) {
-              if (sinceByte >= stallMs) throw stalled();
-              endWindow();
-              continue; // still waiting for the same read, in a new window
-            }
-            if (r.done) {
-              release();
-              controller.close();
-              return;
-            }
-            got += r.value.length;
-            windowBytes += r.value.length;
-            sinceByte = 0;
-            if (window >= stallMs) endWindow();
-            controller.enqueue(r.value);
+          const r = await readWithinStall(read, clock);
+          if (r.done) {
+            release();
+            controller.close();
             return;
           }
+          controller.enqueue(r.value);
         } catch (e) {
           release();
           // Closes the connection: the server stops sending to nobody.
@@ -162,5 +195,26 @@ export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opt
     },
     { highWaterMark: 0 },
   );
+}
+
+/**
+ * fetch(url, init) that rejects with MediaError 'timeout' when no response starts within the fetch
+ * timeout; the returned Response's body errors with one when no bytes arrive for the stall timeout.
+ */
+export async function fetchWithTimeouts(url: string, init: RequestInit = {}, opts: TimedFetchOptions = {}): Promise<Response> {
+  const fetchMs = timeoutOf(opts.fetchTimeoutMs, DEFAULT_FETCH_TIMEOUT_MS, 'the fetch timeout');
+  const stallMs = timeoutOf(opts.stallTimeoutMs, DEFAULT_STALL_TIMEOUT_MS, 'the stall timeout');
+  const label = opts.label ?? url;
+  const outer = opts.signal ?? init.signal ?? undefined;
+  if (outer?.aborted) throw abortReason(outer);
+  const { ctl, release } = followingController(outer);
+  const res = await responseWithin(url, init, opts.fetchFn, ctl, release, fetchMs, label);
+  // No body, or one these statuses may not carry: nothing to stall on.
+  if (!res.body || [101, 204, 205, 304].includes(res.status)) {
+    release();
+    return res;
+  }
+  const clock = new StallClock(label, stallMs, Number(res.headers.get('content-length')));
+  const body = stallWatchedBody(res.body, clock, ctl, release);
   return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
