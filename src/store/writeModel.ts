@@ -39,15 +39,68 @@ function holdModelLock(id: string, signal?: AbortSignal): Promise<() => void> {
   });
 }
 
+/** Removes what conversions that died half-way left for this id (their staging marks and chunks). */
+async function sweepAbandonedSlots(id: string): Promise<void> {
+  for (const mark of await stagingMarksOf(id)) {
+    await deleteSlotChunks(id, mark.slot);
+    await deleteStagingMark(id, mark.slot);
+  }
+}
+
+/** Writes `bytes` as chunks of `file` under `slot`; returns the file's entry for the record. */
+async function storedFile(id: string, slot: string, file: string, bytes: Uint8Array, chunkBytes: number): Promise<StoredFile> {
+  const count = Math.ceil(bytes.length / chunkBytes);
+  try {
+    // A few chunks per transaction (copies, as the converter may reuse its buffers); the file
+    // only counts once finish() lists it, so these need not be atomic together.
+    for (let i = 0; i < count; i += 4) {
+      const batch: Uint8Array[] = [];
+      for (let j = i; j < Math.min(i + 4, count); j++) batch.push(bytes.slice(j * chunkBytes, (j + 1) * chunkBytes));
+      await putChunks(id, slot, file, batch, i);
+    }
+  } catch (err) {
+    throw await explainQuotaError(err, id, bytes.length, bytes.length);
+  }
+  return { bytes: bytes.length, sha256: await sha256Hex(bytes), chunks: count, verified: true };
+}
+
+/** Throws unless every file `manifest` lists was written with its size and sha256. */
+function checkWrittenAgainst(manifest: Manifest, files: Record<string, StoredFile>, id: string): void {
+  for (const s of manifest.shards) {
+    const f = files[s.file];
+    if (!f) throw new ModelStoreError('integrity', `Converted model ${id}: ${s.file} is listed in the manifest but was never written`);
+    if (f.bytes !== s.bytes || f.sha256 !== s.sha256) {
+      throw new ModelStoreError('integrity', `Converted model ${id}: ${s.file} does not match its manifest entry (size or sha256)`);
+    }
+  }
+}
+
+/** The ready record of the written slot, listing the manifest's files. */
+function readyRecordOf(manifest: Manifest, files: Record<string, StoredFile>, id: string, slot: string, chunkBytes: number): ModelRecord {
+  const listed = Object.fromEntries(manifest.shards.map((s) => [s.file, files[s.file]]));
+  const now = Date.now();
+  return {
+    id,
+    version: manifest.version,
+    label: manifest.label || id,
+    manifest,
+    manifestUrl: 'local',
+    state: 'ready',
+    slot,
+    chunkBytes,
+    totalBytes: manifest.shards.reduce((n, s) => n + s.bytes, 0),
+    files: listed,
+    createdAt: now,
+    readyAt: now,
+  };
+}
+
 /** A writer for a model with id `id`; waits while another tab downloads or converts the same id. */
 export async function createModelWriter(id: string, options: { chunkBytes?: number; signal?: AbortSignal } = {}): Promise<ModelWriter> {
   const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
   const release = await holdModelLock(id, options.signal);
   try {
-    for (const mark of await stagingMarksOf(id)) {
-      await deleteSlotChunks(id, mark.slot);
-      await deleteStagingMark(id, mark.slot);
-    }
+    await sweepAbandonedSlots(id);
     const slot = `local-${crypto.randomUUID()}`;
     await putStagingMark({ id, slot, createdAt: Date.now() });
     const files: Record<string, StoredFile> = {};
@@ -71,57 +124,23 @@ export async function createModelWriter(id: string, options: { chunkBytes?: numb
       async writeFile(file, bytes) {
         assertOpen();
         if (files[file]) throw new Error(`model writer for ${id}: ${file} was written twice`);
-        const count = Math.ceil(bytes.length / chunkBytes);
-        try {
-          // A few chunks per transaction (copies, as the converter may reuse its buffers); the file
-          // only counts once finish() lists it, so these need not be atomic together.
-          for (let i = 0; i < count; i += 4) {
-            const batch: Uint8Array[] = [];
-            for (let j = i; j < Math.min(i + 4, count); j++) batch.push(bytes.slice(j * chunkBytes, (j + 1) * chunkBytes));
-            await putChunks(id, slot, file, batch, i);
-          }
-        } catch (err) {
-          throw await explainQuotaError(err, id, bytes.length, bytes.length);
-        }
-        files[file] = { bytes: bytes.length, sha256: await sha256Hex(bytes), chunks: count, verified: true };
+        files[file] = await storedFile(id, slot, file, bytes, chunkBytes);
       },
 
       async finish(manifest) {
         assertOpen();
         if (manifest.id !== id) throw new Error(`model writer for ${id} got a manifest for ${manifest.id}`);
-        for (const s of manifest.shards) {
-          const f = files[s.file];
-          if (!f)
-            throw new ModelStoreError('integrity', `Converted model ${id}: ${s.file} is listed in the manifest but was never written`);
-          if (f.bytes !== s.bytes || f.sha256 !== s.sha256) {
-            throw new ModelStoreError('integrity', `Converted model ${id}: ${s.file} does not match its manifest entry (size or sha256)`);
-          }
-        }
+        checkWrittenAgainst(manifest, files, id);
         const existing = await getRecord(id, manifest.version);
         if (existing?.state === 'ready') {
           // The same content is already stored: keep that copy.
           await close(false);
           return readyModelOf(existing);
         }
-        const listed = Object.fromEntries(manifest.shards.map((s) => [s.file, files[s.file]]));
-        const now = Date.now();
-        const record: ModelRecord = {
-          id,
-          version: manifest.version,
-          label: manifest.label || id,
-          manifest,
-          manifestUrl: 'local',
-          state: 'ready',
-          slot,
-          chunkBytes,
-          totalBytes: manifest.shards.reduce((n, s) => n + s.bytes, 0),
-          files: listed,
-          createdAt: now,
-          readyAt: now,
-        };
+        const record = readyRecordOf(manifest, files, id, slot, chunkBytes);
         try {
           await putRecord(record);
-          for (const file of Object.keys(files)) if (!listed[file]) await deleteFileChunks(record, file);
+          for (const file of Object.keys(files)) if (!record.files[file]) await deleteFileChunks(record, file);
           await close(true);
           await evictOtherVersions(id, manifest.version);
         } catch (err) {
