@@ -5,7 +5,7 @@ import type * as OrtTypes from 'onnxruntime-web';
 import { parseConfig, type ModelConfig } from '../model/config.ts';
 import type { Manifest } from '../model/manifest.ts';
 import { embeddingFiles, embeddingTableOf, type EmbeddingTable } from '../model/embeddingTable.ts';
-import { fill, isSharedView, readInOrder, type FileRequest } from '../store/readInOrder.ts';
+import { copiedInto, isSharedView, readInOrder, type FileRequest } from '../store/readInOrder.ts';
 import { allocateGraphBlock, createInPlaceSession, startedOrtHeap, type GraphBlock, type OrtHeap } from './inPlaceSession.ts';
 
 export type Ort = typeof OrtTypes;
@@ -130,7 +130,7 @@ class GraphLoads {
     const block = this.blocks.get(g.file);
     if (block) {
       // Written into the block by the reader, or read here and copied into it now.
-      if (model !== this.intoViews.get(g.file)) fill(block.view(), model, g.file);
+      if (model !== this.intoViews.get(g.file)) copiedInto(block.view(), model, g.file);
       this.mark(`${name}Read`);
       return { block, file: g.file };
     }

@@ -7,7 +7,7 @@
 // wasm heap, when cross-origin isolated) is written there by the Worker chunk by chunk: its chunks live
 // and die in the Worker, and the caller's thread neither copies nor collects them.
 import { ModelStoreError, type StoreErrorKind } from './errors.ts';
-import { fill, isSharedView, prefetching, readInOrder, type FileRequest } from './readInOrder.ts';
+import { copiedInto, isSharedView, prefetching, readInOrder, type FileRequest } from './readInOrder.ts';
 import { readModelFile } from './readModel.ts';
 
 export interface ModelFileReader {
@@ -65,7 +65,7 @@ export function openModelReader(id: string, version: string): ModelFileReader {
     timings.push({ file, bytes: bytes.byteLength, ms: now() - t0, doneAt: now() });
     return bytes;
   });
-  const readHere = (file: string, into?: Uint8Array) => here.read(file).then((bytes) => (into ? fill(into, bytes, file) : bytes));
+  const readHere = (file: string, into?: Uint8Array) => here.read(file).then((bytes) => (into ? copiedInto(into, bytes, file) : bytes));
   const fallBack = () => {
     worker?.terminate();
     worker = null;

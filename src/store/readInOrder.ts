@@ -12,8 +12,8 @@ export interface OrderedReader {
 /** True for a view of shared memory, which a Worker can be given to write into. */
 export const isSharedView = (b: Uint8Array): boolean => typeof SharedArrayBuffer !== 'undefined' && b.buffer instanceof SharedArrayBuffer;
 
-/** Writes `bytes` into `into`, which must be exactly as long. */
-export function fill(into: Uint8Array, bytes: Uint8Array, file: string): Uint8Array {
+/** `into` with `bytes` copied in; it must be exactly as long. */
+export function copiedInto(into: Uint8Array, bytes: Uint8Array, file: string): Uint8Array {
   if (bytes.byteLength !== into.byteLength) throw new Error(`${file} is ${bytes.byteLength} bytes, its manifest gives ${into.byteLength}`);
   into.set(bytes);
   return into;
@@ -47,7 +47,7 @@ export function prefetching(request: (file: string, into?: Uint8Array) => Promis
 export function readInOrder(read: (file: string) => Promise<Uint8Array>): OrderedReader {
   let queue: Promise<unknown> = Promise.resolve();
   return prefetching((file, into) => {
-    const p = queue.then(() => read(file)).then((bytes) => (into ? fill(into, bytes, file) : bytes));
+    const p = queue.then(() => read(file)).then((bytes) => (into ? copiedInto(into, bytes, file) : bytes));
     queue = p.catch(() => undefined);
     return p;
   });
