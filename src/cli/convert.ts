@@ -1,4 +1,4 @@
-// `sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
+// `sift convert <checkpoint-dir-or-url> <out-dir> [--kind reranker|embedding] [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../model/checkpoint/open.ts';
@@ -47,11 +47,12 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
     'graph-format': 'string',
     'shard-mb': 'string',
     id: 'string',
+    kind: 'string',
   });
   const [input, outDir] = args.positional;
   if (!input || !outDir)
     throw new UsageError(
-      'usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N]',
+      'usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--kind reranker|embedding]',
     );
   const bits = numberOption(args, 'bits', 4);
   if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
@@ -77,9 +78,14 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
     await writeFile(`${target}.partial`, bytes);
     await rename(`${target}.partial`, target);
   };
+  const kind = args.options.get('kind');
+  if (kind !== undefined && kind !== 'reranker' && kind !== 'embedding') throw new UsageError('--kind must be reranker or embedding');
   const id = typeof args.options.get('id') === 'string' ? String(args.options.get('id')) : undefined;
   try {
     const manifest = await convertCheckpoint(checkpointSource(ckpt), out, {
+      kind,
+      onKind: (k) =>
+        process.stderr.write(`converting a Qwen3-VL-${k.kind === 'embedding' ? 'Embedding' : 'Reranker'} checkpoint: ${k.reason}\n`),
       bits,
       embedBits,
       linear,
@@ -93,6 +99,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
     printJson({
       manifest: join(outDir, 'manifest.json'),
       id: manifest.id,
+      kind: manifest.kind,
       version: manifest.version,
       bytes: manifest.totalBytes,
       files: manifest.shards.length,

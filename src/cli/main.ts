@@ -1,14 +1,18 @@
 // `sift` command dispatcher. Each command lives in its own module and is loaded on demand.
 import { UsageError } from './args.ts';
 
-const USAGE = `sift — multimodal reranking with Qwen3-VL-Reranker
+const USAGE = `sift — multimodal search and reranking with Qwen3-VL-Embedding and Qwen3-VL-Reranker
 
-  sift tiny <dir> [--seed N] [--layers N] [--vision-depth N] [--real-size]
+  sift tiny <dir> [--kind reranker|embedding] [--seed N] [--layers N] [--vision-depth N] [--real-size]
       write a random-weight checkpoint with the official layout (for tests and trying the app)
-  sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32]
-               [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]
+  sift convert <checkpoint-dir-or-url> <out-dir> [--kind reranker|embedding] [--bits 4|8|32]
+               [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]
       convert an official safetensors checkpoint into a Sift model directory (--linear int8: the WASM
-      backend's format, int8 per output channel from the checkpoint's weights)
+      backend's format, int8 per output channel from the checkpoint's weights); the kind is detected
+      (an embedding checkpoint has no lm_head or a model card naming it) unless --kind says
+  sift embed --model <embedding-model-dir> <request.json> [--max-length N] [--fetch-timeout S] …
+      embed inputs: {"instruction"?, "inputs": [{text?, image?, video?}], "dims"?} → prints
+      {"embeddings": [[…] | null], "errors": [...]} (unit vectors; dims keeps the first D ≥ 64, renormalised)
   sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
             [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N]
             [--max-request-mb N] [--max-text-chars N]
@@ -31,6 +35,7 @@ const commands: Record<string, () => Promise<Command>> = {
   tiny: async () => (await import('./tiny.ts')).runTinyCommand,
   convert: async () => (await import('./convert.ts')).runConvertCommand,
   rank: async () => (await import('./rank.ts')).runRankCommand,
+  embed: async () => (await import('./embed.ts')).runEmbedCommand,
   prompt: async () => (await import('./prompt.ts')).runPromptCommand,
   'plan-image': async () => (await import('./plan.ts')).runPlanImageCommand,
   'plan-video': async () => (await import('./plan.ts')).runPlanVideoCommand,

@@ -34,9 +34,10 @@ export async function writeTinyCheckpoint(
   return { dir, files, totalBytes: files.reduce((s, f) => s + f.bytes, 0) };
 }
 
-export const TINY_USAGE = `usage: sift tiny <dir> [--seed N] [--layers N] [--vision-depth N] [--untied] [--shard-mb N] [--real-size]
-  Writes a random-weight Qwen3-VL-Reranker checkpoint (official names, bf16 safetensors, config and
-  tokenizer files) for tests and benchmarks. --real-size uses the 2B dimensions (~4.3 GB, sharded).`;
+export const TINY_USAGE = `usage: sift tiny <dir> [--kind reranker|embedding] [--seed N] [--layers N] [--vision-depth N] [--untied] [--shard-mb N] [--real-size]
+  Writes a random-weight Qwen3-VL-Reranker (or, with --kind embedding, Qwen3-VL-Embedding) checkpoint
+  (official names, bf16 safetensors, config and tokenizer files) for tests and benchmarks. --real-size
+  uses the 2B dimensions (~4.3 GB, sharded).`;
 
 function intArg(flag: string, value: string | undefined): number {
   const n = Number(value);
@@ -71,6 +72,12 @@ export function parseTinyArgs(argv: string[]): { dir: string; options: TinyOptio
       case '--real-size':
         options.realSize = true;
         break;
+      case '--kind': {
+        const kind = argv[++i];
+        if (kind !== 'reranker' && kind !== 'embedding') throw new UsageError(`--kind must be reranker or embedding, got "${kind ?? ''}"`);
+        options.kind = kind;
+        break;
+      }
       default:
         if (arg.startsWith('-') || dir !== undefined) throw new UsageError(`unexpected argument "${arg}"`);
         dir = arg;

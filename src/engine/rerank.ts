@@ -14,10 +14,10 @@ import {
   type RerankRequest,
   type VideoItem,
 } from '../prompt/index.ts';
-import { Scorer, type PromptInput, type VisionItem } from './scorer.ts';
+import { Scorer, type PromptInput } from './scorer.ts';
 import type { LoadedModel } from './session.ts';
-import type { Grid } from './rope.ts';
 import { errorCode } from './errorCode.ts';
+import { decodeMediaItem, promptMediaOf, type DecodedMedia } from './decodeMedia.ts';
 
 export type { DecodedImage, DecodedVideo, MediaDecoder } from '../media/decoder.ts';
 import type { MediaDecoder } from '../media/decoder.ts';
@@ -46,7 +46,7 @@ export interface RerankOutput {
 /** `err`'s message with a prefix, its code kept. */
 const withCode = (message: string, err: unknown) => Object.assign(new Error(message), { code: errorCode(err) });
 
-type Decoded = { vision: VisionItem; timestamps?: number[]; warnings?: string[] };
+type Decoded = DecodedMedia;
 
 const handleOf = (item: ImageItem | VideoItem): unknown => (item.type === 'image' ? item.image : item.video);
 
@@ -153,29 +153,12 @@ export class RerankSession {
     return out;
   }
 
-  private async decode(item: ImageItem | VideoItem): Promise<Decoded> {
-    if (item.type === 'image') {
-      const img = await this.media.image(item);
-      return { vision: { patches: img.patches, grid: img.grid }, warnings: img.warnings };
-    }
-    const vid = await this.media.video(item);
-    return { vision: { patches: vid.patches, grid: vid.grid }, timestamps: vid.timestamps };
+  private decode(item: ImageItem | VideoItem): Promise<Decoded> {
+    return decodeMediaItem(this.media, item);
   }
 
   private encode(conv: RerankConversation, items: (ImageItem | VideoItem)[], decoded: Decoded[], opts: RerankRunOptions, merge: number) {
-    const images: VisionItem[] = [];
-    const videos: VisionItem[] = [];
-    const media = { images: [] as Grid[], videos: [] as { grid: Grid; timestamps: number[] }[] };
-    items.forEach((item, i) => {
-      const d = decoded[i];
-      if (item.type === 'image') {
-        images.push(d.vision);
-        media.images.push(d.vision.grid);
-      } else {
-        videos.push(d.vision);
-        media.videos.push({ grid: d.vision.grid, timestamps: d.timestamps ?? [] });
-      }
-    });
+    const { images, videos, media } = promptMediaOf(items, decoded);
     const prompt = encodeDocumentPrompt(conv, this.tokenizer, media, {
       maxLength: opts.maxLength,
       maxTextChars: opts.maxTextChars,

@@ -3,7 +3,7 @@
 // long ones run alone in chunks. A document that fails is retried alone and fails alone.
 import { KvCache } from './kvcache.ts';
 import { ropePositions, textRotary, type Grid } from './rope.ts';
-import { runDecoder, runVision, type LoadedModel, type VisionOutput } from './session.ts';
+import { runDecoder, runVision, type DecoderResult, type LoadedModel, type VisionOutput } from './session.ts';
 
 export interface VisionItem {
   patches: Float32Array;
@@ -20,6 +20,8 @@ export interface PromptInput {
 export interface DocScore {
   score: number | null;
   logit: number | null;
+  /** An embedding model's output for the prompt's last token: final_norm(h), not yet normalised. */
+  vector?: Float32Array;
   error?: string;
   /** The failure's stable code, when the error thrown had one (e.g. a prompt error's). */
   code?: string;
@@ -59,6 +61,17 @@ function yieldThenCheck(signal: AbortSignal | undefined): Promise<void> {
 }
 
 const isAbort = (e: unknown) => (e as { name?: string } | null)?.name === 'AbortError';
+
+/** What the model says at a prompt's last token: the reranker's logit, or the embedding model's hidden state. */
+interface LastToken {
+  logit: number | null;
+  vector?: Float32Array;
+}
+
+function lastTokenOf(r: DecoderResult, row: number, hidden: number): LastToken {
+  if (r.finalHidden) return { logit: null, vector: r.finalHidden.slice(row * hidden, (row + 1) * hidden) };
+  return { logit: r.logits[row] };
+}
 
 /** Where each token's embedding comes from, for one prompt. */
 interface Plan {
@@ -187,16 +200,16 @@ export class Scorer {
     signal?: AbortSignal,
   ) {
     let cache = past.slice(visible + 1);
-    let last = 0;
+    let last: LastToken = { logit: null };
     for (let a = from; a < to; a += chunk) {
       if (a > from) await yieldThenCheck(signal); // a long prompt is many calls: stay cancellable
       const b = Math.min(to, a + chunk);
       const more = b < to || keep;
       const r = await this.call(cache, [{ plan, from: a, to: b, visible: cache.length - 1 }], more);
-      last = r.logits[b - a - 1];
+      last = lastTokenOf(r, b - a - 1, this.m.cfg.text.hiddenSize);
       if (more) cache = cache.append(r.keys, r.values, b - a);
     }
-    return { cache, logit: last };
+    return { cache, last };
   }
 
   private chunkFor(pastLength: number, want: number, budget: number): number {
@@ -258,13 +271,13 @@ export class Scorer {
       }
     });
     const chunk = this.chunkFor(prefixCache.length, opts.chunkTokens ?? 512, budget);
-    const finish = (item: (typeof pending)[number], logit: number) =>
-      done(item.index, { score: 1 / (1 + Math.exp(-logit)), logit, ms: performance.now() - item.start });
+    const finish = (item: (typeof pending)[number], { logit, vector }: LastToken) =>
+      done(item.index, { score: logit === null ? null : 1 / (1 + Math.exp(-logit)), logit, vector, ms: performance.now() - item.start });
     const solo = async (item: (typeof pending)[number]) => {
       try {
         const { plan } = item;
         const r = await this.extend(prefixCache, plan.shared, plan, plan.shared, plan.input.ids.length, chunk, false, opts.signal);
-        finish(item, r.logit);
+        finish(item, r.last);
       } catch (e) {
         if (isAbort(e)) throw e;
         done(item.index, {
@@ -296,7 +309,7 @@ export class Scorer {
           let at = 0;
           group.forEach((g, k) => {
             at += pieces[k].to - pieces[k].from;
-            finish(g, r.logits[at - 1]);
+            finish(g, lastTokenOf(r, at - 1, this.m.cfg.text.hiddenSize));
           });
         } catch {
           for (const g of group) await solo(g); // isolate the failing document

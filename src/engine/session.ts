@@ -66,7 +66,9 @@ export interface DecoderStep {
 }
 
 export interface DecoderResult {
-  logits: Float32Array; // [S]
+  logits: Float32Array; // [S] (a reranker's; empty for an embedding model)
+  /** An embedding model's final_norm(h), [S, H]. */
+  finalHidden?: Float32Array;
   keys: Float32Array[]; // per layer [kvH, S, D]
   values: Float32Array[];
   hidden?: Float32Array[];
@@ -90,7 +92,13 @@ export async function runDecoder(m: LoadedModel, step: DecoderStep): Promise<Dec
     feeds[decoderIO.pastValue(i)] = new ort.Tensor('float32', step.past.values[i], [1, kvH, P, D]);
   }
   const out = await exclusive(ort, () => m.decoder.run(feeds));
-  const result: DecoderResult = { logits: (await out.logits.getData()) as Float32Array, keys: [], values: [] };
+  const result: DecoderResult = {
+    logits: out.logits ? ((await out.logits.getData()) as Float32Array) : new Float32Array(0),
+    keys: [],
+    values: [],
+  };
+  const final = out[decoderIO.finalHidden];
+  if (final) result.finalHidden = (await final.getData()) as Float32Array;
   if (step.wantPresent) {
     for (let i = 0; i < numLayers; i++) {
       result.keys.push((await out[decoderIO.presentKey(i)].getData()) as Float32Array);

@@ -11,6 +11,8 @@ import { writeEmbeddingTable } from './embeddingWriter.ts';
 import { sha256Hex, ShardWriter, type ShardInfo } from './shards.ts';
 import type { WeightSink } from './onnx/graph.ts';
 import { withProgress, type CheckpointSource } from './checkpointSource.ts';
+import type { ModelKind } from '../store/manifest.ts';
+import { detectModelKind, type DetectedKind } from './modelKind.ts';
 
 export { checkpointSource, type CheckpointSource } from './checkpointSource.ts';
 
@@ -22,6 +24,10 @@ export interface ConvertProgress {
 }
 
 export interface ConvertOptions {
+  /** Reranker or embedding model (default: detected, modelKind.ts). */
+  kind?: ModelKind;
+  /** Told which kind was chosen and why, before the weights are read. */
+  onKind?: (k: DetectedKind) => void;
   /** Width of every stored weight matrix with 'nbits' linear layers: 4/8-bit blocks, or 32 (fp32: every weight exact). */
   bits?: Bits | 32;
   /** The token embedding table's width (default: `bits`, 8 with int8 linear layers; at least 8 when they are 8-bit or wider). */
@@ -152,7 +158,11 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   const cfg = parseConfig(source.rawConfig);
   const { linear, bits, blockSize, embedBits } = storedFormats(opts);
   const shardBytes = Math.floor((opts.shardMB ?? 256) * 1024 * 1024);
-  const tokens = yesNoFromTokenizer(new TextDecoder().decode(await source.readFile('tokenizer.json')));
+  const detected = await detectModelKind(source, opts.kind);
+  opts.onKind?.(detected);
+  const { kind } = detected;
+  // An embedding model has no answer tokens: its graph ends at the final norm.
+  const tokens = kind === 'reranker' ? yesNoFromTokenizer(new TextDecoder().decode(await source.readFile('tokenizer.json'))) : undefined;
   const { src, enter, total } = phasedProgress(source, opts.onProgress ?? (() => {}));
   const output = new ListedOutput(out);
   // ORT format is the WASM EP's, for int8 layers only.
@@ -167,7 +177,8 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     ort,
   );
   enter('decoder');
-  const decoderOptions = { format: linear, yesId: tokens.yes, noId: tokens.no, debugHidden: opts.debugOutputs };
+  const head = tokens ? { kind: 'score' as const, yesId: tokens.yes, noId: tokens.no } : { kind: 'hidden' as const };
+  const decoderOptions = { format: linear, head, debugHidden: opts.debugOutputs };
   const decoder = await writeGraph('decoder', (sink) => buildDecoderGraph(src, cfg, sink, decoderOptions), output, shardBytes, ort);
   enter('embedding');
   const emb = await writeEmbeddingTable(src, embedBits, blockSize, shardBytes, out);
@@ -177,14 +188,15 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   const manifest: Manifest = {
     format: MANIFEST_FORMAT,
     formatVersion: MANIFEST_VERSION,
-    id: opts.id ?? 'qwen3-vl-reranker',
+    kind,
+    id: opts.id ?? (kind === 'embedding' ? 'qwen3-vl-embedding' : 'qwen3-vl-reranker'),
     version: opts.version ?? (await contentVersion(shards)),
-    label: opts.label ?? opts.id ?? 'Qwen3-VL-Reranker',
+    label: opts.label ?? opts.id ?? (kind === 'embedding' ? 'Qwen3-VL-Embedding' : 'Qwen3-VL-Reranker'),
     randomWeights: opts.randomWeights ?? false,
     source: opts.source ?? '',
     config: source.rawConfig,
     weights: { bits, blockSize, activations: 'fp32', ...(linear.kind === 'int8' ? { linear: 'int8' as const } : {}) },
-    tokens,
+    ...(tokens ? { tokens } : {}),
     files,
     graphs: {
       vision: { file: vision.file, shards: vision.shards.map((s) => s.file) },

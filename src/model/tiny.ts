@@ -3,6 +3,7 @@
 // benchmarks, streamed shard by shard). Pure: runs in Node and in the browser.
 
 import { parseConfig } from './config.ts';
+import type { ModelKind } from '../store/manifest.ts';
 import { textNames, visionNames } from './names.ts';
 import { QWEN3_VL_CHAT_TEMPLATE } from '../contracts/chatTemplate.ts';
 import { float32ArrayToBf16 } from './checkpoint/dtypes.ts';
@@ -19,6 +20,8 @@ import {
 
 export interface TinyOptions extends Partial<TinySizes> {
   seed?: number;
+  /** A Qwen3-VL-Reranker checkpoint (default) or a Qwen3-VL-Embedding one (no lm_head; model card named so). */
+  kind?: ModelKind;
   /** Start from the Qwen3-VL-Reranker-2B sizes instead of the tiny ones. */
   realSize?: boolean;
   /** Contents of tokenizer.json; when given, the tokenizer files are written and yes/no are looked up in it. */
@@ -106,11 +109,13 @@ function fanIn(shape: number[]): number {
 }
 
 /** The tensor list with initialisers, sorted by name (the order of the data in the file). */
-export function tinyTensors(sizes: TinySizes, yesId: number, noId: number): TinyTensor[] {
+export function tinyTensors(sizes: TinySizes, yesId: number, noId: number, kind: ModelKind = 'reranker'): TinyTensor[] {
   const config = parseConfig(tinyConfigJson(sizes));
-  const scoreTable = sizes.tie ? textNames.embed : textNames.lmHead;
+  // The embedding model's table is plain: no answer rows to shape, and (as published) no lm_head at all.
+  const scoreTable = kind === 'embedding' ? null : sizes.tie ? textNames.embed : textNames.lmHead;
   const out: TinyTensor[] = [];
   for (const [name, shape] of officialTensorShapes(config)) {
+    if (kind === 'embedding' && name === textNames.lmHead) continue;
     let init: Init;
     if (name === scoreTable && yesId < sizes.vocabSize && noId < sizes.vocabSize && yesId !== noId) {
       // W[no] = W[yes] + δ. After the final RMSNorm |h| ≈ sqrt(hidden), so std(δ) = 1.5/sqrt(hidden)
@@ -192,6 +197,13 @@ function shardTensors(tensors: TinyTensor[], maxBytes: number): TinyTensor[][] {
   return shards;
 }
 
+const TINY_EMBEDDING_SIZES: Partial<TinySizes> = { textHidden: 128, textIntermediate: 256 };
+const EMBEDDING_MODEL_CARD = '# Qwen3-VL-Embedding (generated: random weights, official layout)\n';
+
+function stripUndefinedSizes(o: Partial<TinySizes>): Partial<TinySizes> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<TinySizes>;
+}
+
 // ---- files ----------------------------------------------------------------------------------
 
 const encoder = new TextEncoder();
@@ -207,8 +219,18 @@ function bytesFile(name: string, bytes: Uint8Array): ChunkedFile {
 
 /** Plans every file of the checkpoint; tensor bytes are generated only when a file's chunks are read. */
 export function planTinyCheckpoint(options: TinyOptions = {}): TinyCheckpointPlan {
-  const { seed = 0, realSize = false, tokenizerJson, chatTemplate = QWEN3_VL_CHAT_TEMPLATE, maxShardBytes, ...overrides } = options;
+  const {
+    seed = 0,
+    realSize = false,
+    kind = 'reranker',
+    tokenizerJson,
+    chatTemplate = QWEN3_VL_CHAT_TEMPLATE,
+    maxShardBytes,
+    ...rest
+  } = options;
   if (!Number.isSafeInteger(seed)) throw new Error(`tiny checkpoint: seed must be an integer, got ${seed}`);
+  // A tiny embedding model is 128 wide, so Matryoshka truncation to 64 dimensions is a real cut.
+  const overrides = kind === 'embedding' && !realSize ? { ...TINY_EMBEDDING_SIZES, ...stripUndefinedSizes(rest) } : rest;
   const sizes = resolveSizes(overrides, realSize);
   const config = tinyConfigJson(sizes);
 
@@ -221,8 +243,10 @@ export function planTinyCheckpoint(options: TinyOptions = {}): TinyCheckpointPla
   const yesId = vocab?.yes ?? QWEN_YES_ID;
   const noId = vocab?.no ?? QWEN_NO_ID;
 
-  const tensors = tinyTensors(sizes, yesId, noId);
+  const tensors = tinyTensors(sizes, yesId, noId, kind);
   const files: ChunkedFile[] = [jsonFile('config.json', config)];
+  // The published repositories' model cards are titled by model; `sift convert` reads the title (modelKind.ts).
+  if (kind === 'embedding') files.push(bytesFile('README.md', encoder.encode(EMBEDDING_MODEL_CARD)));
   const shards = shardTensors(tensors, maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES);
   if (shards.length === 1) {
     files.push(safetensorsFile('model.safetensors', tensors, seed));

@@ -46,7 +46,7 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 const PART_NAMES = { instruction: 'the instruction', query: 'the query text', document: 'the document text' } as const;
 
 /** Refuses a text longer than `limit` characters before any of it is copied or tokenised. */
-function checkTextLengths(conversation: RerankConversation, limit: number): void {
+export function checkTextLengths(conversation: RerankConversation, limit: number): void {
   const user = conversation.messages.find((m) => m.role === 'user');
   user?.content.forEach((item, i) => {
     if (item.type !== 'text' || item.text.length <= limit) return;

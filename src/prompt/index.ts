@@ -13,3 +13,5 @@ export { QWEN3_VL_CHAT_TEMPLATE, QWEN3_VL_CHAT_TEMPLATE_SHA256 } from '../contra
 export * from './validate.ts';
 export * from './promptError.ts';
 export * from './budgetedPrompt.ts';
+export * from './embedConversation.ts';
+export * from './embedPrompt.ts';

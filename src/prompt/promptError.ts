@@ -2,8 +2,10 @@
 //  - 'query-truncated': the token budget (maxLength) cannot hold the whole query, so the document
 //    would be scored against a cut or missing query (README, 'Where Sift deliberately differs': Sift refuses rather than warns).
 //  - 'text-too-long': one text is longer than the configured character limit (maxTextChars).
+//  - 'media-truncated': an embedding input's images or videos do not fit in its token limit (the
+//    reference's processor fails on such an input too: its vision pads would be cut).
 
-export type PromptErrorCode = 'query-truncated' | 'text-too-long';
+export type PromptErrorCode = 'query-truncated' | 'text-too-long' | 'media-truncated';
 
 export class PromptError extends Error {
   override name = 'PromptError';

@@ -28,8 +28,16 @@ export interface EmbeddingPart {
   zeroPoints?: ByteRange;
 }
 
+/** Which model a manifest holds: Qwen3-VL-Reranker (scores pairs) or Qwen3-VL-Embedding (one vector per input). */
+export type ModelKind = 'reranker' | 'embedding';
+
+/** A manifest without `kind` was written before embedding models existed: a reranker. */
+export const modelKindOf = (m: Pick<Manifest, 'kind'>): ModelKind => m.kind ?? 'reranker';
+
 export interface Manifest {
   format: typeof MANIFEST_FORMAT;
+  /** Absent in manifests written before embedding models: 'reranker'. */
+  kind?: ModelKind;
   formatVersion: number;
   /** Stable model id (e.g. "qwen3-vl-reranker-2b"); the store keys shards by id + version. */
   id: string;
@@ -42,7 +50,8 @@ export interface Manifest {
   config: unknown;
   /** linear 'int8': the graphs' linear layers are int8 per output channel (graphs/linear.ts; `bits` is then 8). */
   weights: { bits: 4 | 8 | 32; blockSize: number; activations: 'fp32'; linear?: 'int8' };
-  tokens: { yes: number; no: number };
+  /** The reranker's answer tokens (absent for an embedding model). */
+  tokens?: { yes: number; no: number };
   files: { tokenizer: string; tokenizerConfig: string; chatTemplate?: string; preprocessor?: string; videoPreprocessor?: string };
   graphs: { vision: { file: string; shards: string[] }; decoder: { file: string; shards: string[] } };
   /**
@@ -87,7 +96,19 @@ export function parseManifest(json: unknown): Manifest {
       `manifest.json: format version ${m.formatVersion} is not supported by this Sift (expects ${MANIFEST_VERSION}); re-convert the model`,
     );
   }
-  for (const key of ['id', 'version', 'config', 'graphs', 'embedding', 'shards', 'files', 'tokens'] as const) {
+  if (m.kind !== undefined && m.kind !== 'reranker' && m.kind !== 'embedding')
+    throw new Error(`manifest.json: kind "${String(m.kind)}" is not one Sift runs (reranker or embedding)`);
+  const required = [
+    'id',
+    'version',
+    'config',
+    'graphs',
+    'embedding',
+    'shards',
+    'files',
+    ...(modelKindOf(m) === 'reranker' ? ['tokens'] : []),
+  ];
+  for (const key of required as (keyof Manifest)[]) {
     if (m[key] === undefined) throw new Error(`manifest.json: "${key}" is missing`);
   }
   const files = new Set(m.shards!.map((s) => s.file));

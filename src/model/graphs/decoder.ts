@@ -1,19 +1,23 @@
 // The Qwen3-VL text decoder as one onnxruntime graph, batch 1 (documents are packed by the engine).
 //   inputs_embeds [1,S,H]  cos/sin [1,S,D] (M-RoPE, computed in JS)  attn_bias [1,1,S,T] (T = P+S)
 //   deepstack [n_ds,S,H] (zero rows outside visual positions)  past_key_i/past_value_i [1,kvH,P,D]
-// → logits [1,S] = final_norm(h)·(W[yes] − W[no]) at every position, present_key_i/value_i [1,kvH,S,D]
-//   (the new tokens only; the engine owns the cache), and hidden_i [1,S,H] per layer when debugging.
-// The 151,936-row LM head is never materialised: only the yes−no difference vector is stored.
+// → the head's output: a reranker's logits [1,S] = final_norm(h)·(W[yes] − W[no]) at every position, or
+//   an embedding model's final_hidden [1,S,H] = final_norm(h) (Sift pools the last token, normalises);
+//   present_key_i/value_i [1,kvH,S,D] (the new tokens only; the engine owns the cache), and hidden_i
+//   [1,S,H] per layer when debugging.
+// The 151,936-row LM head is never materialised: a reranker stores only the yes−no difference vector.
 import type { ModelConfig } from '../config.ts';
 import { DType, GraphBuilder, type WeightSink } from '../onnx/graph.ts';
 import { textNames } from '../names.ts';
 import { applyRotary, attention, rmsNorm, silu, weightVector, type TensorReader } from './layers.ts';
 import { linear, type LinearFormat } from './linear.ts';
 
+/** What the graph outputs after the final norm: the reranker's yes−no logit, or the embedding model's hidden state. */
+export type DecoderHead = { kind: 'score'; yesId: number; noId: number } | { kind: 'hidden' };
+
 export interface DecoderGraphOptions {
   format: LinearFormat;
-  yesId: number;
-  noId: number;
+  head: DecoderHead;
   /** Also output every layer's hidden state (tests compare them with the CPU reference). */
   debugHidden?: boolean;
 }
@@ -24,6 +28,8 @@ export const decoderIO = {
   presentKey: (i: number) => `present_key_${i}`,
   presentValue: (i: number) => `present_value_${i}`,
   hidden: (i: number) => `hidden_${i}`,
+  /** The embedding head's output: final_norm(h) at every position. */
+  finalHidden: 'final_hidden',
 };
 
 /** W[yes] − W[no] from the LM head, or from the embeddings when they are tied. */
@@ -122,7 +128,12 @@ export async function buildDecoderGraph(
 
   g.scope = '/decoder';
   const final = rmsNorm(g, h, await weightVector(g, r, textNames.finalNorm), t.rmsNormEps);
-  const diff = g.floatWeight('score_head', [H, 1], await scoreVector(r, cfg, opts.yesId, opts.noId));
+  if (opts.head.kind === 'hidden') {
+    g.node('Identity', [final], { outputs: [decoderIO.finalHidden] });
+    g.output(decoderIO.finalHidden, DType.FLOAT, [1, 'S', H]);
+    return g.serialize();
+  }
+  const diff = g.floatWeight('score_head', [H, 1], await scoreVector(r, cfg, opts.head.yesId, opts.head.noId));
   g.node('Reshape', [g.op('MatMul', [final, diff]), g.ints([1, -1])], { outputs: ['logits'] });
   g.output('logits', DType.FLOAT, [1, 'S']);
   return g.serialize();
