@@ -14,10 +14,11 @@ const verdict = (met) => (met === null || met === undefined ? 'skipped' : met ? 
 // The cached-start variants (bench/cachedStartSection.mjs), in the order shown.
 const VARIANTS = ['int8', 'int8_onnx', 'nbits'];
 
-export function markdownReport(r) {
+/** The title, the machine and the headline metrics against their targets. */
+function summaryLines(r) {
+  const lines = [];
   const m = r.machine;
   const t = Object.fromEntries(r.targets.map((x) => [x.name, x]));
-  const lines = [];
   lines.push(`# Sift benchmark — ${r.date.slice(0, 16).replace('T', ' ')} UTC${r.quick ? ' (--quick)' : ''}`);
   lines.push('');
   lines.push(
@@ -72,7 +73,12 @@ export function markdownReport(r) {
   row('full2b_fits (inside wasm32 4 GB)', fmt(r.full2b_fits), 'true', verdict(t.full2b_fits?.met));
   row('full2b_peak_mb (wasm heap)', fmt(r.full2b_peak_mb, 0));
   lines.push('');
+  return lines;
+}
 
+/** ## 1: the roofline by weight format. */
+function rooflineLines(r) {
+  const lines = [];
   lines.push('## 1. Roofline: lone matmul, K = 2048, N = 2048 / 6144, by weight format');
   lines.push('');
   lines.push(
@@ -87,7 +93,12 @@ export function markdownReport(r) {
     );
   }
   lines.push('');
+  return lines;
+}
 
+/** ## 2: scoring throughput, the decoder profile and the before/after of the int8 format. */
+function scoringLines(r) {
+  const lines = [];
   lines.push('## 2. Scoring throughput (bench model)');
   lines.push('');
   const bm = r.bench_model ?? {};
@@ -139,7 +150,12 @@ export function markdownReport(r) {
     );
     lines.push('');
   }
+  return lines;
+}
 
+/** ## 3: prefix reuse against one full prompt per document. */
+function prefixLines(r) {
+  const lines = [];
   lines.push('## 3. Prefix reuse (20 documents)');
   lines.push('');
   lines.push('| query | reuse ms | one full prompt per document ms | speedup | max abs score diff |');
@@ -157,7 +173,50 @@ export function markdownReport(r) {
       );
   }
   lines.push('');
+  return lines;
+}
 
+/** The cached-start table's rows for one model's variants. */
+function cachedStartRows(label, c) {
+  const lines = [];
+  for (const key of VARIANTS) {
+    const x = c[key];
+    if (!x) continue;
+    const tl = Object.entries(x.breakdown[0]?.timeline ?? {}).sort((a, b) => a[1] - b[1]);
+    lines.push(
+      `| ${label} | ${x.label} | ${fmt(x.bytes / 1e6, 0)} | ${x.raw_read_ms.join(', ')} | ${x.raw_read_cpu_ms?.join(', ') ?? '—'}${x.raw_read_sys_ms ? ` (kernel ${x.raw_read_sys_ms.join(', ')})` : ''} | ${x.store_reader_ms.join(', ')} | ${x.load_ms.join(', ')} | ${x.load_cpu_ms?.join(', ') ?? '—'}${x.load_sys_ms ? ` (kernel ${x.load_sys_ms.join(', ')})` : ''} | ${x.load_thread_pool_ms?.join(', ') ?? '—'} | **${fmt(x.ratio)}** | ${fmt(x.ratio_cpu_floor)} (${x.cores ?? '?'} cores) | ${fmt(x.ratio_with_runtime_start)} (runtime ${c.runtime_start_ms} ms) | ${tl.map(([k, v]) => `${k} ${v}`).join(', ')} |`,
+    );
+  }
+  return lines;
+}
+
+/** What else a cached-start section recorded for one model: warm-up loads, crashed pages, step-by-step times. */
+function cachedStartNotes(label, c) {
+  const lines = [];
+  const warm = c.code_cache_warmup;
+  if (Array.isArray(warm) && warm[0]?.variant)
+    lines.push(
+      `\nWarm-up loads (${label}; the first is a first visit: code cache cold): ${warm.map((w) => `${w.variant} ${w.load_ms} ms (thread pool ${w.compile_ms} ms)`).join(', ')}.`,
+    );
+  for (const c2 of c.page_crashes ?? [])
+    lines.push(
+      `\n**A page crashed** (${label}, ${c2.step}: ${c2.error}); the step was done again in a new page. The browser's last words: ${c2.browser_said.join(' / ') || '(none)'}.`,
+    );
+  for (const key of VARIANTS) {
+    const steps = c[`${key}_steps`];
+    if (steps)
+      lines.push(
+        `\nStep by step (${label}, ${c[key].label}; nothing overlapped, fresh page): ${Object.entries(steps)
+          .map(([k, v]) => `${k} ${v} ms`)
+          .join(', ')}.`,
+      );
+  }
+  return lines;
+}
+
+/** ## 4: the cached-start table, its notes and the machine's fresh-memory rate. */
+function cachedStartLines(r) {
+  const lines = [];
   lines.push('## 4. Cached start');
   lines.push('');
   lines.push(
@@ -177,32 +236,7 @@ export function markdownReport(r) {
     ['full 2B', r.cached_start_full2b],
   ]) {
     if (!c) continue;
-    for (const key of VARIANTS) {
-      const x = c[key];
-      if (!x) continue;
-      const tl = Object.entries(x.breakdown[0]?.timeline ?? {}).sort((a, b) => a[1] - b[1]);
-      lines.push(
-        `| ${label} | ${x.label} | ${fmt(x.bytes / 1e6, 0)} | ${x.raw_read_ms.join(', ')} | ${x.raw_read_cpu_ms?.join(', ') ?? '—'}${x.raw_read_sys_ms ? ` (kernel ${x.raw_read_sys_ms.join(', ')})` : ''} | ${x.store_reader_ms.join(', ')} | ${x.load_ms.join(', ')} | ${x.load_cpu_ms?.join(', ') ?? '—'}${x.load_sys_ms ? ` (kernel ${x.load_sys_ms.join(', ')})` : ''} | ${x.load_thread_pool_ms?.join(', ') ?? '—'} | **${fmt(x.ratio)}** | ${fmt(x.ratio_cpu_floor)} (${x.cores ?? '?'} cores) | ${fmt(x.ratio_with_runtime_start)} (runtime ${c.runtime_start_ms} ms) | ${tl.map(([k, v]) => `${k} ${v}`).join(', ')} |`,
-      );
-    }
-    const warm = c.code_cache_warmup;
-    if (Array.isArray(warm) && warm[0]?.variant)
-      lines.push(
-        `\nWarm-up loads (${label}; the first is a first visit: code cache cold): ${warm.map((w) => `${w.variant} ${w.load_ms} ms (thread pool ${w.compile_ms} ms)`).join(', ')}.`,
-      );
-    for (const c2 of c.page_crashes ?? [])
-      lines.push(
-        `\n**A page crashed** (${label}, ${c2.step}: ${c2.error}); the step was done again in a new page. The browser's last words: ${c2.browser_said.join(' / ') || '(none)'}.`,
-      );
-    for (const key of VARIANTS) {
-      const steps = c[`${key}_steps`];
-      if (steps)
-        lines.push(
-          `\nStep by step (${label}, ${c[key].label}; nothing overlapped, fresh page): ${Object.entries(steps)
-            .map(([k, v]) => `${k} ${v} ms`)
-            .join(', ')}.`,
-        );
-    }
+    lines.push(...cachedStartRows(label, c), ...cachedStartNotes(label, c));
   }
   const touch = r.memory_first_touch;
   if (touch) {
@@ -215,7 +249,12 @@ export function markdownReport(r) {
     );
   }
   lines.push('');
+  return lines;
+}
 
+/** ## 5: peak memory of the bench model and the full-size 2B. */
+function memoryLines(r) {
+  const lines = [];
   lines.push('## 5. Memory');
   lines.push('');
   if (r.memory)
@@ -229,14 +268,31 @@ export function markdownReport(r) {
       `Full-size 2B (28 layers, 24 vision blocks, random weights, 4-bit, linear layers as ${f.linear ?? f.matmul ?? '?'}): ${f.fits ? 'loads and scores one text pair' : '**does not fit**'}; load ${f.load_ms} ms, score ${f.score_ms} ms; wasm heap ${f.peak_wasm_mb} MB (after load ${f.wasm_after_load_mb} MB), JS heap ${f.peak_js_heap_mb} MB, renderer peak RSS ${f.peak_renderer_rss_mb} MB${f.error ? `; error: ${f.error}` : ''}.`,
     );
   lines.push('');
+  return lines;
+}
 
+/** The WebGPU note and the run's duration. */
+function webgpuLines(r) {
+  const lines = [];
   lines.push('## WebGPU');
   lines.push('');
   lines.push(r.webgpu?.note ?? r.webgpu?.status ?? '—');
   lines.push('');
   lines.push(`Run took ${r.duration_s} s.`);
   lines.push('');
-  return lines.join('\n');
+  return lines;
+}
+
+export function markdownReport(r) {
+  return [
+    ...summaryLines(r),
+    ...rooflineLines(r),
+    ...scoringLines(r),
+    ...prefixLines(r),
+    ...cachedStartLines(r),
+    ...memoryLines(r),
+    ...webgpuLines(r),
+  ].join('\n');
 }
 
 const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;');
