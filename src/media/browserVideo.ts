@@ -2,11 +2,12 @@
 // (MP4, MOV, WebM, MKV), WebCodecs decodes, and only the GOPs holding sampled frames are decoded
 // (seek to the key frame at or before each sampled frame, decode forward). Frame count and rate come
 // from the container's packets — what torchcodec's exact scan reports — and feed planVideo.
-import { EncodedPacketSink, Input, MATROSKA, MP4, QTFF, WEBM, type EncodedPacket, type InputVideoTrack } from 'mediabunny';
+import { EncodedPacketSink, Input, MATROSKA, MP4, QTFF, WEBM, type InputVideoTrack } from 'mediabunny';
 import type { BrowserLocated } from './browserSource.ts';
 import { openVideoSource } from './browserSource.ts';
 import type { FetchTimeouts } from './fetchTimeouts.ts';
 import { videoFrameToRgb } from './browserVideoFrame.ts';
+import { abortError, asMediaError, decodeAt, usOf } from './browserVideoDecode.ts';
 import { withArticle } from './article.ts';
 import { MediaError } from './errors.ts';
 import { detectImageFormat } from './imageHeader.ts';
@@ -15,19 +16,8 @@ import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
 import { resizeBicubicTorch } from './torchBicubic.ts';
 import { planVideo, type VideoPlan } from './videoPlan.ts';
 
-/** VideoFrames output by decoders here and not closed yet (leak checks read it via the worker). */
-let openFrames = 0;
-export const openVideoFrameCount = (): number => openFrames;
-function trackFrame(frame: VideoFrame): void {
-  openFrames++;
-  const close = frame.close.bind(frame);
-  let closed = false;
-  frame.close = () => {
-    if (!closed) openFrames--;
-    closed = true;
-    close();
-  };
-}
+// The leak check's count lives with the decoder; the worker reads it from here.
+export { openVideoFrameCount } from './browserVideoDecode.ts';
 
 export interface BrowserVideoOptions extends FetchTimeouts {
   fps?: number;
@@ -59,21 +49,6 @@ export interface DecodedVideoFrames {
 
 const CODEC_NAMES: Record<string, string> = { avc: 'H.264', hevc: 'HEVC (H.265)', vp8: 'VP8', vp9: 'VP9', av1: 'AV1' };
 const REENCODE = 're-encode it as H.264, VP9 or AV1 (e.g. ffmpeg -i in.mp4 -c:v libx264 -pix_fmt yuv420p out.mp4)';
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason ?? new DOMException('decoding was cancelled', 'AbortError');
-}
-
-function isAbort(e: unknown): boolean {
-  return e instanceof DOMException && e.name === 'AbortError';
-}
-
-/** Anything mediabunny or WebCodecs throws on a damaged file becomes a 'corrupt' MediaError. */
-function asMediaError(e: unknown, what: string): unknown {
-  if (e instanceof MediaError || isAbort(e)) return e;
-  const msg = e instanceof Error ? e.message : String(e);
-  return new MediaError('corrupt', `${what} (${msg}); the file may be truncated or damaged`);
-}
 
 function tooLong(seconds: number, max: number): MediaError {
   return new MediaError(
@@ -117,117 +92,6 @@ async function frameTimestamps(sink: EncodedPacketSink, signal?: AbortSignal): P
   return { stamps, seconds: end - start };
 }
 
-/** Chunk / frame timestamps in µs: we stamp the chunks ourselves, so frames map back to packets exactly. */
-const usOf = (seconds: number) => Math.round(seconds * 1e6);
-
-function chunkOf(p: EncodedPacket): EncodedVideoChunk {
-  return new EncodedVideoChunk({ type: p.type, timestamp: usOf(p.timestamp), duration: usOf(p.duration), data: p.data });
-}
-
-/**
- * Decodes the frames at the given presentation timestamps (seconds, ascending) and converts each to
- * RGB. Every VideoFrame the decoder emits is closed: unwanted ones at once, wanted ones after their
- * conversion — also when decoding fails or is aborted.
- */
-async function decodeAt(
-  sink: EncodedPacketSink,
-  config: VideoDecoderConfig,
-  targets: number[],
-  describe: (t: number) => string,
-  toPixels: (frame: VideoFrame) => Promise<RawPixels>,
-  signal?: AbortSignal,
-): Promise<{ frames: Map<number, RawPixels>; decoded: number }> {
-  const wanted = new Set(targets.map(usOf));
-  const seen = new Set<number>();
-  const frames = new Map<number, RawPixels>();
-  const conversions: Promise<void>[] = [];
-  let failure: unknown = null;
-  let decoded = 0;
-  let wake: (() => void) | null = null;
-  const wakeUp = () => {
-    const w = wake;
-    wake = null;
-    w?.();
-  };
-
-  const decoder = new VideoDecoder({
-    output: (frame) => {
-      decoded++;
-      trackFrame(frame);
-      const us = frame.timestamp;
-      if (failure || !wanted.has(us) || seen.has(us)) {
-        frame.close();
-        return;
-      }
-      seen.add(us);
-      conversions.push(
-        toPixels(frame)
-          .then(
-            (px) => void frames.set(us, px),
-            (e) => void (failure ??= e),
-          )
-          .finally(() => frame.close()),
-      );
-      wakeUp();
-    },
-    error: (e) => {
-      failure ??= new MediaError('corrupt', `the video decoder failed (${e.message}); the file may be truncated or damaged`);
-      wakeUp();
-    },
-  });
-  decoder.addEventListener('dequeue', wakeUp);
-  const onAbort = () => wakeUp();
-  signal?.addEventListener('abort', onAbort);
-  const check = () => {
-    if (signal?.aborted) throw abortError(signal);
-    if (failure) throw failure;
-  };
-
-  try {
-    decoder.configure(config);
-    let next: EncodedPacket | null = null; // next packet to feed, in decode order
-    let started = false;
-    for (const t of targets) {
-      const us = usOf(t);
-      if (seen.has(us)) continue;
-      const key = await sink.getKeyPacket(t, { verifyKeyPackets: true });
-      if (!key) throw new MediaError('corrupt', `there is no key frame at or before ${describe(t)}: the file is truncated or damaged`);
-      // The target's GOP starts past the decoder's position: drain, then jump to its key frame.
-      if (!started || (next !== null && key.sequenceNumber > next.sequenceNumber)) {
-        if (started) await decoder.flush();
-        check();
-        if (seen.has(us)) continue;
-        next = key;
-        started = true;
-      }
-      while (!seen.has(us)) {
-        check();
-        if (next === null) {
-          await decoder.flush();
-          check();
-          if (!seen.has(us))
-            throw new MediaError('corrupt', `the video data ends before ${describe(t)} could be decoded: the file is truncated or damaged`);
-          break;
-        }
-        decoder.decode(chunkOf(next));
-        next = await sink.getNextPacket(next);
-        // Keep the queue short so we stop soon after the target appears (outputs arrive as tasks).
-        while (decoder.decodeQueueSize > 1 && !failure && !signal?.aborted) await new Promise<void>((r) => (wake = r));
-      }
-    }
-    check();
-  } catch (e) {
-    failure ??= e;
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-    if (decoder.state !== 'closed') decoder.close();
-    await Promise.allSettled(conversions);
-  }
-  if (signal?.aborted) throw abortError(signal);
-  if (failure) throw asMediaError(failure, 'the video could not be decoded');
-  return { frames, decoded };
-}
-
 /** The image format of a file or bytes given as a video, from their first bytes (null for URLs). */
 async function imageFormatOf(loc: BrowserLocated): Promise<string | null> {
   const head =
@@ -239,6 +103,114 @@ async function imageFormatOf(loc: BrowserLocated): Promise<string | null> {
   return head ? detectImageFormat(head) : null;
 }
 
+type Fail = (e: unknown, what: string) => unknown;
+
+/** The container's format name and its primary video track, or the error that says why there is none. */
+async function primaryVideoTrack(input: Input, loc: BrowserLocated, fail: Fail): Promise<{ track: InputVideoTrack; container: string }> {
+  let track: InputVideoTrack | null;
+  let container: string;
+  try {
+    if (!(await input.canRead())) {
+      const image = await imageFormatOf(loc).catch(() => null);
+      if (image)
+        throw new MediaError(
+          'bad-frames',
+          `${loc.label} is ${withArticle(`${image.toUpperCase()} image`)}, not a video: give it as "image" instead of "video" (a video needs at least 2 frames)`,
+        );
+      throw new MediaError('unsupported-format', `${loc.label} is not a video file the browser decoder reads (MP4, MOV, WebM or MKV)`);
+    }
+    container = (await input.getFormat()).name;
+    track = await input.getPrimaryVideoTrack();
+  } catch (e) {
+    throw fail(e, `cannot read the video container of ${loc.label}`);
+  }
+  if (!track) {
+    // An MP4 / MOV cut short loses its index (moov) when that sits at the end: no tracks at all.
+    const any = (await input.getTracks().catch(() => [])).length > 0;
+    if (!any)
+      throw new MediaError(
+        'corrupt',
+        `${loc.label} has no readable tracks: the file is truncated or damaged (was the download or recording cut short?)`,
+      );
+    throw new MediaError('bad-frames', `${loc.label} contains no video track`);
+  }
+  return { track, container };
+}
+
+/** The track's packets, every frame's timestamp and the frame rate; refuses videos longer than `max` seconds. */
+async function frameIndex(
+  input: Input,
+  track: InputVideoTrack,
+  label: string,
+  max: number | undefined,
+  fail: Fail,
+  signal?: AbortSignal,
+): Promise<{ sink: EncodedPacketSink; stamps: number[]; seconds: number; fps: number }> {
+  if (max !== undefined) {
+    const meta = await input.getDurationFromMetadata([track]).catch(() => null);
+    if (meta !== null && meta > max) throw tooLong(meta, max);
+  }
+  const sink = new EncodedPacketSink(track);
+  let scan: { stamps: number[]; seconds: number };
+  try {
+    scan = await frameTimestamps(sink, signal);
+  } catch (e) {
+    throw fail(e, 'cannot read the video frame index');
+  }
+  const { stamps, seconds } = scan;
+  if (stamps.length === 0 || !(seconds > 0)) throw new MediaError('corrupt', `${label} has no video frames; the file may be truncated`);
+  if (max !== undefined && seconds > max) throw tooLong(seconds, max);
+  // count · resolution / ticks: one division of integers, so a 30000/1001 stream gets exactly the
+  // double of 30000/1001, as ffprobe's avg_frame_rate (and so Node's decoder) gives.
+  const resolution = await track.getTimeResolution();
+  const ticks = Math.round(seconds * resolution);
+  const fps =
+    ticks > 0 && Number.isSafeInteger(stamps.length * resolution) ? (stamps.length * resolution) / ticks : stamps.length / seconds;
+  return { sink, stamps, seconds, fps };
+}
+
+/**
+ * The plan's frames in RGB (shrunk to the plan's size when the decoder's size is the container's),
+ * the sizes the decoder gave, and how many frames it decoded.
+ */
+async function sampledFrames(
+  sink: EncodedPacketSink,
+  config: VideoDecoderConfig,
+  stamps: number[],
+  plan: VideoPlan,
+  width: number,
+  height: number,
+  signal?: AbortSignal,
+): Promise<{ frames: RawPixels[]; sizes: Set<string>; decoded: number }> {
+  const unique = [...new Set(plan.indices)].sort((a, b) => a - b);
+  const indexOf = new Map(unique.map((i) => [stamps[i], i]));
+  const describe = (t: number) => `frame ${indexOf.get(t)} of ${stamps.length} (${t.toFixed(3)} s)`;
+  // Each frame is shrunk to the plan's size as it arrives, so 64 sampled 4K frames never sit in memory
+  // at full size. Same result as resizing later: preprocessVideoFrames' resize of a frame already at
+  // the plan's size is the identity (torchvision bicubic at scale 1).
+  const sizes = new Set<string>();
+  const toPixels = async (frame: VideoFrame): Promise<RawPixels> => {
+    const px = await videoFrameToRgb(frame);
+    sizes.add(`${px.width}×${px.height}`);
+    if (px.width !== width || px.height !== height) return px; // the container's size was wrong: plan again below
+    return {
+      data: resizeBicubicTorch(px.data, width, height, 3, plan.width, plan.height),
+      width: plan.width,
+      height: plan.height,
+      channels: 3,
+    };
+  };
+  const { frames: byUs, decoded } = await decodeAt(
+    sink,
+    config,
+    unique.map((i) => stamps[i]),
+    describe,
+    toPixels,
+    signal,
+  );
+  return { frames: plan.indices.map((i) => byUs.get(usOf(stamps[i]))!), sizes, decoded };
+}
+
 export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOptions = {}): Promise<DecodedVideoFrames> {
   const { signal } = opts;
   if (signal?.aborted) throw abortError(signal);
@@ -247,36 +219,10 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
   const input = new Input({ formats: [MP4, QTFF, WEBM, MATROSKA], source });
   // Disposing the input cancels its pending reads; the rejections they cause are reported as the abort.
   const onAbort = () => input.dispose();
-  const fail = (e: unknown, what: string) => (signal?.aborted ? abortError(signal) : asMediaError(e, what));
+  const fail: Fail = (e, what) => (signal?.aborted ? abortError(signal) : asMediaError(e, what));
   signal?.addEventListener('abort', onAbort);
   try {
-    let track: InputVideoTrack | null;
-    let container: string;
-    try {
-      if (!(await input.canRead())) {
-        const image = await imageFormatOf(loc).catch(() => null);
-        if (image)
-          throw new MediaError(
-            'bad-frames',
-            `${loc.label} is ${withArticle(`${image.toUpperCase()} image`)}, not a video: give it as "image" instead of "video" (a video needs at least 2 frames)`,
-          );
-        throw new MediaError('unsupported-format', `${loc.label} is not a video file the browser decoder reads (MP4, MOV, WebM or MKV)`);
-      }
-      container = (await input.getFormat()).name;
-      track = await input.getPrimaryVideoTrack();
-    } catch (e) {
-      throw fail(e, `cannot read the video container of ${loc.label}`);
-    }
-    if (!track) {
-      // An MP4 / MOV cut short loses its index (moov) when that sits at the end: no tracks at all.
-      const any = (await input.getTracks().catch(() => [])).length > 0;
-      if (!any)
-        throw new MediaError(
-          'corrupt',
-          `${loc.label} has no readable tracks: the file is truncated or damaged (was the download or recording cut short?)`,
-        );
-      throw new MediaError('bad-frames', `${loc.label} contains no video track`);
-    }
+    const { track, container } = await primaryVideoTrack(input, loc, fail);
     let dc: { config: VideoDecoderConfig; codec: string };
     try {
       dc = await decoderConfig(track);
@@ -284,61 +230,14 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
       throw fail(e, 'cannot read the video codec');
     }
     const { config, codec } = dc;
-
-    const max = opts.maxVideoSeconds;
-    if (max !== undefined) {
-      const meta = await input.getDurationFromMetadata([track]).catch(() => null);
-      if (meta !== null && meta > max) throw tooLong(meta, max);
-    }
-    const sink = new EncodedPacketSink(track);
-    let scan: { stamps: number[]; seconds: number };
-    try {
-      scan = await frameTimestamps(sink, signal);
-    } catch (e) {
-      throw fail(e, 'cannot read the video frame index');
-    }
-    const { stamps, seconds } = scan;
-    if (stamps.length === 0 || !(seconds > 0))
-      throw new MediaError('corrupt', `${loc.label} has no video frames; the file may be truncated`);
-    if (max !== undefined && seconds > max) throw tooLong(seconds, max);
-    // count · resolution / ticks: one division of integers, so a 30000/1001 stream gets exactly the
-    // double of 30000/1001, as ffprobe's avg_frame_rate (and so Node's decoder) gives.
-    const resolution = await track.getTimeResolution();
-    const ticks = Math.round(seconds * resolution);
-    const fps =
-      ticks > 0 && Number.isSafeInteger(stamps.length * resolution) ? (stamps.length * resolution) / ticks : stamps.length / seconds;
+    const { sink, stamps, seconds, fps } = await frameIndex(input, track, loc.label, opts.maxVideoSeconds, fail, signal);
     const width = await track.getCodedWidth();
     const height = await track.getCodedHeight();
     const totalPixels = opts.totalPixels ?? REFERENCE_FILE_TOTAL_PIXELS;
-    let plan = planVideo({ frames: stamps.length, sourceFps: fps, width, height, fps: opts.fps, maxFrames: opts.maxFrames, totalPixels });
-
-    const unique = [...new Set(plan.indices)].sort((a, b) => a - b);
-    const indexOf = new Map(unique.map((i) => [stamps[i], i]));
-    const describe = (t: number) => `frame ${indexOf.get(t)} of ${stamps.length} (${t.toFixed(3)} s)`;
-    // Each frame is shrunk to the plan's size as it arrives, so 64 sampled 4K frames never sit in memory
-    // at full size. Same result as resizing later: preprocessVideoFrames' resize of a frame already at
-    // the plan's size is the identity (torchvision bicubic at scale 1).
-    const sizes = new Set<string>();
-    const toPixels = async (frame: VideoFrame): Promise<RawPixels> => {
-      const px = await videoFrameToRgb(frame);
-      sizes.add(`${px.width}×${px.height}`);
-      if (px.width !== width || px.height !== height) return px; // the container's size was wrong: plan again below
-      return {
-        data: resizeBicubicTorch(px.data, width, height, 3, plan.width, plan.height),
-        width: plan.width,
-        height: plan.height,
-        channels: 3,
-      };
-    };
-    const { frames: byUs, decoded } = await decodeAt(
-      sink,
-      config,
-      unique.map((i) => stamps[i]),
-      describe,
-      toPixels,
-      signal,
-    );
-    const frames = plan.indices.map((i) => byUs.get(usOf(stamps[i]))!);
+    const planFor = (w: number, h: number) =>
+      planVideo({ frames: stamps.length, sourceFps: fps, width: w, height: h, fps: opts.fps, maxFrames: opts.maxFrames, totalPixels });
+    let plan = planFor(width, height);
+    const { frames, sizes, decoded } = await sampledFrames(sink, config, stamps, plan, width, height, signal);
     if (sizes.size > 1)
       throw new MediaError(
         'bad-frames',
@@ -347,16 +246,7 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
     const w = frames[0].width;
     const h = frames[0].height;
     // The decoder's picture size is what the reference resizes; the container's is only a promise.
-    if (!sizes.has(`${width}×${height}`))
-      plan = planVideo({
-        frames: stamps.length,
-        sourceFps: fps,
-        width: w,
-        height: h,
-        fps: opts.fps,
-        maxFrames: opts.maxFrames,
-        totalPixels,
-      });
+    if (!sizes.has(`${width}×${height}`)) plan = planFor(w, h);
     return { frames, plan, info: { container, codec, frames: stamps.length, fps, seconds, width: w, height: h, decodedFrames: decoded } };
   } finally {
     signal?.removeEventListener('abort', onAbort);
