@@ -98,7 +98,7 @@ async function fallBackToWasm(why: string): Promise<void> {
   await active!.model.release().catch(() => {});
   active = null;
   // The model obtained for WebGPU (4-bit MatMulNBits) runs on WASM as it is: same scores, slower.
-  active = await compile(ready, { backend: 'wasm', reason: `WebGPU device lost (${why}); fell back to WASM` });
+  active = await activeModelOn(ready, { backend: 'wasm', reason: `WebGPU device lost (${why}); fell back to WASM` });
 }
 
 function infoOf(ready: ReadyModel): ModelInfo {
@@ -106,7 +106,8 @@ function infoOf(ready: ReadyModel): ModelInfo {
   return { id: m.id, version: m.version, label: m.label, bytes: m.totalBytes, state: 'ready', randomWeights: m.randomWeights };
 }
 
-async function compile(ready: ReadyModel, choice: BackendChoice, onProgress?: (p: LoadProgress) => void): Promise<Active> {
+/** The stored model started on `choice`'s backend: its sessions (onnxruntime compiles the graphs here) and tokenizer. */
+async function activeModelOn(ready: ReadyModel, choice: BackendChoice, onProgress?: (p: LoadProgress) => void): Promise<Active> {
   // Reading runs in a Worker of the store's and overlaps the tokenizer and each session's creation.
   const reader = openModelReader(ready.manifest.id, ready.manifest.version);
   let model: LoadedModel;
@@ -132,7 +133,7 @@ async function compile(ready: ReadyModel, choice: BackendChoice, onProgress?: (p
  * (the built-in tiny's tiny-int8 build, or an official checkpoint converted so); on WebGPU, 4-bit
  * MatMulNBits. A manifest URL is loaded in whatever format it was converted to.
  */
-async function obtain(
+async function readyModelFor(
   source: ModelSource,
   on: Backend,
   onProgress: ((p: LoadProgress) => void) | undefined,
@@ -214,7 +215,7 @@ const api: SiftWorkerApi = {
   load(source, onProgress, prefer) {
     return serial(async (signal) => {
       let choice = await pickBackend(prefer);
-      const ready = await obtain(source, choice.backend, onProgress, signal);
+      const ready = await readyModelFor(source, choice.backend, onProgress, signal);
       // A model URL in the WASM format (ORT-format graphs) cannot run on WebGPU: it runs on WASM, and says so.
       if (choice.backend === 'webgpu' && runsOnWasmOnly(ready.manifest)) {
         choice = {
@@ -224,7 +225,7 @@ const api: SiftWorkerApi = {
       }
       if (active) await active.model.release();
       active = null;
-      active = await compile(ready, choice, onProgress);
+      active = await activeModelOn(ready, choice, onProgress);
       return active.info;
     });
   },
