@@ -13,6 +13,13 @@ const USAGE = `sift — multimodal search and reranking with Qwen3-VL-Embedding 
   sift embed --model <embedding-model-dir> <request.json> [--max-length N] [--fetch-timeout S] …
       embed inputs: {"instruction"?, "inputs": [{text?, image?, video?}], "dims"?} → prints
       {"embeddings": [[…] | null], "errors": [...]} (unit vectors; dims keeps the first D ≥ 64, renormalised)
+  sift index <folder> --model <embedding-model-dir> --out <index-dir> [--instruction "…"] [--shard i/N]
+             [--segment-seconds S] [--dims D] [--reindex]
+      index a folder's images, videos (long ones as overlapping segments) and texts into a LanceDB table,
+      incrementally: prints {"items", "added", "updated", "removed", "unchanged", "failed"}
+  sift search <index-dir> --query "…" [--image q.jpg | --video q.mp4] [--instruction "…"] [--top 20]
+              [--rerank <reranker-dir>] [--candidates K]
+      search the index (exact cosine); with --rerank the reranker orders the top K (default 50)
   sift rank --model <converted-dir> <request.json> [--no-prefix-reuse] [--max-length N]
             [--fetch-timeout S] [--stall-timeout S] [--max-image-pixels N]
             [--max-request-mb N] [--max-text-chars N]
@@ -36,6 +43,8 @@ const commands: Record<string, () => Promise<Command>> = {
   convert: async () => (await import('./convert.ts')).runConvertCommand,
   rank: async () => (await import('./rank.ts')).runRankCommand,
   embed: async () => (await import('./embed.ts')).runEmbedCommand,
+  index: async () => (await import('./index.ts')).runIndexCommand,
+  search: async () => (await import('./search.ts')).runSearchCommand,
   prompt: async () => (await import('./prompt.ts')).runPromptCommand,
   'plan-image': async () => (await import('./plan.ts')).runPlanImageCommand,
   'plan-video': async () => (await import('./plan.ts')).runPlanVideoCommand,

@@ -63,6 +63,9 @@ export function buildSideItems(
       content.push(item);
     }
   }
+  // A side's `clip` (validate.ts) is a window of its video, decoded as that clip alone (media/videoPlan.ts).
+  const clip = (side as { clip?: { start: number; end: number } } | null | undefined)?.clip;
+  if (clip) for (const item of content) if (item.type === 'video' && !Array.isArray(item.video)) Object.assign(item, { clip });
   for (const img of images) {
     content.push({ type: 'image', image: img, min_pixels: options.minPixels, max_pixels: options.maxPixels });
   }

@@ -15,6 +15,8 @@ export interface EmbedInput extends RerankSide {
   /** This input's video sampling (else the request's, else 1 fps / 64 frames). */
   fps?: number | null;
   max_frames?: number | null;
+  /** Only this window of the input's video, decoded as that clip cut to its own file (seconds, end exclusive). */
+  clip?: { start: number; end: number };
 }
 
 // Python's str.strip(): Unicode White_Space plus the separators U+001C–U+001F, but not U+FEFF (JS trim strips it).

@@ -32,8 +32,20 @@ function checkSide(side: unknown, where: string, code?: string): void {
     throw new RequestError(`${where} must be an object like {"text": "…", "image": "…"}, got ${shown(side)}`, code);
   const s = side as Record<string, unknown>;
   for (const key of Object.keys(s)) {
-    if (!['text', 'image', 'video'].includes(key))
-      throw new RequestError(`${where} has an unknown field "${key}" (expected text, image, video)`, code);
+    if (!['text', 'image', 'video', 'clip'].includes(key))
+      throw new RequestError(`${where} has an unknown field "${key}" (expected text, image, video, clip)`, code);
+  }
+  // A window of the side's video, in seconds (a library segment, a moment): {"start": 20, "end": 30}.
+  const clip = s.clip as { start?: unknown; end?: unknown } | undefined | null;
+  if (clip !== undefined && clip !== null) {
+    const ok =
+      typeof clip === 'object' &&
+      typeof clip.start === 'number' &&
+      typeof clip.end === 'number' &&
+      clip.start >= 0 &&
+      clip.end > clip.start;
+    if (!ok)
+      throw new RequestError(`${where}.clip must be {"start": seconds, "end": seconds} with 0 ≤ start < end, got ${shown(clip)}`, code);
   }
   const t = s.text;
   if (t !== undefined && t !== null && typeof t !== 'string' && !(Array.isArray(t) && t.every((x) => typeof x === 'string'))) {

@@ -106,7 +106,7 @@ describe('sift rank: malformed documents fail alone', () => {
     expect((r.out.errors as { index: number; message: string }[]).map(({ index, message }) => ({ index, message }))).toEqual([
       { index: 1, message: 'documents[1].text must be a string or a list of strings, got {}' },
       { index: 2, message: 'documents[2].image must be a file path, URL, data URL, file, or a list of them, got 5' },
-      { index: 3, message: 'documents[3] has an unknown field "txt" (expected text, image, video)' },
+      { index: 3, message: 'documents[3] has an unknown field "txt" (expected text, image, video, clip)' },
     ]);
   });
 });

@@ -18,7 +18,7 @@ describe('document shapes fail only their document', () => {
     ['image: 5', { image: 5 }, /^documents\[1\]\.image must be a file path, URL, data URL, file, or a list of them, got 5$/],
     ['image: [[…]]', { image: [['a.png']] }, /^documents\[1\]\.image must be .*, got \[\["a\.png"\]\]$/],
     ['video: null in a list', { video: ['a.mp4', null] }, /^documents\[1\]\.video must be /],
-    ['a misspelt field', { txt: 'x' }, /^documents\[1\] has an unknown field "txt" \(expected text, image, video\)$/],
+    ['a misspelt field', { txt: 'x' }, /^documents\[1\] has an unknown field "txt" \(expected text, image, video, clip\)$/],
     ['a string document', 'just text', /^documents\[1\] must be an object like \{"text": "…", "image": "…"\}, got "just text"$/],
     ['an empty image path', { image: '' }, /^documents\[1\]\.image contains an empty string$/],
   ];
