@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 import { EmbedSession } from '../engine/embed.ts';
 import { indexLibrary, type IndexProgress } from '../engine/library/indexer.ts';
 import { libraryItems, parseShard } from '../engine/library/libraryFiles.ts';
-import type { LibraryMeta } from '../engine/library/libraryStore.ts';
+import type { LibraryMeta } from '../store/libraryIndex.ts';
 import { DEFAULT_SEGMENT_SECONDS } from '../engine/library/segments.ts';
 import { embeddingDims } from '../engine/embeddingVector.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';

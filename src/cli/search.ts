@@ -7,7 +7,7 @@
 import { join, resolve } from 'node:path';
 import { EmbedSession } from '../engine/embed.ts';
 import { RerankSession } from '../engine/rerank.ts';
-import type { LibraryHit } from '../engine/library/libraryStore.ts';
+import type { LibraryHit } from '../store/libraryIndex.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import type { EmbedInput, RerankSide } from '../prompt/index.ts';
 import { numberOption, parseArgs, printJson, UsageError } from './args.ts';

@@ -3,9 +3,9 @@
 // i/N`) can append to one table. Vectors are float16; search is LanceDB's exact (flat) cosine scan.
 import type { Connection, Table } from '@lancedb/lancedb';
 import { Binary, Field, FixedSizeList, Float16, Float64, Int32, Schema, Utf8 } from 'apache-arrow';
-import type { IndexedFile, LibraryEntry, LibraryHit, LibraryMeta, LibraryStore } from '../../engine/library/libraryStore.ts';
-import { LibraryError } from '../../engine/library/libraryStore.ts';
-import type { LibraryKind } from '../../engine/library/libraryFiles.ts';
+import type { IndexedFile, LibraryEntry, LibraryHit, LibraryMeta, LibraryStore } from '../../store/libraryIndex.ts';
+import { LibraryError } from '../../store/libraryIndex.ts';
+import type { LibraryKind } from '../../store/libraryIndex.ts';
 
 const ITEMS = 'items';
 const META = 'meta';

@@ -4,7 +4,7 @@
 // files in flight, and the next run continues from there. One broken file fails alone, with its reason.
 import type { EmbedInput } from '../../prompt/index.ts';
 import { shardOf, type LibraryFile } from './libraryFiles.ts';
-import { checkMeta, type LibraryEntry, type LibraryMeta, type LibraryStore } from './libraryStore.ts';
+import { checkMeta, type LibraryEntry, type LibraryMeta, type LibraryStore } from '../../store/libraryIndex.ts';
 import { videoSegments } from './segments.ts';
 
 /** What the indexer needs from where the files live (a Node folder, a browser directory handle). */

@@ -1,7 +1,9 @@
 // What a library holds: the files of a folder that Sift can embed, by kind, with an image's caption
 // file paired to it (cat.jpg + cat.txt → one image + caption item), and which files a shard owns.
 
-export type LibraryKind = 'image' | 'video' | 'text' | 'image+caption';
+import type { LibraryKind } from '../../store/libraryIndex.ts';
+
+export type { LibraryKind };
 
 /** A file as a folder listing gives it (path relative to the library root, '/'-separated). */
 export interface ListedFile {

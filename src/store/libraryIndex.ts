@@ -1,8 +1,10 @@
-// The port an index is kept behind: IndexedDB in the browser (src/store/libraryDb.ts), LanceDB in
-// Node (src/cli/library/lanceStore.ts). One file's entries are replaced as a whole, so a file whose
+// The library index's port and records: IndexedDB keeps it in the browser (src/store/libraryDb.ts),
+// LanceDB in Node (src/cli/library/lanceStore.ts); the indexer (src/engine/library) writes through it. One file's entries are replaced as a whole, so a file whose
 // write did not finish is never half-indexed.
-import type { LibraryKind } from './libraryFiles.ts';
 import type { VectorFormat } from './vectorCodec.ts';
+
+/** What one library item is: an image, a video, a text file, or an image with its caption file. */
+export type LibraryKind = 'image' | 'video' | 'text' | 'image+caption';
 
 /** One stored vector: a file, or one segment of a long video. */
 export interface LibraryEntry {
