@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// Builds the app's built-in tiny model (random weights, ~18 MB) with the `sift` CLI in the two formats
-// the app stores, unless they are already there and were made from the current model code:
-//   public/models/tiny/       4-bit MatMulNBits linear layers (what WebGPU runs)
-//   public/models/tiny-int8/  the same checkpoint with int8 linear layers (what the WASM EP runs fastest)
+// Builds the app's built-in tiny models (random weights, ~18 MB each) with the `sift` CLI in the two
+// formats the app stores, unless they are already there and were made from the current model code:
+//   public/models/tiny/             the reranker, 4-bit MatMulNBits linear layers (what WebGPU runs)
+//   public/models/tiny-int8/        the same checkpoint with int8 linear layers (what the WASM EP runs fastest)
+//   public/models/tiny-embed/       the embedding model (`sift tiny --kind embedding`), 4-bit
+//   public/models/tiny-embed-int8/  the same with int8 linear layers
 // The stamp is a hash of the files the models are generated from (not git state), kept in .cache.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -11,12 +13,19 @@ import { join, relative } from 'node:path';
 import { ensureNpmPackages } from './setup.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const variants = [
-  { dir: join(root, 'public/models/tiny'), args: ['--bits', '4', '--id', 'sift-tiny'] },
-  { dir: join(root, 'public/models/tiny-int8'), args: ['--linear', 'int8', '--id', 'sift-tiny-int8'] },
-];
 const cache = join(root, '.cache');
-const ckpt = join(cache, 'tiny-ckpt');
+/** The generated checkpoints: the reranker's (also served to e2e/convert.spec.ts) and the embedder's. */
+const checkpoints = [
+  { dir: join(cache, 'tiny-ckpt'), args: [] },
+  { dir: join(cache, 'tiny-embed-ckpt'), args: ['--kind', 'embedding'] },
+];
+const [rerankerCkpt, embedderCkpt] = checkpoints.map((c) => c.dir);
+const variants = [
+  { dir: join(root, 'public/models/tiny'), ckpt: rerankerCkpt, args: ['--bits', '4', '--id', 'sift-tiny'] },
+  { dir: join(root, 'public/models/tiny-int8'), ckpt: rerankerCkpt, args: ['--linear', 'int8', '--id', 'sift-tiny-int8'] },
+  { dir: join(root, 'public/models/tiny-embed'), ckpt: embedderCkpt, args: ['--bits', '4', '--id', 'sift-tiny-embed'] },
+  { dir: join(root, 'public/models/tiny-embed-int8'), ckpt: embedderCkpt, args: ['--linear', 'int8', '--id', 'sift-tiny-embed-int8'] },
+];
 const staging = join(cache, 'tiny-model.tmp');
 const stampFile = join(cache, 'tiny-model.stamp');
 
@@ -57,19 +66,21 @@ try {
 const hash = sourceHash();
 const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8').trim() : '';
 if (variants.every((v) => existsSync(join(v.dir, 'manifest.json'))) && stamp === hash) {
-  console.log('prepare-tiny: public/models/tiny and tiny-int8 are up to date');
+  console.log('prepare-tiny: public/models/tiny, tiny-int8, tiny-embed and tiny-embed-int8 are up to date');
   process.exit(0);
 }
 
 try {
   mkdirSync(cache, { recursive: true });
-  rmSync(ckpt, { recursive: true, force: true });
   rmSync(staging, { recursive: true, force: true });
-  sift(['tiny', relative(root, ckpt), '--seed', '1']);
+  for (const c of checkpoints) {
+    rmSync(c.dir, { recursive: true, force: true });
+    sift(['tiny', relative(root, c.dir), '--seed', '1', ...c.args]);
+  }
   mkdirSync(join(root, 'public/models'), { recursive: true });
   for (const v of variants) {
     rmSync(staging, { recursive: true, force: true });
-    sift(['convert', relative(root, ckpt), relative(root, staging), ...v.args]);
+    sift(['convert', relative(root, v.ckpt), relative(root, staging), ...v.args]);
     // Swap the finished directory in, so a failed run never leaves a half-written model being served.
     rmSync(v.dir, { recursive: true, force: true });
     renameSync(staging, v.dir);
