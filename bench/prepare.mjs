@@ -34,7 +34,7 @@ function run(args, what) {
 
 /**
  * The model `name` in .cache/bench/<name>/model (converted, 4-bit), generated if missing or stale.
- * spec: { realSize: true, layers?, visionDepth?, linear?, graphFormat? } — without layers/visionDepth: the
+ * spec: { realSize: true, layers?, visionDepth?, linear?, graphFormat?, kind? ('embedding': Qwen3-VL-Embedding) } — without layers/visionDepth: the
  * full 2B sizes; linear 'int8' converts with int8 linear layers (the WASM EP's format, graphs in ORT
  * format unless graphFormat 'onnx'), else MatMulNBits.
  */
@@ -51,8 +51,14 @@ export function prepareModel(name, spec, log = console.log) {
   mkdirSync(dir, { recursive: true });
   log(`preparing ${name}: generating the checkpoint…`);
   const gen = spec.layers
-    ? run(['--import', 'tsx', 'bench/gen-checkpoint.ts', ckpt, String(spec.layers), String(spec.visionDepth)], 'checkpoint generation')
-    : run(['bin/sift.mjs', 'tiny', ckpt, '--real-size', '--seed', '3'], 'sift tiny --real-size');
+    ? run(
+        ['--import', 'tsx', 'bench/gen-checkpoint.ts', ckpt, String(spec.layers), String(spec.visionDepth), spec.kind ?? 'reranker'],
+        'checkpoint generation',
+      )
+    : run(
+        ['bin/sift.mjs', 'tiny', ckpt, '--real-size', '--seed', '3', ...(spec.kind ? ['--kind', spec.kind] : [])],
+        'sift tiny --real-size',
+      );
   log(`  checkpoint in ${gen.toFixed(0)} s; converting to 4-bit…`);
   const conv = run(
     [
