@@ -5,8 +5,9 @@
 // no weight file is fetched) and screenshots of the three regions.
 import { expect, test } from '@playwright/test';
 import { rmSync } from 'node:fs';
-import { addCandidates, loadTinyModel, rerankAndRead, type ShownRow } from './helpers/appPage.ts';
+import { addCandidates, loadTinyModel, rerankAndRead, savedState, type ShownRow } from './helpers/appPage.ts';
 import { cliRank, makeAppMedia, type AppMedia, type CliRank } from './helpers/appMedia.ts';
+import { measure } from './helpers/measure.ts';
 
 const QUERY = 'A test card with coloured bars and a moving clock';
 const TEXTS = ['A television test pattern with colour bars.', 'A recipe for lemon cake.'];
@@ -51,7 +52,7 @@ function compare(rows: ShownRow[], label: 'wasm' | 'webgpu'): void {
   const shown = rows.map((r) => r.score!);
   expect(shown, 'sorted best first').toEqual([...shown].sort((a, b) => b - a));
   const diffs = rows.map((r) => ({ index: r.index, diff: Math.abs(r.score! - want.scores[r.index]!) }));
-  console.log(`${label}: |app − sift rank| per document ${diffs.map((d) => `#${d.index} ${d.diff.toExponential(1)}`).join(', ')}`);
+  measure(`${label}: |app − sift rank| per document ${diffs.map((d) => `#${d.index} ${d.diff.toExponential(1)}`).join(', ')}`);
   for (const d of diffs) expect(d.diff, `document ${d.index}`).toBeLessThanOrEqual(LOSSY.has(d.index) ? DECODER[label] : EXACT);
 }
 
@@ -135,7 +136,7 @@ test('after a reload the model loads from IndexedDB with no weight request, and 
   await loadTinyModel(page, 'wasm');
   await page.locator('#query-text').fill(QUERY);
   await addCandidates(page, TEXTS, []);
-  await page.waitForTimeout(500); // the debounced save
+  await expect.poll(() => savedState(page)).toMatchObject({ queryText: QUERY, candidates: TEXTS.map((text) => ({ text })) });
   const requested: string[] = [];
   page.on('request', (r) => {
     const path = new URL(r.url()).pathname;

@@ -5,7 +5,7 @@
 // console warnings).
 import { expect, test, type Page } from '@playwright/test';
 import { encodePng, patternImage, toRgba } from '../test/media/fixtures.ts';
-import { addCandidates, loadTinyModel, rerankAndRead } from './helpers/appPage.ts';
+import { addCandidates, loadTinyModel, rerankAndRead, savedState } from './helpers/appPage.ts';
 
 const QUERY = 'A test card with coloured bars';
 const TEXTS = ['A television test pattern with colour bars.', 'A recipe for lemon cake.', 'Notes on tax law.'];
@@ -215,7 +215,10 @@ test.describe('point 10: the smaller troubles', () => {
     await addCandidates(page, TEXTS.slice(0, 1), []);
     await page.locator('#candidate-files').setInputFiles([pngFile('a.png', 40, 30)]);
     await expect(page.locator('ol.list > li')).toHaveCount(2);
-    await page.waitForTimeout(600); // the debounced save
+    // The debounced save has the image as a file that cannot come back.
+    await expect
+      .poll(async () => (await savedState(page))?.candidates)
+      .toEqual([{ text: TEXTS[0] }, expect.objectContaining({ lostFile: 'image' })]);
     await page.reload();
     const banner = page.locator('.banner', { hasText: 'Restored from your last visit' });
     await expect(banner).toBeVisible();

@@ -11,6 +11,7 @@ import { makeBadMedia, type BadMedia } from '../test/media/badMedia.ts';
 import { startFaultServer, type FaultServer } from './helpers/faultServer.ts';
 import { addCandidates, loadTinyModel } from './helpers/appPage.ts';
 import type { ApiTestApi, WireFile } from './pages/api.ts';
+import { measure } from './helpers/measure.ts';
 
 const QUERY = { text: 'A test card with coloured bars' };
 const GOOD_TEXT = 'A television test pattern with colour bars.';
@@ -113,8 +114,8 @@ test.beforeAll(async ({ browser }) => {
   const tPage = Date.now();
   const [main, many, longQuery, emptyQuery, video] = await cliRuns;
   cliLongQuery = { code: longQuery.code, out: JSON.parse(longQuery.out) };
-  console.log(
-    `  setup: media ${tMedia - t0} ms, model loaded in the page after ${tPage - tMedia} ms, sift rank runs done after ${Date.now() - tMedia} ms`,
+  measure(
+    `setup: media ${tMedia - t0} ms, model loaded in the page after ${tPage - tMedia} ms, sift rank runs done after ${Date.now() - tMedia} ms`,
   );
   cli = { main, many, emptyQuery, video };
   expect(Math.abs(base.text - main.scores[0]!)).toBeLessThan(EXACT);
@@ -125,7 +126,7 @@ test.afterAll(async () => {
   await files?.close();
   await noCors?.close();
   if (media) rmSync(media.dir, { recursive: true, force: true });
-  console.log(`bad-input kinds: ${outcomes.length}\n${outcomes.map((o) => `  ${o}`).join('\n')}`);
+  measure(`bad-input kinds: ${outcomes.length}\n${outcomes.map((o) => `  ${o}`).join('\n')}`);
   expect(outcomes.filter((o) => o.startsWith('PAGE ERROR'))).toEqual([]);
 });
 
@@ -285,14 +286,19 @@ test.describe('per-document errors (the other documents are scored)', () => {
     expect(files.pending()).toEqual([]);
     // cancel() still ends a request held by a silent server at once (default timeouts: 30 s).
     files.inject({ kind: 'hang', file: 'good.png' });
-    const cancelled = await page.evaluate(async (url) => {
+    type Held = { __held: ReturnType<ApiTestApi['rerank']> };
+    await page.evaluate((url) => {
       const api = (window as unknown as { apiTest: ApiTestApi }).apiTest;
-      const run = api.rerank({ query: { text: 'x' }, documents: [{ image: url }] });
-      await new Promise((res) => setTimeout(res, 500));
+      (window as unknown as Held).__held = api.rerank({ query: { text: 'x' }, documents: [{ image: url }] });
+    }, hang);
+    // Cancelled once the server holds the request (the hang fault has fired: no fault is pending).
+    await expect.poll(() => files.pending()).toEqual([]);
+    const cancelled = await page.evaluate(async () => {
+      const api = (window as unknown as { apiTest: ApiTestApi }).apiTest;
       const t = performance.now();
       await api.cancel();
-      return { ...(await run), cancelMs: performance.now() - t };
-    }, hang);
+      return { ...(await (window as unknown as Held).__held), cancelMs: performance.now() - t };
+    });
     expect(cancelled).toMatchObject({ ok: false, name: 'AbortError' });
     expect(cancelled.cancelMs).toBeLessThan(1000);
   });
@@ -308,7 +314,7 @@ test.describe('per-document errors (the other documents are scored)', () => {
     await expectDocError(
       'document {"txt": …}',
       { txt: 'typo' },
-      /^documents\[1\] has an unknown field "txt" \(expected text, image, video\)$/,
+      /^documents\[1\] has an unknown field "txt" \(expected text, image, video, clip\)$/,
     );
     await expectDocError('document {"image": ""}', { image: '' }, /^documents\[1\]\.image contains an empty string$/);
   });
@@ -396,8 +402,11 @@ test.describe('odd but valid input is scored as sift rank scores it', () => {
     const docs = MANY.map((t) => ({ text: `${t} ${LONG_TEXT.slice(0, 3000)}` }));
     const r = await page.evaluate(async (documents) => {
       const api = (window as unknown as { apiTest: ApiTestApi }).apiTest;
-      const run = api.rerank({ query: { text: 'A test card with coloured bars' }, documents });
-      await new Promise((res) => setTimeout(res, 1500));
+      // Cancelled mid-run: once the first document is scored.
+      let firstScore!: () => void;
+      const scoring = new Promise<void>((resolve) => (firstScore = resolve));
+      const run = api.rerank({ query: { text: 'A test card with coloured bars' }, documents }, { onScore: () => firstScore() });
+      await Promise.race([scoring, run]);
       const t0 = performance.now();
       await api.cancel();
       const out = await run;
@@ -516,7 +525,8 @@ test.describe('through the UI', () => {
     await ui.locator('#candidate-lines').pressSequentially('still typing');
     await expect(ui.locator('#candidate-lines')).toHaveValue('still typing');
     const typingMs = Date.now() - t0;
-    await ui.waitForTimeout(1500);
+    // The sampling window: 30 samples (1.5 s when nothing stalls).
+    await ui.waitForFunction(() => (window as unknown as { __lag: { samples: number } }).__lag.samples >= 30, undefined, { polling: 100 });
     const lag = await ui.evaluate(() => (window as unknown as { __lag: { max: number; samples: number } }).__lag);
     await expect(status).toHaveAttribute('data-status', 'running');
     const t1 = Date.now();
@@ -534,7 +544,7 @@ test.describe('through the UI', () => {
     // score costs the UI a few hundred ms at times on this shared 2-core machine (up to ~1.5 s measured
     // at a load average of 11), hence the margin.
     expect(lag.max, 'longest main-thread stall while scoring (ms)').toBeLessThan(3000);
-    console.log(`  UI run: first score ${t0 - started} ms after Rerank`);
+    measure(`UI run: first score ${t0 - started} ms after Rerank`);
     outcomes.push(
       `UI, 200 candidates → longest main-thread stall while scoring ${lag.max.toFixed(0)} ms (${lag.samples} samples), 12 keys typed in ${typingMs} ms, Cancel took effect in ${cancelMs} ms (${scored} scored before)`,
     );

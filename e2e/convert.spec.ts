@@ -3,6 +3,7 @@
 // linear layers from 4-bit blocks, as prepare-tiny makes tiny-int8),
 // stores it in IndexedDB and scores — the same scores as the CLI's conversion of the same checkpoint.
 import { expect, test } from '@playwright/test';
+import { measure } from './helpers/measure.ts';
 
 type Api = {
   convertAndScore(
@@ -40,7 +41,7 @@ test('converts a safetensors checkpoint in the worker over Range requests and sc
       ),
     [texts] as const,
   );
-  console.log(
+  measure(
     `converted in the browser: ${(here.info.bytes / 1e6).toFixed(1)} MB; phases ${here.phases.join(' → ')}; ${ranges.length} checkpoint requests`,
   );
   expect(here.info.state).toBe('ready');

@@ -22,6 +22,7 @@ import {
   type DownloadOutcome,
   type ManifestShard,
 } from './helpers/storePage.ts';
+import { measure } from './helpers/measure.ts';
 
 const CHUNK = 256 * 1024;
 const OPTS = { chunkBytes: CHUNK, retries: 3, retryDelayMs: 10 };
@@ -39,7 +40,7 @@ test.afterEach(async () => {
 });
 test.afterAll(() => {
   const total = [...survived.values()].reduce((a, b) => a + b, 0);
-  console.log(`faults survived: ${total} (${[...survived].map(([k, n]) => `${k} ${n}`).join(', ')})`);
+  measure(`faults survived: ${total} (${[...survived].map(([k, n]) => `${k} ${n}`).join(', ')})`);
 });
 
 function count(faults: Fault[]): void {
@@ -78,7 +79,7 @@ async function expectCleanAudit(page: Page): Promise<void> {
   const audit = await stopReadyAudit(page);
   expect(audit.violations).toEqual([]);
   expect(audit.audited).toEqual([`model/${manifest.id}/${manifest.version}`]);
-  console.log(`  audit: ${audit.polls} polls of the raw database, the ready record hashed when it appeared`);
+  measure(`audit: ${audit.polls} polls of the raw database, the ready record hashed when it appeared`);
 }
 
 /** Requests of one file after request `i` of the log. */
@@ -86,7 +87,7 @@ const nextOf = (log: Served[], i: number) => log.slice(i + 1).find((r) => r.file
 
 test('seeded random drops and cut bodies across the shards: every attempt resumes from its last whole chunk', async ({ page }) => {
   const rand = prng(SEED); // seeded, so a failing run can be replayed with its printed seed
-  console.log(`  fault seed ${SEED} (replay with SIFT_FAULT_SEED=${SEED})`);
+  measure(`fault seed ${SEED} (replay with SIFT_FAULT_SEED=${SEED})`);
   await openPage(page);
   const shards = manifest.shards;
   const at = (s: ManifestShard) => Math.floor(rand() * s.bytes);
@@ -108,7 +109,7 @@ test('seeded random drops and cut bodies across the shards: every attempt resume
     const s = byBytes();
     faults.push({ kind: 'short', file: s.file, at: at(s) });
   }
-  console.log(`  faults: ${faults.map((f) => `${f.kind} ${f.file}@${'at' in f ? f.at : ''}`).join(', ')}`);
+  measure(`faults: ${faults.map((f) => `${f.kind} ${f.file}@${'at' in f ? f.at : ''}`).join(', ')}`);
   server.inject(...faults);
 
   let result: DownloadOutcome | undefined;
@@ -125,9 +126,7 @@ test('seeded random drops and cut bodies across the shards: every attempt resume
     await expectNotReady(page);
   }
   expect(result?.ok, JSON.stringify(result)).toBe(true);
-  console.log(
-    `  ${failures.length} attempt(s) failed clearly before the last one succeeded${failures.length ? `, e.g. "${failures[0]}"` : ''}`,
-  );
+  measure(`${failures.length} attempt(s) failed clearly before the last one succeeded${failures.length ? `, e.g. "${failures[0]}"` : ''}`);
   expect(server.pending()).toEqual([]);
 
   // Resumes: after a faulted response the next request of that file starts at a whole-chunk boundary
@@ -149,8 +148,8 @@ test('seeded random drops and cut bodies across the shards: every attempt resume
     refetched += f.at - next.start;
   }
   const sent = log.filter((r) => r.file !== 'manifest.json').reduce((n, r) => n + r.sent, 0);
-  console.log(
-    `  ${(sent / 1e6).toFixed(1)} MB sent for an ${(manifest.totalBytes / 1e6).toFixed(1)} MB model (${(refetched / 1e6).toFixed(2)} MB fetched twice)`,
+  measure(
+    `${(sent / 1e6).toFixed(1)} MB sent for an ${(manifest.totalBytes / 1e6).toFixed(1)} MB model (${(refetched / 1e6).toFixed(2)} MB fetched twice)`,
   );
   expect(sent).toBeLessThanOrEqual(manifest.totalBytes + refetched);
   await expectVerifiedModel(page);
@@ -199,7 +198,7 @@ test('HTTP 500/503/404, a wrong Content-Range, extra bytes and corrupt shards: r
     .filter((r) => r.file === 'tokenizer.json')
     .map((r) => `${r.status}@${r.start}`);
   expect(tok).toEqual(['200@0', `206@${3 * CHUNK}`, '200@0']); // cut, resumed (wrong range: start over), whole
-  console.log(`  1: ${first.message}`);
+  measure(`1: ${first.message}`);
 
   // 2: resumes after the verified files; extra bytes → fetched again; decoder-000.bin corrupt twice → clear failure.
   const before = server.log().length;
@@ -210,7 +209,7 @@ test('HTTP 500/503/404, a wrong Content-Range, extra bytes and corrupt shards: r
   expect(second.message).toMatch(
     /^decoder-000\.bin of model sift-tiny is corrupt even after downloading it again \(its sha256 is [0-9a-f]{64}, the manifest lists [0-9a-f]{64}\)\. The copy at http:\/\/127\.0\.0\.1:\d+\/decoder-000\.bin does not match its manifest; the model was not marked ready\.$/,
   );
-  console.log(`  2: ${second.message}`);
+  measure(`2: ${second.message}`);
   await expectNotReady(page);
   const files2 = server
     .log()
@@ -245,7 +244,7 @@ test('two tabs download the same model into one store at once: one verified copy
   server.inject({ kind: 'drop', file: 'tokenizer.json', at: 5_000_000 }, { kind: 'status', file: 'embed-000.bin', status: 404 });
   const [a, b] = await Promise.all([download(page, OPTS, server.manifestUrl), download(other, OPTS, server.manifestUrl)]);
   const outcomes = [a, b].map((r) => (r.ok ? `ok (fetched ${r.fetchedBytes}, resumed ${r.resumedBytes})` : `${r.kind}: ${r.message}`));
-  console.log(`  tab 1: ${outcomes[0]}\n  tab 2: ${outcomes[1]}`);
+  measure(`tab 1: ${outcomes[0]}\n  tab 2: ${outcomes[1]}`);
   const failed = [a, b].filter((r) => !r.ok);
   const ok = [a, b].filter((r) => r.ok);
   expect(failed).toHaveLength(1);
@@ -285,7 +284,14 @@ test('a tab closed mid-download hands the store to a waiting tab, which resumes 
   // The first tab holds the lock, stalled inside tokenizer.json; the second one asks and waits.
   const waiting = download(page, OPTS, server.manifestUrl);
   await expect.poll(() => server.log().filter((r) => r.file === 'manifest.json').length).toBe(2);
-  await page.waitForTimeout(300);
+  // It waits for the store's Web Lock (downloadModel's withModelLock), held by the first tab.
+  const storeLocks = () =>
+    page.evaluate(async () => {
+      const q = await navigator.locks.query();
+      const mine = (l: LockInfo) => l.name?.startsWith('sift-model-store:');
+      return { held: q.held?.filter(mine).length, pending: q.pending?.filter(mine).length };
+    });
+  await expect.poll(storeLocks).toEqual({ held: 1, pending: 1 });
   expect(server.log().filter((r) => r.file === 'tokenizer.json')).toHaveLength(1);
   await first.close();
 

@@ -17,6 +17,7 @@ import { embeddingTableOf } from '../src/model/embeddingTable.ts';
 import { referenceScore, referenceVision, weightsFromMap, type Weights } from '../test/reference/index.ts';
 import { prng } from '../test/reference/testModel.ts';
 import type { EngineTestApi, WirePrompt } from './pages/engine.ts';
+import { measure } from './helpers/measure.ts';
 
 type Grid = [number, number, number];
 interface Item {
@@ -102,7 +103,7 @@ function build(): Promise<Built> {
     const raw = new Map<string, Float32Array>();
     for (const name of ckpt.tensors.keys()) raw.set(name, await ckpt.readTensor(name));
     const EMBED = 'model.language_model.embed_tokens.weight';
-    const { yes, no } = fp32M.tokens;
+    const { yes, no } = fp32M.tokens!;
     const H = cfg.text.hiddenSize;
     const table = raw.get(EMBED)!;
     const scoreHead = Float32Array.from({ length: H }, (_, i) => table[yes * H + i] - table[no * H + i]);
@@ -251,7 +252,7 @@ for (const ep of EPS) {
     });
     test.afterAll(async () => {
       const rows = Object.entries(errors).map(([k, e]) => `${k} ${e.toExponential(2)}`);
-      console.log(`[${ep.name}] max errors: ${rows.join(' | ')}`);
+      measure(`[${ep.name}] max errors: ${rows.join(' | ')}`);
       await page?.close();
     });
 
@@ -259,7 +260,7 @@ for (const ep of EPS) {
       const adapter = await call('adapterInfo');
       for (const which of ['fp32', 'q4'] as const) {
         const info = await call('load', which, `/e2e-models/${which}/`, ep.prefer, ep.bundle);
-        console.log(
+        measure(
           `[${ep.name}] ${which}: ${info.reason}; providers ${info.providers}${info.gpuDevice ? `; ort's GPUDevice ${info.deviceSubgroups ? 'has' : 'lacks'} subgroups` : ''}; ${info.threads} threads; loaded in ${info.loadMs.toFixed(0)} ms`,
         );
         expect(info.backend, info.reason).toBe(ep.prefer);
@@ -278,7 +279,7 @@ for (const ep of EPS) {
           const heavy = ['MatMul', 'MatMulNBits', 'Softmax', 'LayerNormalization', 'QuickGelu'];
           await expect.poll(async () => (await call('gpuKernels')).types).toEqual(expect.arrayContaining(heavy));
           const { types, nodes } = await call('gpuKernels');
-          console.log(`[${ep.name}] ops run as WebGPU kernels: ${types.join(' ')}`);
+          measure(`[${ep.name}] ops run as WebGPU kernels: ${types.join(' ')}`);
           expect(nodes.some((n) => /^\/decoder\/layers\.\d+\/rms(_\d+)?$/.test(n))).toBe(true);
         }
       } else {
@@ -298,7 +299,7 @@ for (const ep of EPS) {
         ];
         const e = Math.max(...errs);
         note('vision', e);
-        console.log(`[${ep.name}] vision ${ITEMS[i].grid}: max rel err ${e.toExponential(2)} (${ms.toFixed(0)} ms)`);
+        measure(`[${ep.name}] vision ${ITEMS[i].grid}: max rel err ${e.toExponential(2)} (${ms.toFixed(0)} ms)`);
         expect(e).toBeLessThan(1e-4);
       }
     });
@@ -312,7 +313,7 @@ for (const ep of EPS) {
         const e = logitErr(got.logit, ref.headLogit);
         note(`${kind} layers`, Math.max(...layers));
         note(`${kind} logit`, e);
-        console.log(
+        measure(
           `[${ep.name}] ${kind}: ${input.ids.length} tokens, layers ${layers.map((x) => x.toExponential(1)).join(' ')}, ` +
             `logit ${got.logit.toFixed(5)} vs ${ref.headLogit.toFixed(5)} (rel ${e.toExponential(1)}, ${ms.toFixed(0)} ms)`,
         );
@@ -334,7 +335,7 @@ for (const ep of EPS) {
       });
       note('prefix |Δscore|', dScore);
       note('prefix logit', dRef);
-      console.log(
+      measure(
         `[${ep.name}] prefix reuse vs full: max |Δscore| ${dScore.toExponential(2)}, vs reference rel ${dRef.toExponential(2)} (${reused.ms.toFixed(0)} + ${full.ms.toFixed(0)} ms)`,
       );
       expect(dScore).toBeLessThan(1e-5);
@@ -351,7 +352,7 @@ for (const ep of EPS) {
         note(`4-bit ${kind} logit`, own);
         worst = Math.max(worst, Math.abs(got.logit - fp32));
         order.push([got.logit, fp32]);
-        console.log(
+        measure(
           `[${ep.name}] 4-bit ${kind}: logit ${got.logit.toFixed(5)}, dequantized-weight reference rel err ${own.toExponential(1)}, fp32 reference ${fp32.toFixed(4)}`,
         );
         expect(own).toBeLessThan(1e-4);

@@ -4,6 +4,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync, rmSync } from 'node:fs';
 import { makeAppMedia } from './helpers/appMedia.ts';
+import { measure } from './helpers/measure.ts';
 
 type Doc = { text?: string; png?: number[]; mp4?: number[] };
 type Api = {
@@ -48,14 +49,10 @@ test('20 rankings of 50 mixed documents: wasm heap, page memory and open VideoFr
         samples.push({ run, wasmMb: d.wasmHeapBytes / MB, pageMb: pageBytes === null ? null : pageBytes / MB, frames: d.openVideoFrames });
       }
     }
-    console.log(
-      'memory after runs:',
-      samples
-        .map(
-          (s) => `#${s.run}: wasm ${s.wasmMb.toFixed(0)} MB, page+workers ${s.pageMb?.toFixed(0) ?? '?'} MB, open VideoFrames ${s.frames}`,
-        )
-        .join('; '),
+    const memory = samples.map(
+      (s) => `#${s.run}: wasm ${s.wasmMb.toFixed(0)} MB, page+workers ${s.pageMb?.toFixed(0) ?? '?'} MB, open VideoFrames ${s.frames}`,
     );
+    measure(`memory after runs: ${memory.join('; ')}`);
     const [warm, , last] = samples;
     expect(warm.wasmMb).toBeGreaterThan(0);
     for (const s of samples) expect(s.frames, `open VideoFrames after run ${s.run}`).toBe(0);

@@ -20,6 +20,7 @@ import { preprocessFrameList, preprocessVideoFrames } from '../src/media/video.t
 import { planVideo, type VideoPlan } from '../src/media/videoPlan.ts';
 import { ffmpegFrames, findPil, makeFixtures, pilRgb, probe, seekLowerBound, type Fixtures } from './helpers/mediaFixtures.ts';
 import type { MediaTestApi, SpecRef } from './pages/media.ts';
+import { measure } from './helpers/measure.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -54,7 +55,7 @@ async function call(args: CallArgs): Promise<Ok | Fail> {
     // The vite dev server reloads the page when a module it imports is edited (or a dependency gets
     // optimised) mid-run; that is not the decoder's doing: wait for the page and ask once more.
     if (!/Execution context was destroyed/.test((e as Error).message)) throw e;
-    console.log('  (the dev server reloaded the page; repeating the call)');
+    measure('(the dev server reloaded the page; repeating the call)', 'note');
     await expect(page.locator('body[data-ready="true"]')).toBeAttached();
     r = await evaluateCall(args);
   }
@@ -128,7 +129,7 @@ async function serveFixtures(context: BrowserContext): Promise<void> {
 test.beforeAll(async ({ browser }) => {
   const t0 = Date.now();
   fx = makeFixtures();
-  console.log(`  fixtures in ${fx.dir} (${Date.now() - t0} ms)`);
+  measure(`fixtures in ${fx.dir} (${Date.now() - t0} ms)`);
   const context = await browser.newContext();
   page = await context.newPage();
   await serveFixtures(context);
@@ -185,7 +186,7 @@ function referencePlan(f: string): { plan: VideoPlan; probe: ReturnType<typeof p
     expect(cli.indices).toEqual(plan.indices);
     expect(cli.timestamps).toEqual(plan.timestamps.map((t) => `<${formatPythonFixed1(t)} seconds>`));
   } else {
-    console.log('  (src/cli/plan.ts is not there yet: `sift plan-video` not compared)');
+    measure('(src/cli/plan.ts is not there yet: `sift plan-video` not compared)', 'note');
   }
   plans.set(f, { plan, probe: p });
   return { plan, probe: p };
@@ -209,8 +210,8 @@ async function checkVideo(name: string, ref: SpecRef, f: string): Promise<Ok> {
   const frames = ffmpegFrames(at(f), p, plan.indices);
   const expected = preprocessVideoFrames(frames, plan).patches;
   const d = diff(r.patches, expected);
-  console.log(
-    `  ${name}: ${p.frames} frames @ ${p.fps.toFixed(3)} fps ${p.width}×${p.height} → indices [${plan.indices}] grid [${r.grid}]; ` +
+  measure(
+    `${name}: ${p.frames} frames @ ${p.fps.toFixed(3)} fps ${p.width}×${p.height} → indices [${plan.indices}] grid [${r.grid}]; ` +
       `decoder emitted ${r.decoded} frames; vs ffmpeg: max |Δ| ${d.max.toFixed(4)}, mean ${d.mean.toFixed(5)} (normalised units); ${r.ms.toFixed(0)} ms`,
   );
   expect(d.max).toBeLessThanOrEqual(VIDEO_MAX_DIFF);
@@ -241,7 +242,7 @@ test('seeks: 12 s at 29.97 fps, GOP 24, B-frames, odd size — decodes only the 
   // 12 sampled frames in 12 of the 15 GOPs. Each seek may also flush a few frames already in the
   // decoder's pipeline (B-frame reordering delay, and the packet or two fed before the target came out).
   const slackPerSeek = 8;
-  console.log(`  seek.mp4: ${r.decoded} frames decoded of ${p.frames}; unavoidable ${need.frames} in ${need.seeks} seeks`);
+  measure(`seek.mp4: ${r.decoded} frames decoded of ${p.frames}; unavoidable ${need.frames} in ${need.seeks} seeks`);
   expect(r.decoded).toBeLessThanOrEqual(need.frames + slackPerSeek * need.seeks);
   expect(r.decoded).toBeLessThan(p.frames);
 });
@@ -249,16 +250,16 @@ test('seeks: 12 s at 29.97 fps, GOP 24, B-frames, odd size — decodes only the 
 test('HEVC, truncated, zero-byte and too-long videos fail with clear MediaErrors', async () => {
   if (fx.hevc) {
     const e = await fails({ op: 'video', ref: url('hevc.mp4'), item: FILE_ITEM });
-    console.log(`  hevc.mp4 → ${e.code}: ${e.message}`);
+    measure(`hevc.mp4 → ${e.code}: ${e.message}`);
     expect(e.code).toBe('unsupported-format');
     expect(e.message).toMatch(/HEVC/);
     expect(e.message).toMatch(/re-encode it as H\.264, VP9 or AV1/);
   } else {
-    console.log(`  HEVC case skipped: ${fx.hevcWhyNot}`);
+    measure(`HEVC case skipped: ${fx.hevcWhyNot}`, 'note');
   }
   for (const f of ['truncated.mp4', 'truncated-faststart.mp4']) {
     const e = await fails({ op: 'video', ref: url(f), item: FILE_ITEM });
-    console.log(`  ${f} (${statSync(at(f)).size} bytes) → ${e.code}: ${e.message}`);
+    measure(`${f} (${statSync(at(f)).size} bytes) → ${e.code}: ${e.message}`);
     expect(e.code).toBe('corrupt');
     expect(e.message).toMatch(/truncated or damaged|truncated/);
   }
@@ -281,7 +282,7 @@ test('abort mid-decode: AbortError, and every VideoFrame is closed', async () =>
   // The decode can still be used afterwards.
   await ok({ op: 'video', ref: url('h264.mp4'), item: FILE_ITEM });
   const s = (await ok({ op: 'stats' } as CallArgs)).stats;
-  console.log(`  VideoFrames emitted by decoders so far: ${s.framesOut}, closed: ${s.framesClosed}, open: ${s.open}`);
+  measure(`VideoFrames emitted by decoders so far: ${s.framesOut}, closed: ${s.framesClosed}, open: ${s.open}`);
   expect(s.framesOut).toBeGreaterThan(0);
   expect(s.open).toBe(0);
   expect(s.framesClosed).toBe(s.framesOut);
@@ -363,7 +364,7 @@ test('JPEG: ≈ jpeg-js (Node), = PIL where available; EXIF orientation ignored 
   const q444 = await ok({ op: 'image', ref: url('q444.jpg') });
   const j = jpeg.decode(readFileSync(at('q444.jpg')), { useTArray: true, formatAsRGBA: false });
   const d = diff(q444.patches, nodeImage({ data: j.data, width: j.width, height: j.height, channels: 3 }).patches);
-  console.log(`  q444.jpg vs jpeg-js: max |Δ| ${d.max.toFixed(4)}, mean ${d.mean.toFixed(5)}`);
+  measure(`q444.jpg vs jpeg-js: max |Δ| ${d.max.toFixed(4)}, mean ${d.mean.toFixed(5)}`);
   expect(d.max).toBeLessThanOrEqual(JPEG_MAX_DIFF);
   expect(d.mean).toBeLessThanOrEqual(JPEG_MEAN_DIFF);
   // Orientation 6 (rotate 90°) and 3 (180°): the reference sees the stored pixels, so do we.
@@ -379,7 +380,7 @@ test('JPEG: ≈ jpeg-js (Node), = PIL where available; EXIF orientation ignored 
 
   const py = findPil();
   if (!py) {
-    console.log('  PIL comparison skipped: no python3 with Pillow on this machine');
+    measure('PIL comparison skipped: no python3 with Pillow on this machine', 'note');
     return;
   }
   for (const f of ['q420.jpg', 'q444.jpg', 'palette.png', 'gray-alpha.png']) {
@@ -387,7 +388,7 @@ test('JPEG: ≈ jpeg-js (Node), = PIL where available; EXIF orientation ignored 
     const r = await ok({ op: 'image', ref: url(f) });
     expectSame(r.patches, nodeImage({ ...pil, channels: 3 }).patches);
   }
-  console.log('  q420.jpg, q444.jpg, palette.png, gray-alpha.png: bit-identical to PIL');
+  measure('q420.jpg, q444.jpg, palette.png, gray-alpha.png: bit-identical to PIL');
 });
 
 test('image errors: not an image, empty, truncated, too large (refused before decoding), unreachable, CORS', async () => {
@@ -397,7 +398,7 @@ test('image errors: not an image, empty, truncated, too large (refused before de
   expect(empty.code).toBe('empty');
   for (const f of ['truncated.png', 'truncated.jpg']) {
     const e = await fails({ op: 'image', ref: url(f) });
-    console.log(`  ${f} → ${e.code}: ${e.message}`);
+    measure(`${f} → ${e.code}: ${e.message}`);
     expect(e.code).toBe('corrupt');
   }
   const bitmapsBefore = (await ok({ op: 'stats' } as CallArgs)).stats.bitmaps;
@@ -416,7 +417,7 @@ test('image errors: not an image, empty, truncated, too large (refused before de
   try {
     const port = (server.address() as AddressInfo).port;
     const cors = await fails({ op: 'image', ref: `http://127.0.0.1:${port}/photo.png` });
-    console.log(`  cross-origin without CORS → ${cors.code}: ${cors.message}`);
+    measure(`cross-origin without CORS → ${cors.code}: ${cors.message}`);
     expect(cors.code).toBe('unreachable');
     expect(cors.message).toMatch(/Access-Control-Allow-Origin/);
   } finally {
@@ -449,7 +450,7 @@ test('image formats: AVIF, animated WebP / GIF (first frame), arithmetic JPEG de
     const expected = nodeImage(await nodeDecode(f));
     expect(r.grid, f).toEqual(expected.grid);
     const d = diff(r.patches, expected.patches);
-    console.log(`  ${f}: Chromium vs Node max |Δ| ${(d.max * 127.5).toFixed(2)} levels, mean ${(d.mean * 127.5).toFixed(3)}`);
+    measure(`${f}: Chromium vs Node max |Δ| ${(d.max * 127.5).toFixed(2)} levels, mean ${(d.mean * 127.5).toFixed(3)}`);
     expect(d.max * 127.5, f).toBeLessThanOrEqual(bound + 1e-3);
   }
   // The first frame, not another one: the lossless animation's frame 0 is the first PNG, exactly.
@@ -471,7 +472,7 @@ test('image formats: AVIF, animated WebP / GIF (first frame), arithmetic JPEG de
       () => null,
       (err: Error & { code?: string }) => err,
     );
-    console.log(`  ${f} → ${e.code}: ${e.message}`);
+    measure(`${f} → ${e.code}: ${e.message}`);
     expect(e.code).toBe('unsupported-format');
     expect(e.message).toMatch(pattern);
     expect(n?.message).toBe(e.message);
@@ -483,7 +484,7 @@ test('a decompression bomb (290 KB PNG declaring 10000×10000) is refused from i
   const bitmapsBefore = (await ok({ op: 'stats' } as CallArgs)).stats.bitmaps;
   const t0 = Date.now();
   const e = await fails({ op: 'image', ref: url('bomb.png') });
-  console.log(`  bomb.png → ${e.code} in ${Date.now() - t0} ms: ${e.message}`);
+  measure(`bomb.png → ${e.code} in ${Date.now() - t0} ms: ${e.message}`);
   expect(e.code).toBe('too-large');
   expect(e.message).toMatch(
     /^a 10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 1\.0 GB/,

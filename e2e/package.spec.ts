@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { measure } from './helpers/measure.ts';
 
 const run = promisify(execFile);
 const root = new URL('..', import.meta.url).pathname;
@@ -80,16 +81,12 @@ async function timed<T>(name: string, step: () => Promise<T>): Promise<T> {
 }
 
 async function waitForUrl(url: string, ms: number): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() > end) throw new Error(`${url} did not answer within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  const answers = () =>
+    fetch(url).then(
+      (r) => r.ok,
+      () => false, // not listening yet
+    );
+  await expect.poll(answers, { message: `${url} answers`, timeout: ms, intervals: [250] }).toBe(true);
 }
 
 test.describe.configure({ mode: 'serial' });
@@ -133,7 +130,7 @@ test.beforeAll(async () => {
 
 test.afterAll(async () => {
   preview?.kill();
-  console.log(`package test steps (ms): ${JSON.stringify(timings)}`);
+  measure(`package test steps (ms): ${JSON.stringify(timings)}`);
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

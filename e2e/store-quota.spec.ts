@@ -12,6 +12,7 @@ import {
   storageEstimate,
   watchModelRequests,
 } from './helpers/storePage.ts';
+import { measure } from './helpers/measure.ts';
 
 test.use({ launchOptions: { executablePath: '/usr/bin/chromium', args: [...CHROMIUM_ARGS, '--disable-features=StaticStorageQuota'] } });
 
@@ -27,7 +28,7 @@ test('too little quota fails before downloading, with the size needed', async ({
   expect(result.kind).toBe('quota');
   expect(result.message).toContain(`it needs ${(manifest.totalBytes / 1e6).toFixed(1)} MB more, and only`);
   expect(result.availableBytes).toBeLessThanOrEqual(4e6);
-  console.log(`  ${result.message}`);
+  measure(`${result.message}`);
   expect((await watch.requests()).map((r) => r.file)).toEqual(['manifest.json']);
   watch.stop();
   expect(await listModels(page)).toEqual([]);

@@ -18,6 +18,7 @@ import {
   storageEstimate,
   watchModelRequests,
 } from './helpers/storePage.ts';
+import { measure } from './helpers/measure.ts';
 
 const MiB = 1024 * 1024;
 
@@ -41,7 +42,7 @@ test('downloads the tiny model, verifies every file, and reloads it with no netw
   });
   expect(result.progress.some((p) => p.phase === 'verifying')).toBe(true);
   expect(result.progress.every((p, i, all) => i === 0 || p.fileIndex >= all[i - 1].fileIndex)).toBe(true);
-  console.log(`  downloaded ${(manifest.totalBytes / 1e6).toFixed(1)} MB in ${result.seconds.toFixed(2)} s`);
+  measure(`downloaded ${(manifest.totalBytes / 1e6).toFixed(1)} MB in ${result.seconds.toFixed(2)} s`);
 
   // What IndexedDB holds, counted without the store: every byte once, one ready record.
   const raw = await rawStoreView(page);
@@ -117,7 +118,7 @@ test('resumes a download cut mid-file: keeps whole chunks, asks for the rest wit
   if (first.ok) return;
   expect(first.kind).toBe('network');
   expect(first.message).toMatch(/download again to resume/);
-  console.log(`  first attempt: ${first.message}`);
+  measure(`first attempt: ${first.message}`);
   const filesBefore = manifest.shards
     .slice(
       0,
@@ -148,7 +149,7 @@ test('resumes a download cut mid-file: keeps whole chunks, asks for the rest wit
   expect(second.fetchedBytes).toBe(manifest.totalBytes - storedBefore);
   const modelBytes = requests.filter((r) => r.file !== 'manifest.json').reduce((n, r) => n + (r.bodyBytes ?? 0), 0);
   expect(modelBytes).toBe(manifest.totalBytes - storedBefore);
-  console.log(`  resumed: ${(storedBefore / 1e6).toFixed(1)} MB kept, ${(modelBytes / 1e6).toFixed(1)} MB fetched`);
+  measure(`resumed: ${(storedBefore / 1e6).toFixed(1)} MB kept, ${(modelBytes / 1e6).toFixed(1)} MB fetched`);
 
   expect((await rawStoreView(page)).chunkBytes).toBe(manifest.totalBytes);
   const hashes = await readBackHashes(page);
@@ -229,7 +230,7 @@ test('a corrupt file is fetched once more, then fails clearly and the model is n
   if (result.ok) return;
   expect(result.kind).toBe('integrity');
   expect(result.message).toMatch(/decoder-000\.bin of model sift-tiny is corrupt even after downloading it again/);
-  console.log(`  ${result.message}`);
+  measure(`${result.message}`);
   expect(served).toBe(2);
   expect(await readyVersion(page)).toBeUndefined();
   expect((await listModels(page)).map((m) => m.state)).toEqual(['downloading']);
@@ -270,7 +271,7 @@ test('quota exceeded mid-download keeps the ready version; the new one replaces 
   if (failed.ok) return;
   expect(failed.kind).toBe('quota');
   expect(failed.message).toMatch(/^The browser refused to store more of model sift-tiny: it needs \d+\.\d MB more/);
-  console.log(`  ${failed.message}`);
+  measure(`${failed.message}`);
   expect(failed.neededBytes).toBeGreaterThan(0);
   // The previous version is still ready and readable.
   expect(await readyVersion(page)).toBe(manifest.version);

@@ -1,6 +1,7 @@
 // Driving the app's UI the way a user does: pick a backend, press "Load model", type a query, add
 // candidates, press "Rerank", and read the ranked rows back.
 import { expect, type Page } from '@playwright/test';
+import { UI_STATE_KEY, type SavedState } from '../../src/ui/persist.ts';
 
 export interface ShownRow {
   index: number;
@@ -25,6 +26,11 @@ export async function addCandidates(page: Page, lines: string[], files: string[]
     await page.getByRole('button', { name: 'Add lines' }).click();
   }
   if (files.length) await page.locator('#candidate-files').setInputFiles(files);
+}
+
+/** What the app has saved to localStorage for the next visit (it saves 300 ms after the last change). */
+export function savedState(page: Page): Promise<Partial<SavedState> | null> {
+  return page.evaluate((key) => JSON.parse(localStorage.getItem(key) ?? 'null') as Partial<SavedState> | null, UI_STATE_KEY);
 }
 
 /** Presses Rerank and waits for the run to end; returns the rows in the order shown. */

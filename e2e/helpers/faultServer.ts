@@ -111,7 +111,7 @@ export async function startFaultServer(dir: string, { cors = true } = {}): Promi
       fired.push(f);
       entry.faults.push(f);
     }
-    if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+    if (delayMs) await new Promise((r) => setTimeout(r, delayMs)); // kept: the deliberate delay of setDelay()
     if (other?.kind === 'hang') return; // the client's abort (or close()) closes the socket
 
     if (other?.kind === 'status') {

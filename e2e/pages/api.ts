@@ -3,8 +3,8 @@
 // e2e/badInput.spec.ts through window.apiTest. Files cross from the test as
 // `{ __file: base64, name, type }` and become File objects here, as a user's picked files would be;
 // everything else in a request is passed through untouched (bad shapes included).
-import { Reranker } from '../../src/lib/index.ts';
-import type { RerankOptions, RerankRequest } from '../../src/lib/types.ts';
+import { Reranker, type RankOptions } from '../../src/lib/index.ts';
+import type { RerankRequest } from '../../src/lib/types.ts';
 
 export interface WireFile {
   __file: string;
@@ -31,7 +31,7 @@ function revive(v: unknown): unknown {
 const reranker = new Reranker({ backend: 'wasm', assetsUrl: '/' });
 
 /** A rerank call as a serializable outcome: the result, or the error's name and message. */
-async function rerank(request: unknown, options: RerankOptions = {}) {
+async function rerank(request: unknown, options: RankOptions = {}) {
   const started = performance.now();
   try {
     const r = await reranker.processDetailed(revive(request) as RerankRequest, options);

@@ -242,7 +242,8 @@ let audit: {
   polls: number;
   audited: string[];
   violations: string[];
-  busy: boolean;
+  /** The poll under way, if any. */
+  running: Promise<void> | null;
   poll: () => Promise<void>;
 } | null = null;
 
@@ -253,13 +254,11 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
     polls: 0,
     audited: [] as string[],
     violations: [] as string[],
-    busy: false,
+    running: null as Promise<void> | null,
     poll: async () => {},
   };
   audit = state;
-  const poll = async () => {
-    if (state.busy) return;
-    state.busy = true;
+  const pollOnce = async () => {
     try {
       const db = await openRaw();
       const found = await new Promise<{ key: string; chunks: Map<string, StoredChunk[]> }[]>((resolve, reject) => {
@@ -315,10 +314,13 @@ function startReadyAudit(expected: ExpectedShard[], intervalMs = 20): void {
       }
     } catch (err) {
       state.violations.push(`audit failed: ${(err as Error).message}`);
-    } finally {
-      state.busy = false;
     }
   };
+  // One poll at a time: a call while one runs waits for that one.
+  const poll = () =>
+    (state.running ??= pollOnce().finally(() => {
+      state.running = null;
+    }));
   state.poll = poll;
   state.timer = setInterval(() => void poll(), intervalMs);
 }
@@ -328,7 +330,7 @@ async function stopReadyAudit() {
   const a = audit;
   audit = null;
   clearInterval(a.timer);
-  while (a.busy) await new Promise((r) => setTimeout(r, 5));
+  await a.running; // a poll under way finishes
   await a.poll(); // the state the downloads left behind
   return { polls: a.polls, audited: a.audited, violations: a.violations };
 }

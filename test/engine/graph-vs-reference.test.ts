@@ -7,6 +7,7 @@ import { Scorer, type PromptInput } from '../../src/engine/scorer.ts';
 import { tinyModel } from './tinyModel.ts';
 import { referenceScore, referenceVision, weightsFromMap, type Weights } from '../reference/index.ts';
 import { prng } from '../reference/testModel.ts';
+import { report } from '../helpers/report.ts';
 
 type Grid = [number, number, number];
 
@@ -18,7 +19,7 @@ async function referenceWeights(ckpt: Checkpoint, model: LoadedModel): Promise<{
   const map = new Map<string, Float32Array>();
   for (const name of ckpt.tensors.keys()) map.set(name, await ckpt.readTensor(name));
   const embed = map.get('model.language_model.embed_tokens.weight')!;
-  const { yes, no } = model.manifest.tokens;
+  const { yes, no } = model.manifest.tokens!;
   const H = model.cfg.text.hiddenSize;
   const scoreHead = Float32Array.from({ length: H }, (_, i) => embed[yes * H + i] - embed[no * H + i]);
   return { w: weightsFromMap(map), scoreHead };
@@ -81,7 +82,7 @@ describe('graphs vs CPU reference (WASM EP)', () => {
   beforeAll(async () => {
     fp32 = await tinyModel(32, true);
     ({ w, scoreHead } = await referenceWeights(fp32.ckpt, fp32.model));
-    ({ yes, no } = fp32.manifest.tokens);
+    ({ yes, no } = fp32.manifest.tokens!);
   });
 
   it('vision tower: every block, merger and DeepStack output within 1e-4', async () => {
@@ -98,7 +99,7 @@ describe('graphs vs CPU reference (WASM EP)', () => {
         relErr(got.embeds, ref.embeds),
         relErr(got.deepstack, Float32Array.from(ref.deepstack.flatMap((d) => Array.from(d)))),
       ];
-      console.log(`vision ${grid}: max rel err ${Math.max(...errs).toExponential(2)}`);
+      report(`vision ${grid}: max rel err ${Math.max(...errs).toExponential(2)}`);
       for (const e of errs) expect(e).toBeLessThan(1e-4);
     }
   });
@@ -111,7 +112,7 @@ describe('graphs vs CPU reference (WASM EP)', () => {
       const layerErrs = ref.layerOutputs.map((h, i) => relErr(got.hidden![i], h));
       const S = input.ids.length;
       const logitErr = Math.abs(got.logits[S - 1] - ref.logit) / Math.max(1, Math.abs(ref.logit));
-      console.log(
+      report(
         `${name}: ${S} tokens, layer rel err ${layerErrs.map((e) => e.toExponential(1)).join(' ')}, logit ${got.logits[S - 1].toFixed(5)} vs ${ref.logit.toFixed(5)} (rel ${logitErr.toExponential(1)})`,
       );
       for (const e of layerErrs) expect(e).toBeLessThan(1e-4);
@@ -138,7 +139,7 @@ describe('graphs vs CPU reference (WASM EP)', () => {
       expect(r.error).toBeUndefined();
       maxDiff = Math.max(maxDiff, Math.abs(r.score! - full[i].score!));
     });
-    console.log(`prefix reuse vs full prompts: max |Δscore| ${maxDiff.toExponential(2)}`);
+    report(`prefix reuse vs full prompts: max |Δscore| ${maxDiff.toExponential(2)}`);
     expect(maxDiff).toBeLessThan(1e-5);
   });
 
@@ -153,11 +154,11 @@ describe('graphs vs CPU reference (WASM EP)', () => {
       worstLogit = Math.max(worstLogit, Math.abs(got.logit! - ref.logit));
       worstScore = Math.max(worstScore, Math.abs(got.score! - ref.score));
       order.push([got.logit!, ref.logit]);
-      console.log(
+      report(
         `4-bit ${name}: logit ${got.logit!.toFixed(4)} vs ${ref.logit.toFixed(4)}, score ${got.score!.toFixed(4)} vs ${ref.score.toFixed(4)}`,
       );
     }
-    console.log(`4-bit: max |Δlogit| ${worstLogit.toFixed(4)}, max |Δscore| ${worstScore.toFixed(4)}`);
+    report(`4-bit: max |Δlogit| ${worstLogit.toFixed(4)}, max |Δscore| ${worstScore.toFixed(4)}`);
     // Measured on this tiny model (hidden 64, so few values share a block's scale): |Δlogit| ≤ 0.51,
     // |Δscore| ≤ 0.121. The bound leaves a little room; the ranking of the cases must not change.
     expect(worstLogit).toBeLessThan(0.6);

@@ -13,6 +13,7 @@ import { toOrtFormat } from '../../src/model/ortFormatNode.ts';
 import { nodeWasmPaths } from '../../src/cli/nodeModel.ts';
 import { loadPromptTokenizer } from '../../src/prompt/index.ts';
 import { tinyModel } from './tinyModel.ts';
+import { report } from '../helpers/report.ts';
 
 // Before anything starts onnxruntime-web: its factory, wrapped so the Module is kept.
 ort.env.wasm.wasmPaths = nodeWasmPaths();
@@ -86,9 +87,7 @@ describe('ORT-format graphs used in place', () => {
       }
       const scores = await scoresOf(inPlace);
       const v = await runVision(inPlace, patches, grid);
-      console.log(
-        `in place, ${when}: max |Δscore| ${maxDiff(scores, want.scores)}, vision max |Δ| ${maxDiff(v.embeds, want.vision.embeds)}`,
-      );
+      report(`in place, ${when}: max |Δscore| ${maxDiff(scores, want.scores)}, vision max |Δ| ${maxDiff(v.embeds, want.vision.embeds)}`);
       expect(maxDiff(scores, want.scores)).toBeLessThanOrEqual(1e-6);
       expect(maxDiff(v.embeds, want.vision.embeds)).toBeLessThanOrEqual(1e-5);
       expect(maxDiff(v.deepstack, want.vision.deepstack)).toBeLessThanOrEqual(1e-5);
@@ -127,7 +126,7 @@ describe('ORT-format graphs used in place', () => {
     const writeInParts = async (file: string, into: Uint8Array) => {
       const b = out.get(file)!;
       for (let at = 0; at < b.length; at += 65536) {
-        await new Promise((r) => setTimeout(r, 0));
+        await new Promise((r) => setTimeout(r, 0)); // kept: each part lands in a later task, as network chunks do
         into.set(b.subarray(at, at + 65536), at);
       }
       return into;
@@ -151,7 +150,7 @@ describe('ORT-format graphs used in place', () => {
       expect(model.graphs).toBe('in-place');
       expect(model.linear).toBe('int8');
       const d = maxDiff(await scoresOf(model), await scoresOf(tiny.model));
-      console.log(
+      report(
         `loadModel, ORT format in place (${shared ? 'shared heap: blocks written by the reader' : 'heap not shared: copied here'}): max |Δscore| vs the ONNX model ${d}`,
       );
       expect(d).toBeLessThanOrEqual(1e-6);

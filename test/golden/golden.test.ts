@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { report } from '../helpers/report.ts';
 
 const ckpt = process.env.SIFT_REAL_CHECKPOINT;
 const image = process.env.SIFT_GOLDEN_IMAGE;
@@ -49,17 +50,17 @@ async function rank(bits: 4 | 8, linear: 'nbits' | 'int8' = 'nbits'): Promise<nu
 describe.skipIf(!ready)('golden scores of Qwen3-VL-Reranker-2B', () => {
   it('8-bit weights, fp32 activations: within ±0.02 of the reference', { timeout: 3_600_000 }, async () => {
     const scores = await rank(8);
-    console.log('8-bit scores', scores, 'reference', GOLDEN);
+    report('8-bit scores', scores, 'reference', GOLDEN);
     scores.forEach((s, i) => expect(Math.abs(s - GOLDEN[i])).toBeLessThan(0.02));
   });
   it('4-bit weights: within ±0.05 of the reference', { timeout: 3_600_000 }, async () => {
     const scores = await rank(4);
-    console.log('4-bit scores', scores, 'reference', GOLDEN);
+    report('4-bit scores', scores, 'reference', GOLDEN);
     scores.forEach((s, i) => expect(Math.abs(s - GOLDEN[i])).toBeLessThan(0.05));
   });
   it('WASM format (int8 linear layers from 4-bit blocks): within ±0.05 of the reference', { timeout: 3_600_000 }, async () => {
     const scores = await rank(4, 'int8');
-    console.log('int8 (from 4-bit) scores', scores, 'reference', GOLDEN);
+    report('int8 (from 4-bit) scores', scores, 'reference', GOLDEN);
     scores.forEach((s, i) => expect(Math.abs(s - GOLDEN[i])).toBeLessThan(0.05));
   });
 });

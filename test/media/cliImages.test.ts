@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { bombPng } from './bombs.ts';
 import { ffmpeg, tempDir } from './helpers.ts';
+import { report } from '../helpers/report.ts';
 
 const MODEL = 'public/models/tiny';
 const tmp = tempDir();
@@ -63,7 +64,7 @@ describe('sift rank and images', () => {
     const out = await rank({ query: QUERY, documents: [{ image: 'anim.webp' }, { image: 'f1.png' }, { image: 'f3.png' }] });
     expect(out.errors).toEqual([]);
     const [anim, first, last] = out.scores as number[];
-    console.log(`  animated ${anim}, first frame ${first}, last frame ${last}`);
+    report(`animated ${anim}, first frame ${first}, last frame ${last}`);
     expect(Math.abs(anim - first)).toBeLessThan(1e-6); // lossless: the first frame's pixels exactly
     expect(Math.abs(anim - last)).toBeGreaterThan(1e-5); // and not the last frame's
     expect(out.warnings).toEqual([

@@ -10,6 +10,7 @@ import { nodeMediaDecoder } from '../../src/media/nodeDecoder.ts';
 import { decodeImageBytes } from '../../src/media/nodeImage.ts';
 import { bombPng } from './bombs.ts';
 import { mediaErrorOf, tempDir } from './helpers.ts';
+import { report } from '../helpers/report.ts';
 
 const tmp = tempDir();
 let bomb: Uint8Array;
@@ -33,7 +34,7 @@ describe('decode budget', () => {
     const e = await mediaErrorOf(() => d.image({ type: 'image', image: 'bomb.png', min_pixels: 4096, max_pixels: 1_843_200 }));
     const ms = performance.now() - t0;
     const grewMb = (process.memoryUsage().rss - rss0) / 2 ** 20;
-    console.log(`  bomb refused in ${ms.toFixed(1)} ms, RSS +${grewMb.toFixed(1)} MB: ${e.message}`);
+    report(`bomb refused in ${ms.toFixed(1)} ms, RSS +${grewMb.toFixed(1)} MB: ${e.message}`);
     expect(e.code).toBe('too-large');
     expect(e.message).toMatch(
       /^bomb\.png: a 10000×10000 PNG image \(100 MP\) is above the decode limit of 89\.5 MP: decoding it would take about 1\.0 GB of memory/,

@@ -14,6 +14,7 @@ import { decodeImageBytes } from '../../src/media/nodeImage.ts';
 import { toRgb, type RawPixels } from '../../src/media/pixels.ts';
 import { animatedWebpWithOffsetFrame, relabelJpegPrecision, webpChunks } from './formatFixtures.ts';
 import { ffmpeg, mediaErrorOf, tempDir } from './helpers.ts';
+import { report } from '../helpers/report.ts';
 
 const tmp = tempDir();
 const at = (f: string) => join(tmp.dir, f);
@@ -72,7 +73,7 @@ describe('image formats in Node = the browser set', () => {
       let sum = 0;
       for (let i = 0; i < src.length; i++) sum += Math.abs(src[i] - px.data[i]);
       // Nearly lossless: a wrong matrix, range or plane layout would be tens of levels off on average.
-      console.log(`  ${size} ${pixFmt}: mean ${(sum / src.length).toFixed(3)}`);
+      report(`${size} ${pixFmt}: mean ${(sum / src.length).toFixed(3)}`);
       expect(sum / src.length, `${size} ${pixFmt}`).toBeLessThan(pixFmt === 'yuv444p' ? 1.5 : 7); // 4:2:0 of this sharp pattern alone costs ~5 (ffmpeg's own round trip: 5.1)
     }
   });
@@ -124,7 +125,7 @@ describe('image formats in Node = the browser set', () => {
     const lossy = await decodeImageBytes(new Uint8Array(readFileSync(at('anim-lossy.webp'))));
     const pil = pilRgb(at('anim-lossy.webp'));
     if (pil) expect(maxDiff(rgbOf(lossy), pil)).toBe(0);
-    else console.log('  (no Pillow here: the lossy animation is compared in Chromium only, e2e/media.spec.ts)');
+    else report('(no Pillow here: the lossy animation is compared in Chromium only, e2e/media.spec.ts)');
   });
 
   it('animated images say in a warning that only the first frame is scored (WebP and GIF); still ones do not', async () => {

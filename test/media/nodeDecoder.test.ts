@@ -17,6 +17,7 @@ import { normalizedSample } from '../../src/media/patches.ts';
 import type { ImageItem, VideoItem } from '../../src/prompt/conversation.ts';
 import { encodePng, patternImage, solidImage, toRgba } from './fixtures.ts';
 import { concat, ffmpeg, ihdr, mediaErrorOf, PNG_SIGNATURE, tempDir } from './helpers.ts';
+import { report } from '../helpers/report.ts';
 
 const tmp = tempDir();
 const at = (name: string) => join(tmp.dir, name);
@@ -127,7 +128,7 @@ describe('images', () => {
         expect(got.grid).toEqual(expected.grid);
         let pmax = 0;
         for (let i = 0; i < got.patches.length; i++) pmax = Math.max(pmax, Math.abs(got.patches[i] - expected.patches[i]));
-        console.log(`JPEG ${W}×${H} ${label}: max ${max} levels decoded, ${Math.round(pmax * 127.5)} levels in the patches`);
+        report(`JPEG ${W}×${H} ${label}: max ${max} levels decoded, ${Math.round(pmax * 127.5)} levels in the patches`);
         // Bicubic weights above 1 can turn a 3-level input difference into 4 after the resize.
         expect(pmax).toBeLessThanOrEqual(4 / 127.5 + 1e-6);
       }

@@ -20,6 +20,7 @@ import { describe, expect, it } from 'vitest';
 import { preprocessImage, resizeImageLikeReference } from '../../src/media/image.ts';
 import type { RawPixels } from '../../src/media/pixels.ts';
 import { patternImage } from './fixtures.ts';
+import { report } from '../helpers/report.ts';
 
 const processor = new Qwen2VLImageProcessor({
   do_resize: true,
@@ -104,7 +105,7 @@ describe('preprocessImage vs transformers.js Qwen2VLImageProcessor', () => {
       const t = await theirs(img);
       expect(t.grid).toEqual(ours.grid);
       const s = stats(ours.patches, t.patches);
-      console.log(`pattern ${W}×${H} → ${ours.width}×${ours.height}: max ${s.max.toFixed(4)}, mean ${s.mean.toFixed(4)}`);
+      report(`pattern ${W}×${H} → ${ours.width}×${ours.height}: max ${s.max.toFixed(4)}, mean ${s.mean.toFixed(4)}`);
       expect(s.max).toBeLessThanOrEqual(maxBound);
       expect(s.mean).toBeLessThanOrEqual(meanBound);
     }
@@ -135,7 +136,7 @@ describe('preprocessImage vs transformers.js Qwen2VLImageProcessor', () => {
           }
         }
       }
-      console.log(`smooth ${W}×${H} → ${ours.width}×${ours.height}: interior ≤ ${inner}, border ≤ ${border} levels`);
+      report(`smooth ${W}×${H} → ${ours.width}×${ours.height}: interior ≤ ${inner}, border ≤ ${border} levels`);
       expect(inner).toBeLessThanOrEqual(innerBound);
       expect(border).toBeLessThanOrEqual(borderBound);
     }

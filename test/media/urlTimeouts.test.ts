@@ -11,13 +11,15 @@ import { readAll } from '../../src/media/nodeSource.ts';
 let server: Server;
 let origin: string;
 const open = new Set<ServerResponse>();
+/** Requests for /hang.png the server has received (and holds). */
+let hangs = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
     open.add(res);
     res.on('close', () => open.delete(res));
     const path = req.url ?? '/';
-    if (path === '/hang.png') return; // accepted, never answered
+    if (path === '/hang.png') return void hangs++; // accepted, never answered
     if (path === '/silent.png') {
       // Status and headers, then not one byte of the body.
       res.writeHead(200, { 'Content-Type': 'image/png', 'Content-Length': '1000' });
@@ -71,8 +73,7 @@ describe('media URL timeouts in Node', () => {
     expect(ms).toBeGreaterThanOrEqual(700);
     expect(ms).toBeLessThan(3000);
     // The server saw its client go away (no socket left open).
-    await new Promise((r) => setTimeout(r, 100));
-    expect(open.size).toBe(0);
+    await expect.poll(() => open.size).toBe(0);
   });
 
   it('a server that sends its headers and then nothing fails after the stall timeout', { timeout: 10_000 }, async () => {
@@ -113,9 +114,12 @@ describe('media URL timeouts in Node', () => {
   it("the caller's cancel still ends a hanging request at once, as an AbortError", { timeout: 10_000 }, async () => {
     const url = `${origin}/hang.png`;
     const ctl = new AbortController();
-    setTimeout(() => ctl.abort(new DOMException('cancelled by the test', 'AbortError')), 200);
+    const before = hangs;
+    const read = readAll({ kind: 'url', url, label: url }, { signal: ctl.signal }).catch((e: unknown) => e);
+    await expect.poll(() => hangs).toBe(before + 1); // cancelled once the server holds the request
     const t0 = performance.now();
-    const err = await readAll({ kind: 'url', url, label: url }, { signal: ctl.signal }).catch((e: unknown) => e);
+    ctl.abort(new DOMException('cancelled by the test', 'AbortError'));
+    const err = await read;
     expect(err).toMatchObject({ name: 'AbortError' });
     expect(performance.now() - t0).toBeLessThan(2000);
   });

@@ -15,6 +15,7 @@ import { NodeDirLocation } from '../../src/model/checkpoint/nodeFiles.ts';
 import { openCheckpoint, type Checkpoint } from '../../src/model/checkpoint/open.ts';
 import { textNames } from '../../src/model/names.ts';
 import { Scorer } from '../../src/engine/scorer.ts';
+import { report } from '../helpers/report.ts';
 
 const SHARD_LIMIT = 256 * 1024 * 1024; // sift convert's default --shard-mb
 const VOCAB = 151936;
@@ -68,7 +69,7 @@ async function checkConversion(bits: 8 | 32, parts: number) {
     // As the CLI loads a model directory (src/cli/nodeModel.ts), without the tokenizer.
     const manifest = parseManifest(JSON.parse(await readFile(join(out, 'manifest.json'), 'utf8')));
     const model = await loadModel(ort, manifest, async (file) => new Uint8Array(await readFile(join(out, file))));
-    console.log(
+    report(
       `--bits ${bits}: converted in ${((converted - started) / 1000).toFixed(1)} s, loaded in ${((performance.now() - converted) / 1000).toFixed(1)} s`,
     );
     try {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { assembleInputs, referenceScore } from './score.ts';
 import { referenceVision } from './vision.ts';
 import { IDS, prng, randomPatches, tinyModel } from './testModel.ts';
+import { report } from '../helpers/report.ts';
 
 const { image: I, video: V, visionStart: VS, visionEnd: VE, yes, no } = IDS;
 
@@ -77,14 +78,14 @@ describe('referenceScore', () => {
     const t0 = performance.now();
     const r = referenceScore(w, cfg, { inputIds: ids, images: [image], videos: [], yesId: yes, noId: no });
     const ms = performance.now() - t0;
-    console.log(`referenceScore: ${ids.length} tokens (64 image pads, 256 patches) in ${ms.toFixed(0)} ms`);
+    report(`referenceScore: ${ids.length} tokens (64 image pads, 256 patches) in ${ms.toFixed(0)} ms`);
     expect(Number.isFinite(r.logit)).toBe(true);
     expect(ms).toBeLessThan(10_000);
 
     const textIds = text(300);
     const t1 = performance.now();
     referenceScore(w, cfg, { inputIds: textIds, images: [], videos: [], yesId: yes, noId: no });
-    console.log(`referenceScore: 300 text tokens in ${(performance.now() - t1).toFixed(0)} ms`);
+    report(`referenceScore: 300 text tokens in ${(performance.now() - t1).toFixed(0)} ms`);
   });
 
   it('handles a ~1000-patch image in a few seconds', () => {
@@ -93,7 +94,7 @@ describe('referenceScore', () => {
     const t0 = performance.now();
     const r = referenceVision(w, cfg, image.patches, image.grid);
     const ms = performance.now() - t0;
-    console.log(`referenceVision: 1024 patches in ${ms.toFixed(0)} ms`);
+    report(`referenceVision: 1024 patches in ${ms.toFixed(0)} ms`);
     expect(r.embeds.length).toBe(256 * cfg.vision.outHiddenSize);
     expect(ms).toBeLessThan(10_000);
   });
