@@ -11,3 +11,4 @@ export { referenceRopeIndex } from './ropeIndex.ts';
 export { referenceVision, patchEmbed, visionBlock, patchMerger, type VisionResult } from './vision.ts';
 export { referenceText, referenceEmbed, decoderLayer, outputEmbeddings, type TextResult } from './text.ts';
 export { referenceScore, assembleInputs, type AssembledInputs, type ScoreInput, type ScoreResult, type VisualInput } from './score.ts';
+export { referenceEmbedding, referencePooled, type EmbedReferenceInput } from './embed.ts';
