@@ -1,5 +1,5 @@
 // The shapes the UI state is made of (media, candidates, result rows, runs) and the pure helpers that
-// build or order them. No runes here: state.svelte.ts holds the reactive state built from these.
+// build or order them. No runes here: the classes in the *.svelte.ts modules hold the reactive state built from these.
 import type { Backend, ModelInfo } from '../lib/types.ts';
 import type { MediaKind } from './media.ts';
 import { createObjectUrl } from './objectUrls.ts';
