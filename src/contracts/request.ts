@@ -44,6 +44,13 @@ export interface VideoItem {
   fps?: number;
   max_frames?: number;
   total_pixels?: number;
+  /**
+   * Only this window of a video file: the frames whose presentation time (seconds, as the container
+   * stamps them) is in [start, end). Decoded exactly as that clip cut to its own file would be: the
+   * same fps / max_frames / pixel rules applied to the clip's frames, timestamps counted from the
+   * clip's first frame. Not for frame lists. An invalid window fails the item (MediaError 'bad-clip').
+   */
+  clip?: { start: number; end: number };
 }
 export type ContentItem = TextItem | ImageItem | VideoItem;
 

@@ -10,6 +10,7 @@ export type MediaErrorCode =
   | 'bad-base64' // a data URL / base64 string that is not valid base64
   | 'bad-size' // dimensions the reference rejects (zero, aspect ratio > 200)
   | 'bad-frames' // a video / frame list the reference cannot sample
+  | 'bad-clip' // a video clip window that is malformed, starts after the video ends, or holds fewer than 2 frames
   | 'timeout' // a URL whose server did not answer, or whose download stalled, within the configured time
   | 'unreachable' // a URL that cannot be fetched (offline, HTTP error, CORS) or a file that can no longer be read
   | 'bad-argument';

@@ -11,13 +11,22 @@ import { MediaError } from './errors.ts';
 import { checkSupportedFormat } from './formatSupport.ts';
 import { planImage, preprocessImage } from './image.ts';
 import { readImageHeader, type ImageHeader } from './imageHeader.ts';
-import { decodeVideoFrames, FFMPEG_MISSING, findFfTools, probeVideo, type FfTools } from './nodeFfmpeg.ts';
+import {
+  clipFrameTimes,
+  decodeFramesAt,
+  decodeVideoFrames,
+  FFMPEG_MISSING,
+  findFfTools,
+  probeVideo,
+  type FfTools,
+  type VideoProbe,
+} from './nodeFfmpeg.ts';
 import { checkDecodeLimit, decodeImageBytes, orientedSize, type NodeImageOptions } from './nodeImage.ts';
 import { locate, readAll, readHead, type Located, type SourceOptions } from './nodeSource.ts';
 import type { RawPixels } from './pixels.ts';
 import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
 import { preprocessFrameList, preprocessVideoFrames } from './video.ts';
-import { frameListPreSize, planFrameList, planVideo } from './videoPlan.ts';
+import { checkClip, frameListPreSize, framesInClip, planFrameList, planVideo, planVideoClip, type VideoPlan } from './videoPlan.ts';
 
 export interface NodeMediaDecoderOptions extends NodeImageOptions, SourceOptions {
   /**
@@ -111,8 +120,8 @@ async function withVideoLocation<T>(loc: Located, opts: NodeMediaDecoderOptions,
   }
 }
 
-function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; width: number; height: number }) {
-  return planVideo({
+function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; width: number; height: number }, first?: number) {
+  const o = {
     frames: probe.frames,
     sourceFps: probe.fps,
     width: probe.width,
@@ -121,7 +130,37 @@ function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; wid
     maxFrames: item.max_frames,
     // No budget on the item = the reference's fetch_video default (MODEL_SEQ_LEN · 32² · 0.9).
     totalPixels: item.total_pixels ?? REFERENCE_FILE_TOTAL_PIXELS,
-  });
+  };
+  return first === undefined ? planVideo(o) : planVideoClip(o, first);
+}
+
+/**
+ * The file's probe and plan; for a clip also the times of the frames read around it (the plan's
+ * indices point into those), its frame count in the plan being the clip's.
+ */
+async function probedPlan(
+  t: FfTools,
+  location: string,
+  item: VideoItem,
+): Promise<{ probe: VideoProbe; plan: VideoPlan; stamps?: number[] }> {
+  if (item.clip === undefined) {
+    const probe = await probeVideo(t, location);
+    return { probe, plan: videoPlanFor(item, probe) };
+  }
+  const clip = checkClip(item.clip);
+  const probe = await probeVideo(t, location, { countFrames: false });
+  const stamps = await clipFrameTimes(t, location, probe, clip);
+  const { first, count } = framesInClip(stamps, clip, probe.seconds ?? NaN);
+  return { probe, plan: videoPlanFor(item, { ...probe, frames: count }, first), stamps };
+}
+
+function refuseClipOfFrameList(item: VideoItem): void {
+  if (item.clip !== undefined) {
+    throw new MediaError(
+      'bad-clip',
+      'a clip is a time window of a video file; this video is a list of frames: give only the frames wanted',
+    );
+  }
 }
 
 const frameListOptions = (item: VideoItem, preFactor: number) => ({
@@ -141,6 +180,7 @@ function decodedImage(item: ImageItem, s: Settings): Promise<DecodedImage> {
 }
 
 async function decodedFrameList(item: VideoItem, refs: MediaRef[], s: Settings): Promise<DecodedVideo> {
+  refuseClipOfFrameList(item);
   if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
   const frames: RawPixels[] = [];
   for (let k = 0; k < refs.length; k++) {
@@ -154,8 +194,7 @@ function decodedVideoFile(item: VideoItem, s: Settings): Promise<DecodedVideo> {
   return about(labelOf(item.video), async () => {
     const t = await requiredFfTools(s.opts);
     return withVideoLocation(await locate(item.video, s.baseDir), s.opts, async (location) => {
-      const probe = await probeVideo(t, location);
-      const plan = videoPlanFor(item, probe);
+      const { probe, plan, stamps } = await probedPlan(t, location, item);
       const bytes = plan.frames * probe.width * probe.height * 3;
       if (bytes > s.maxVideoBytes) {
         throw new MediaError(
@@ -163,7 +202,9 @@ function decodedVideoFile(item: VideoItem, s: Settings): Promise<DecodedVideo> {
           `${plan.frames} frames of ${probe.width}×${probe.height} need ${bytes} bytes of RGB, above the ${s.maxVideoBytes}-byte limit; lower max_frames or downscale the video`,
         );
       }
-      const frames = await decodeVideoFrames(t, location, probe, plan.indices);
+      const frames = stamps
+        ? await decodeFramesAt(t, location, probe, stamps, plan.indices)
+        : await decodeVideoFrames(t, location, probe, plan.indices);
       const out = preprocessVideoFrames(frames, plan);
       return { patches: out.patches, grid: out.grid, timestamps: out.timestamps };
     });
@@ -178,6 +219,7 @@ function measuredImage(item: ImageItem, s: Settings): Promise<MediaGridInfo> {
 }
 
 async function measuredFrameList(item: VideoItem, refs: MediaRef[], s: Settings): Promise<MediaGridInfo> {
+  refuseClipOfFrameList(item);
   if (refs.length === 0) throw new MediaError('bad-frames', 'a frame-list video needs at least one frame');
   const sizeOfFrame = (k: number) =>
     about(`frame ${k} (${labelOf(refs[k])})`, async () => imageSizeOf(await locate(refs[k], s.baseDir), s.opts));
@@ -202,7 +244,7 @@ function measuredVideoFile(item: VideoItem, s: Settings): Promise<MediaGridInfo>
   return about(labelOf(item.video), async () => {
     const t = await requiredFfTools(s.opts);
     return withVideoLocation(await locate(item.video, s.baseDir), s.opts, async (location) => {
-      const plan = videoPlanFor(item, await probeVideo(t, location));
+      const { plan } = await probedPlan(t, location, item);
       return { grid: plan.grid, timestamps: plan.timestamps };
     });
   });

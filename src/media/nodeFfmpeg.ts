@@ -2,13 +2,17 @@
 // The reference reads videos with torchcodec, decord or torchvision — all three are FFmpeg underneath —
 // and samples frames by *index* in decode order, so Sift asks ffmpeg for exactly those frame numbers
 // (select=eq(n,…)) at the stored size (-noautorotate: none of the reference readers applies rotation
-// metadata) as RGB24. ffmpeg is optional: without it only frame-list videos work.
+// metadata) as RGB24. A clip of a file (VideoItem.clip) is read around its window only: packet
+// timestamps from ffprobe -read_intervals, then a seek and a select on those frames' times, so a clip
+// late in a long file costs about what the clip costs. ffmpeg is optional: without it only frame-list
+// videos work.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MediaError } from './errors.ts';
 import type { RawPixels } from './pixels.ts';
+import { framesInClip, type VideoClip } from './videoPlan.ts';
 
 export interface FfTools {
   ffmpeg: string;
@@ -93,10 +97,17 @@ export interface VideoProbe {
   codec: string;
   width: number;
   height: number;
-  /** Frames in the stream (container count, else counted packets). */
+  /**
+   * Frames in the stream (container count, else counted packets); NaN when the container has no count
+   * and the probe was asked not to count (`countFrames: false`, enough for a clip).
+   */
   frames: number;
   /** Average frame rate. */
   fps: number;
+  /** Presentation time (seconds) where the stream starts, when the container says; else 0. */
+  start: number;
+  /** Length in seconds (stream duration, else the container's), when the container says. */
+  seconds?: number;
 }
 
 function parseRate(s: unknown): number {
@@ -116,9 +127,13 @@ function lastLine(stderr: string): string {
   return text ? (text.length > 300 ? `…${text.slice(-300)}` : text) : 'no error output';
 }
 
-/** Stream metadata without decoding: codec, size, frame count, average fps. */
-export async function probeVideo(tools: FfTools, location: string): Promise<VideoProbe> {
-  const entries = 'stream=codec_name,codec_tag_string,width,height,avg_frame_rate,r_frame_rate,nb_frames,duration:format=duration';
+/**
+ * Stream metadata without decoding: codec, size, frame count, average fps. A container without a frame
+ * count (WebM, MKV) has its packets counted (demuxing the whole file) unless `countFrames` is false.
+ */
+export async function probeVideo(tools: FfTools, location: string, opts: { countFrames?: boolean } = {}): Promise<VideoProbe> {
+  const entries =
+    'stream=codec_name,codec_tag_string,width,height,avg_frame_rate,r_frame_rate,nb_frames,duration,start_time:format=duration,start_time';
   const base = ['-v', 'error', '-select_streams', 'v:0', '-show_entries', entries, '-of', 'json'];
   const r = await run(tools.ffprobe, [...base, location], { maxBytes: 1 << 20 });
   if (r.code !== 0) {
@@ -126,7 +141,7 @@ export async function probeVideo(tools: FfTools, location: string): Promise<Vide
   }
   const info = JSON.parse(new TextDecoder().decode(r.stdout)) as {
     streams?: Record<string, unknown>[];
-    format?: { duration?: string };
+    format?: { duration?: string; start_time?: string };
   };
   const s = info.streams?.[0];
   if (!s) throw new MediaError('bad-frames', 'this file has no video stream');
@@ -141,7 +156,9 @@ export async function probeVideo(tools: FfTools, location: string): Promise<Vide
     );
   }
   let frames = Number(s.nb_frames);
-  if (!(frames > 0)) {
+  let fps = parseRate(s.avg_frame_rate);
+  if (!(fps > 0)) fps = parseRate(s.r_frame_rate);
+  if (!(frames > 0) && (opts.countFrames !== false || !(fps > 0))) {
     // WebM/MKV headers carry no frame count: count packets (demux only, no decoding).
     const c = await run(
       tools.ffprobe,
@@ -153,13 +170,65 @@ export async function probeVideo(tools: FfTools, location: string): Promise<Vide
     );
     frames = c.code === 0 && n > 0 ? n : NaN;
   }
-  let fps = parseRate(s.avg_frame_rate);
-  if (!(fps > 0)) fps = parseRate(s.r_frame_rate);
-  if (!(fps > 0)) fps = frames / Number(s.duration ?? info.format?.duration);
-  if (!(frames > 0) || !(fps > 0) || !Number.isFinite(fps)) {
+  const seconds = Number(s.duration ?? info.format?.duration);
+  if (!(fps > 0)) fps = frames / seconds;
+  if ((!(frames > 0) && opts.countFrames !== false) || !(fps > 0) || !Number.isFinite(fps)) {
     throw new MediaError('corrupt', `cannot tell how many frames this video has or at what rate (frames ${frames}, fps ${fps})`);
   }
-  return { codec, width, height, frames, fps };
+  const start = Number(s.start_time ?? info.format?.start_time);
+  return {
+    codec,
+    width,
+    height,
+    frames: frames > 0 ? frames : NaN,
+    fps,
+    start: Number.isFinite(start) ? start : 0,
+    ...(seconds > 0 ? { seconds } : {}),
+  };
+}
+
+/** Packets as ffprobe lists them for clipFrameTimes. */
+interface PacketList {
+  streams?: { time_base?: string }[];
+  packets?: { pts?: number | string; dts?: number | string }[];
+}
+
+/**
+ * Presentation times (seconds, ascending) of the frames in and around a clip, from packet metadata only
+ * (no decoding): ffprobe -read_intervals seeks to the key frame at or before `clip.start` and demuxes
+ * to somewhat past `clip.end` (a frame shown before `end` can follow one shown after it in decode
+ * order: the margin covers 20 frames of reordering). Should the seek land after `clip.start`, the
+ * packets are read again from the beginning of the file. Throws 'bad-clip' for a clip that starts
+ * after the video ends.
+ */
+export async function clipFrameTimes(tools: FfTools, location: string, probe: VideoProbe, clip: VideoClip): Promise<number[]> {
+  const seconds = probe.seconds ?? NaN;
+  if (clip.start >= probe.start + seconds) framesInClip([], clip, seconds); // throws: starts after the end
+  const until = clip.end + Math.max(1, 20 / probe.fps);
+  const read = async (from: string): Promise<number[]> => {
+    const args = ['-v', 'error', '-select_streams', 'v:0', '-read_intervals', `${from}%${until}`];
+    args.push('-show_entries', 'packet=pts,dts:stream=time_base', '-of', 'json', location);
+    const r = await run(tools.ffprobe, args, { maxBytes: 1 << 28 });
+    if (r.code !== 0)
+      throw new MediaError('corrupt', `cannot read the frames of this video (${lastLine(r.stderr)}); is it a complete video file?`);
+    const list = JSON.parse(new TextDecoder().decode(r.stdout)) as PacketList;
+    const [num, den] = (list.streams?.[0]?.time_base ?? '').split('/').map(Number);
+    if (!(num > 0 && den > 0)) throw new MediaError('corrupt', 'this video stream has no time base, so a clip cannot be cut from it');
+    const times = (list.packets ?? []).map((p) => {
+      const ticks = Number(p.pts ?? p.dts);
+      if (!Number.isFinite(ticks)) {
+        throw new MediaError(
+          'unsupported-format',
+          'this video has no frame timestamps, so a clip cannot be cut from it; remux it first (ffmpeg -i in -c copy out.mp4)',
+        );
+      }
+      return (ticks * num) / den;
+    });
+    return times.sort((a, b) => a - b);
+  };
+  const near = await read(String(clip.start));
+  if (near.length > 0 && near[0] <= clip.start) return near;
+  return read('');
 }
 
 /**
@@ -170,33 +239,73 @@ export async function probeVideo(tools: FfTools, location: string): Promise<Vide
 export async function decodeVideoFrames(tools: FfTools, location: string, probe: VideoProbe, indices: number[]): Promise<RawPixels[]> {
   const unique = [...new Set(indices)].sort((a, b) => a - b);
   const select = unique.map((i) => `eq(n\\,${i})`).join('+');
+  const { stdout, frameBytes } = await selectFrames(tools, location, probe, select, unique.length, [], (got) => {
+    return `frame ${unique[got]} of ${probe.frames} is missing`;
+  });
+  const byIndex = new Map(unique.map((idx, k) => [idx, stdout.subarray(k * frameBytes, (k + 1) * frameBytes)]));
+  return indices.map((i) => ({ data: byIndex.get(i)!, width: probe.width, height: probe.height, channels: 3 as const }));
+}
+
+/**
+ * Decodes the frames at `stamps[i]` for each i of `indices` (repeats allowed), where `stamps` are the
+ * ascending presentation times of consecutive frames (clipFrameTimes), as decodeVideoFrames does for
+ * frame numbers: seeking first (to the key frame at or before the earliest one, timestamps kept as
+ * the file has them), each frame picked by its time (halfway to its neighbours either side), and
+ * stopping after the last one. Should the seek miss a frame, the file is decoded again from its start.
+ */
+export async function decodeFramesAt(
+  tools: FfTools,
+  location: string,
+  probe: VideoProbe,
+  stamps: readonly number[],
+  indices: number[],
+): Promise<RawPixels[]> {
+  const unique = [...new Set(indices)].sort((a, b) => a - b);
+  const gap = 1 / probe.fps;
+  const num = (x: number) => String(x); // shortest round-trip decimal; ffmpeg parses it as a double
+  const select = unique
+    .map((i) => {
+      const lo = i > 0 ? (stamps[i - 1] + stamps[i]) / 2 : stamps[i] - gap / 2;
+      const hi = i < stamps.length - 1 ? (stamps[i] + stamps[i + 1]) / 2 : stamps[i] + gap / 2;
+      return `gte(t\\,${num(lo)})*lt(t\\,${num(hi)})`;
+    })
+    .join('+');
+  const at = (got: number) => `the frame at ${stamps[unique[got]].toFixed(3)} s is missing`;
+  // -seek_timestamp: -ss is a presentation time (not offset by the file's start); -copyts: the select
+  // sees those times; -noaccurate_seek: no trim of frames before -ss (the select picks exactly).
+  const seek = ['-copyts', '-seek_timestamp', '1', '-ss', num(stamps[unique[0]]), '-noaccurate_seek'];
+  let out: { stdout: Uint8Array; frameBytes: number };
+  try {
+    out = await selectFrames(tools, location, probe, select, unique.length, seek, at);
+  } catch (e) {
+    if (!(e instanceof MediaError) || e.code !== 'corrupt') throw e;
+    out = await selectFrames(tools, location, probe, select, unique.length, ['-copyts'], at);
+  }
+  const { stdout, frameBytes } = out;
+  const byIndex = new Map(unique.map((idx, k) => [idx, stdout.subarray(k * frameBytes, (k + 1) * frameBytes)]));
+  return indices.map((i) => ({ data: byIndex.get(i)!, width: probe.width, height: probe.height, channels: 3 as const }));
+}
+
+/**
+ * Runs ffmpeg with the video filter `select` (and the input options `before`) and returns the `count`
+ * frames it keeps as packed RGB24; stops once they are out. `missing(k)` names frame k when fewer come.
+ */
+async function selectFrames(
+  tools: FfTools,
+  location: string,
+  probe: VideoProbe,
+  select: string,
+  count: number,
+  before: string[],
+  missing: (got: number) => string,
+): Promise<{ stdout: Uint8Array; frameBytes: number }> {
   const frameBytes = probe.width * probe.height * 3;
-  const args = [
-    '-v',
-    'error',
-    '-nostdin',
-    '-noautorotate',
-    '-i',
-    location,
-    '-map',
-    '0:v:0',
-    '-an',
-    '-sn',
-    '-vf',
-    `select='${select}'`,
-    '-vsync',
-    '0',
-    '-sws_flags',
-    'bilinear',
-    '-f',
-    'rawvideo',
-    '-pix_fmt',
-    'rgb24',
-    'pipe:1',
-  ];
-  const r = await run(tools.ffmpeg, args, { expectBytes: unique.length * frameBytes });
+  const args = ['-v', 'error', '-nostdin', '-noautorotate', ...before, '-i', location, '-map', '0:v:0', '-an', '-sn'];
+  args.push('-vf', `select='${select}'`, '-vsync', '0', '-frames:v', String(count), '-sws_flags', 'bilinear');
+  args.push('-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1');
+  const r = await run(tools.ffmpeg, args, { expectBytes: count * frameBytes });
   const got = Math.floor(r.stdout.length / frameBytes);
-  if (r.code !== 0 && got < unique.length) {
+  if (r.code !== 0 && got < count) {
     const why = lastLine(r.stderr);
     const codecHint = /decoder|codec|not supported|unsupported/i.test(why)
       ? `; re-encode it to H.264 (ffmpeg -i in -c:v libx264 -pix_fmt yuv420p out.mp4)`
@@ -206,14 +315,13 @@ export async function decodeVideoFrames(tools: FfTools, location: string, probe:
       `ffmpeg could not decode this ${probe.codec} video (${why})${codecHint}`,
     );
   }
-  if (got < unique.length) {
+  if (got < count) {
     throw new MediaError(
       'corrupt',
-      `the video stopped after ${got} of the ${unique.length} sampled frames (frame ${unique[got]} of ${probe.frames} is missing); the file may be truncated`,
+      `the video stopped after ${got} of the ${count} sampled frames (${missing(got)}); the file may be truncated`,
     );
   }
-  const byIndex = new Map(unique.map((idx, k) => [idx, r.stdout.subarray(k * frameBytes, (k + 1) * frameBytes)]));
-  return indices.map((i) => ({ data: byIndex.get(i)!, width: probe.width, height: probe.height, channels: 3 as const }));
+  return { stdout: r.stdout, frameBytes };
 }
 
 /**

@@ -227,3 +227,68 @@ export function planFrameList(o: FrameListPlanOptions): FrameListPlan {
   );
   return { sampled, frames, preWidth, preHeight, width, height, ...gridOf(frames, width, height), timestamps, maxPixels };
 }
+
+/** A window of a video file: presentation times in seconds, `end` exclusive (VideoItem.clip). */
+export interface VideoClip {
+  start: number;
+  end: number;
+}
+
+/** The clip as given, or a 'bad-clip' MediaError saying what is wrong with it. */
+export function checkClip(clip: unknown): VideoClip {
+  const c = clip as Partial<VideoClip> | null;
+  const start = c?.start;
+  const end = c?.end;
+  if (typeof c !== 'object' || c === null || typeof start !== 'number' || typeof end !== 'number') {
+    throw new MediaError('bad-clip', `a clip is {start, end} in seconds, got ${JSON.stringify(clip)}`);
+  }
+  if (!Number.isFinite(start) || !Number.isFinite(end)) {
+    throw new MediaError('bad-clip', `a clip's start and end must be finite numbers of seconds, got ${start} – ${end}`);
+  }
+  if (start < 0) throw new MediaError('bad-clip', `a clip cannot start before 0 s (got start ${start})`);
+  if (!(end > start)) throw new MediaError('bad-clip', `a clip must end after it starts (got ${start} s – ${end} s)`);
+  return { start, end };
+}
+
+/** Seconds → whole microseconds: clip bounds and frame times are compared at this resolution. */
+const microseconds = (seconds: number) => Math.round(seconds * 1e6);
+
+/**
+ * Which of the frames (presentation times in seconds, sorted ascending) lie in the clip [start, end):
+ * the first one's position in `stamps` and how many. Compared in whole microseconds, so a frame exactly
+ * at `start` is in and one exactly at `end` is out — as ffmpeg's trim filter cuts. Throws 'bad-clip'
+ * when the clip starts after the last frame or holds fewer than 2 frames (`seconds`: the video's
+ * length, for the message).
+ */
+export function framesInClip(stamps: readonly number[], clip: VideoClip, seconds: number): { first: number; count: number } {
+  const lo = microseconds(clip.start);
+  const hi = microseconds(clip.end);
+  let first = 0;
+  while (first < stamps.length && microseconds(stamps[first]) < lo) first++;
+  let stop = first;
+  while (stop < stamps.length && microseconds(stamps[stop]) < hi) stop++;
+  const count = stop - first;
+  const window = `the clip ${clip.start} s – ${clip.end} s`;
+  if (first === stamps.length) {
+    const last = stamps.length > 0 ? `, whose last frame is at ${stamps[stamps.length - 1].toFixed(3)} s` : '';
+    throw new MediaError('bad-clip', `${window} starts after the end of this ${seconds.toFixed(3)} s video${last}`);
+  }
+  if (count < FRAME_FACTOR) {
+    throw new MediaError(
+      'bad-clip',
+      `${window} holds ${count} frame${count === 1 ? '' : 's'}; a video clip needs at least ${FRAME_FACTOR} frames: widen it (or give a single frame as "image")`,
+    );
+  }
+  return { first, count };
+}
+
+/**
+ * The plan of a clip: the plan of a file made of the clip's `o.frames` frames (same fps, max_frames
+ * and pixel rules; `o.sourceFps` is the whole video's rate), with indices moved by `first` so that
+ * they address the frames of the whole video, and timestamps counted from the clip's first frame —
+ * what the clip cut to its own file would give.
+ */
+export function planVideoClip(o: VideoPlanOptions, first: number): VideoPlan {
+  const plan = planVideo(o);
+  return { ...plan, indices: plan.indices.map((i) => i + first) };
+}
