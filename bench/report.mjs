@@ -271,6 +271,32 @@ function memoryLines(r) {
   return lines;
 }
 
+/** Section 6: the library (indexing, search latency by index size, memory with both models). */
+function libraryLines(r) {
+  const l = r.library;
+  if (!l) return [];
+  const lines = ['## 6. Library: indexing and search (Node, onnxruntime-web WASM EP — CPU, not GPU)', ''];
+  lines.push(
+    `Indexing: ${l.index_images.items} images at 448×448 in ${l.index_images.seconds} s (**${l.index_images.items_per_s} items/s**); ` +
+      `a ${l.index_video.video_seconds} s video (${l.index_video.segments} segments of 10 s, stride 5 s) in ${l.index_video.seconds} s (**${l.index_video.video_minutes_per_minute} video-minutes per minute**).`,
+  );
+  lines.push('');
+  lines.push(
+    '| stored vectors | embed query (ms) | exact top-K, LanceDB f16 (ms) | exact top-K, in-memory int8 (ms) | rerank K (ms) | total (ms) |',
+  );
+  lines.push('|---:|---:|---:|---:|---:|---:|');
+  for (const x of l.search)
+    lines.push(
+      `| ${x.stored.toLocaleString('en-US')} | ${x.embed_query_ms} | ${x.topk_lance_f16_ms} | ${x.topk_memory_i8_ms} | ${x.rerank_k_ms} (K = ${x.k}) | ${x.total_ms} |`,
+    );
+  lines.push('');
+  lines.push(
+    `Memory (Node process RSS): ${l.memory_mb.before} MB before, ${l.memory_mb.embedder_loaded} MB with the embedder, **${l.memory_mb.both_loaded} MB with both models**, ${l.memory_mb.peak_after_search} MB after the searches.`,
+  );
+  lines.push('');
+  return lines;
+}
+
 /** The WebGPU note and the run's duration. */
 function webgpuLines(r) {
   const lines = [];
@@ -291,6 +317,7 @@ export function markdownReport(r) {
     ...prefixLines(r),
     ...cachedStartLines(r),
     ...memoryLines(r),
+    ...libraryLines(r),
     ...webgpuLines(r),
   ].join('\n');
 }

@@ -11,6 +11,7 @@ import { heapSampler, rendererPeakMB } from './memory.mjs';
 import { describeFirstTouch, measureFirstTouch } from './firstTouch.mjs';
 import { markdownReport, svgChart } from './report.mjs';
 import { cachedStartSection } from './cachedStartSection.mjs';
+import { librarySection, prepareLibraryModels } from './librarySection.mjs';
 import { BENCH_INT8_URL, BENCH_URL, benchModelSections, call, rooflineResults, summary, TEXT_QUERY } from './scoringSections.mjs';
 import { round } from './numbers.mjs';
 import { parseArgs } from './args.mjs';
@@ -259,6 +260,11 @@ async function runSections(b, result) {
   } else {
     Object.assign(result, { full2b_fits: null, full2b_peak_mb: null, full2b: { skipped: b.quick ? '--quick' : '--no-full2b' } });
   }
+  // ── 6. Library ─────────────────────────────────────────────────────────────────────────
+  b.section('6. library: indexing and search (Node, WASM EP)');
+  const embedder = prepareLibraryModels(b.log).dir;
+  const reranker = prepareModel('l4v6-int8', { realSize: true, layers: 4, visionDepth: 6, linear: 'int8' }, b.log).dir;
+  result.library = librarySection({ embedderDir: embedder, rerankerDir: reranker, quick: b.quick, log: b.log });
   // ── WebGPU ─────────────────────────────────────────────────────────────────────────────
   result.webgpu = await webgpuResult(b, result.machine.webgpu_adapter);
 }
