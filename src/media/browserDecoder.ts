@@ -63,6 +63,12 @@ export function browserMediaDecoder(opts: BrowserDecoderOptions = {}): MediaDeco
 
     async video(item: VideoItem): Promise<DecodedVideo> {
       if (Array.isArray(item.video)) {
+        if (item.clip !== undefined) {
+          throw new MediaError(
+            'bad-clip',
+            'a clip is a time window of a video file; this video is a list of frames: give only the frames wanted',
+          );
+        }
         const images = await frameListPixels(item.video, opts);
         // As nodeDecoder.ts: no budget on the item = the reference's fetch_video default.
         const v = preprocessFrameList(images, {
@@ -75,6 +81,7 @@ export function browserMediaDecoder(opts: BrowserDecoderOptions = {}): MediaDeco
         fps: item.fps,
         maxFrames: item.max_frames,
         totalPixels: item.total_pixels,
+        clip: item.clip,
         maxVideoSeconds: opts.maxVideoSeconds,
         signal: opts.signal,
         fetchTimeoutMs: opts.fetchTimeoutMs,

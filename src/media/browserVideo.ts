@@ -1,7 +1,9 @@
 // A video file → exactly the frames the reference samples, in the browser: mediabunny demuxes
 // (MP4, MOV, WebM, MKV), WebCodecs decodes, and only the GOPs holding sampled frames are decoded
 // (seek to the key frame at or before each sampled frame, decode forward). Frame count and rate come
-// from the container's packets — what torchcodec's exact scan reports — and feed planVideo.
+// from the container's packets — what torchcodec's exact scan reports — and feed planVideo. A clip
+// (VideoItem.clip) is planned on the frames whose timestamps lie in its window, and only the GOPs of
+// its sampled frames are decoded, as for a whole file.
 import { EncodedPacketSink, Input, MATROSKA, MP4, QTFF, WEBM, type InputVideoTrack } from 'mediabunny';
 import type { BrowserLocated } from './browserSource.ts';
 import { openVideoSource } from './browserSource.ts';
@@ -14,7 +16,7 @@ import { detectImageFormat } from './imageHeader.ts';
 import type { RawPixels } from './pixels.ts';
 import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
 import { resizeBicubicTorch } from './torchBicubic.ts';
-import { planVideo, type VideoPlan } from './videoPlan.ts';
+import { checkClip, framesInClip, planVideo, planVideoClip, type VideoClip, type VideoPlan } from './videoPlan.ts';
 
 // The leak check's count lives with the decoder; the worker reads it from here.
 export { openVideoFrameCount } from './browserVideoDecode.ts';
@@ -24,8 +26,10 @@ export interface BrowserVideoOptions extends FetchTimeouts {
   maxFrames?: number;
   /** Whole-video pixel budget; undefined = the reference's for a file (REFERENCE_FILE_TOTAL_PIXELS). */
   totalPixels?: number;
-  /** Refuse longer videos (seconds) before decoding anything. */
+  /** Refuse longer videos (seconds; for a clip, longer clips) before decoding anything. */
   maxVideoSeconds?: number;
+  /** Only this window of the file, decoded as that clip cut to its own file (VideoItem.clip). */
+  clip?: VideoClip;
   signal?: AbortSignal;
 }
 
@@ -230,12 +234,21 @@ export async function decodeVideoFile(loc: BrowserLocated, opts: BrowserVideoOpt
       throw fail(e, 'cannot read the video codec');
     }
     const { config, codec } = dc;
-    const { sink, stamps, seconds, fps } = await frameIndex(input, track, loc.label, opts.maxVideoSeconds, fail, signal);
+    const clip = opts.clip === undefined ? undefined : checkClip(opts.clip);
+    // A clip's length is checked below: the file may be longer than the limit.
+    const max = clip ? undefined : opts.maxVideoSeconds;
+    const { sink, stamps, seconds, fps } = await frameIndex(input, track, loc.label, max, fail, signal);
+    const inClip = clip ? framesInClip(stamps, clip, seconds) : { first: 0, count: stamps.length };
+    if (clip && opts.maxVideoSeconds !== undefined && inClip.count / fps > opts.maxVideoSeconds) {
+      throw tooLong(inClip.count / fps, opts.maxVideoSeconds);
+    }
     const width = await track.getCodedWidth();
     const height = await track.getCodedHeight();
     const totalPixels = opts.totalPixels ?? REFERENCE_FILE_TOTAL_PIXELS;
-    const planFor = (w: number, h: number) =>
-      planVideo({ frames: stamps.length, sourceFps: fps, width: w, height: h, fps: opts.fps, maxFrames: opts.maxFrames, totalPixels });
+    const planFor = (w: number, h: number) => {
+      const o = { frames: inClip.count, sourceFps: fps, width: w, height: h, fps: opts.fps, maxFrames: opts.maxFrames, totalPixels };
+      return clip ? planVideoClip(o, inClip.first) : planVideo(o);
+    };
     let plan = planFor(width, height);
     const { frames, sizes, decoded } = await sampledFrames(sink, config, stamps, plan, width, height, signal);
     if (sizes.size > 1)
