@@ -10,6 +10,8 @@ export interface RerankSide {
   text?: string | string[];
   image?: ImageInput | ImageInput[];
   video?: VideoInput | VideoInput[];
+  /** Only this window of the side's video file (seconds, end exclusive), decoded as that clip alone. */
+  clip?: { start: number; end: number };
 }
 
 /**
@@ -76,7 +78,10 @@ export interface RerankOptions {
 }
 
 export type ModelSource =
+  /** The built-in tiny reranker (random weights: for trying things out and tests). */
   | { kind: 'builtin-tiny' }
+  /** The built-in tiny embedding model (random weights), for the library. */
+  | { kind: 'builtin-tiny-embed' }
   /** A converted model: URL of its manifest.json (e.g. made by `sift convert`, hosted beside the site). */
   | { kind: 'manifest'; url: string }
   /** An official safetensors checkpoint, converted in the worker with HTTP Range requests. */
@@ -89,6 +94,8 @@ export interface ModelInfo {
   bytes: number;
   state: 'downloading' | 'ready';
   randomWeights: boolean;
+  /** What the model does: scores (reranker) or vectors (embedding). Missing in models stored before embeddings. */
+  kind?: 'reranker' | 'embedding';
   /** Once loaded: how its graphs were built (see LoadedModel.graphs; 'in-place' on WASM for ORT-format graphs). */
   graphs?: 'in-place' | 'ort' | 'onnx';
 }
@@ -117,8 +124,130 @@ export interface WorkerStatus {
   threads: number;
 }
 
+/** One input to embed: any mix of text, images and a video (or a window of one). */
+export interface EmbedInput extends RerankSide {
+  /** This input's instruction (else the request's). */
+  instruction?: string;
+}
+
+export interface EmbedRequest {
+  /** The instruction of every input without its own (default "Represent the user's input."). */
+  instruction?: string;
+  inputs: EmbedInput[];
+  /** Keep the first `dims` values, renormalised (Matryoshka; 64 … the model's width). */
+  dims?: number;
+  fps?: number;
+  maxFrames?: number;
+}
+
+export interface EmbeddingEvent {
+  index: number;
+  /** A unit vector, or null when this input failed. */
+  embedding: Float32Array | null;
+  error?: string;
+  code?: string;
+  warnings?: string[];
+  ms: number;
+}
+
+export interface EmbedResult {
+  embeddings: (Float32Array | null)[];
+  errors: DocumentError[];
+  warnings: { index: number; message: string }[];
+}
+
+export type EmbedOptions = Omit<RerankOptions, 'reusePrefix'>;
+
+/** A library's folder as the worker receives it: a directory handle, or files picked with their paths. */
+export type LibraryFolder =
+  { kind: 'handle'; handle: FileSystemDirectoryHandle } | { kind: 'files'; files: { path: string; file: File }[] };
+
+export type LibraryKind = 'image' | 'video' | 'text' | 'image+caption';
+
+/** How an index is built; changing any of these (or the embedding model) asks for a re-index. */
+export interface LibraryIndexSettings {
+  /** The library's name: each has its own IndexedDB database (default 'default'). */
+  name?: string;
+  /** The documents' instruction (default "Represent the user's input."). */
+  instruction?: string;
+  /** Vector dimensions kept (default the model's width). */
+  dims?: number;
+  /** Stored vector format: 'i8' (default; N × dims bytes) or 'f16' (twice that, closer to the float vectors). */
+  format?: 'i8' | 'f16';
+  /** Videos longer than 1.5 segments are indexed by overlapping segments of this many seconds (default 10). */
+  segmentSeconds?: number;
+  /** Inputs per embedding call (default 8). */
+  batchInputs?: number;
+}
+
+export interface LibraryProgress {
+  /** 'listing' while the folder is read, then 'indexing'. */
+  phase: 'listing' | 'indexing';
+  /** New or changed items embedded (or failed) so far, of `total`. */
+  done: number;
+  total: number;
+  itemsPerSecond: number;
+  etaSeconds: number | null;
+  current?: string;
+}
+
+export interface LibrarySummary {
+  /** Entries in the index (files, and segments of long videos). */
+  items: number;
+  added: number;
+  updated: number;
+  removed: number;
+  unchanged: number;
+  failed: { path: string; message: string }[];
+}
+
+/** One stored entry found by a search (before reranking). */
+export interface LibraryHit {
+  path: string;
+  kind: LibraryKind;
+  /** The image's caption file, for 'image+caption'. */
+  caption?: string;
+  segment: number;
+  segments: number;
+  start?: number;
+  end?: number;
+  duration?: number;
+  /** Cosine similarity of the stored vector to the query's. */
+  similarity: number;
+  /** A small JPEG. */
+  thumbnail?: Uint8Array;
+}
+
+export interface LibraryInfo {
+  name: string;
+  /** Files indexed, and entries (a long video has one per segment). */
+  files: number;
+  entries: number;
+  /** What the index was built with (null: empty library). */
+  model: { id: string; version: string } | null;
+  settings: { instruction: string; dims: number; format: 'i8' | 'f16'; segmentSeconds: number } | null;
+  /** True when the loaded embedding model is not the one the index was built with; null when none is loaded. */
+  needsReindex: boolean | null;
+  /** Files that failed in the last indexing run, with why. */
+  failed: { path: string; message: string }[];
+  lastIndexed: { at: number; summary: LibrarySummary } | null;
+  /** True while this worker is indexing. */
+  indexing: boolean;
+}
+
+/** The library part of the worker's API (the embedding model's worker serves it). */
+export interface LibraryApi {
+  /** Indexes the folder incrementally into the library (cancel() stops it; calling again resumes). */
+  indexLibrary(folder: LibraryFolder, onProgress?: (p: LibraryProgress) => void, settings?: LibraryIndexSettings): Promise<LibrarySummary>;
+  /** The `k` entries nearest to the query (exact cosine), best first. */
+  searchLibrary(query: EmbedInput, k: number, options?: { name?: string; instruction?: string }): Promise<LibraryHit[]>;
+  libraryStatus(name?: string): Promise<LibraryInfo>;
+  /** Deletes the library's index (its folder record too). */
+  clearLibrary(name?: string): Promise<void>;
+}
+
 /** The worker's comlink API. Callbacks are passed through `Comlink.proxy`. */
-export interface SiftWorkerApi {
+export interface SiftWorkerApi extends LibraryApi {
   /** Where the worker finds ort/ and models/ (see RerankerOptions.assetsUrl); before the first load only. */
   configure(options: { assetsUrl?: string }): Promise<void>;
   status(): Promise<WorkerStatus>;
@@ -127,8 +256,11 @@ export interface SiftWorkerApi {
   storageEstimate(): Promise<{ usage: number; quota: number; persisted: boolean }>;
   /** Downloads / converts (unless cached), verifies and compiles. Nothing happens before this is called. */
   load(source: ModelSource, onProgress?: (p: LoadProgress) => void, prefer?: Backend): Promise<ModelInfo>;
+  /** Scores documents against a query; refused (code 'wrong-model-kind') when the loaded model is an embedding model. */
   rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options?: RerankOptions): Promise<RerankResult>;
-  /** Cancels the running and queued reranks and loads; they reject with an AbortError. */
+  /** Unit vectors of the inputs; refused (code 'wrong-model-kind') when the loaded model is a reranker. */
+  embed(request: EmbedRequest, onEmbedding?: (e: EmbeddingEvent) => void, options?: EmbedOptions): Promise<EmbedResult>;
+  /** Cancels the running and queued reranks, embeds, loads and library indexing; they reject with an AbortError. */
   cancel(): Promise<void>;
   /** Memory diagnostics: onnxruntime's wasm heap size and VideoFrames not yet closed. */
   diagnostics(): Promise<{ wasmHeapBytes: number; openVideoFrames: number }>;

@@ -6,6 +6,9 @@ import * as Comlink from 'comlink';
 import * as ort from 'onnxruntime-web';
 import type {
   Backend,
+  EmbedOptions,
+  EmbeddingEvent,
+  EmbedRequest,
   LoadProgress,
   ModelInfo,
   ModelSource,
@@ -19,6 +22,8 @@ import { runsOnWasmOnly, type LoadedModel } from '../src/engine/session.ts';
 import { startModel } from '../src/engine/startModel.ts';
 import { servedWasmPaths } from '../src/engine/inPlaceSession.ts';
 import { RerankSession } from '../src/engine/rerank.ts';
+import { EmbedSession, type EmbedRequest as EngineEmbedRequest } from '../src/engine/embed.ts';
+import { modelKindOf } from '../src/store/manifest.ts';
 import { validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
 import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
 import { openVideoFrameCount } from '../src/media/browserVideo.ts';
@@ -35,6 +40,7 @@ import {
 import { convertIntoStore } from './convertIntoStore.ts';
 import { pickBackend, sessionOptionsFor, isDeviceLost, type BackendChoice } from './backend.ts';
 import { registerErrorTransport } from './errorTransport.ts';
+import { libraryApi, type Embedder } from './library.ts';
 
 /**
  * Where ort/ (onnxruntime-web's runtime + the factory wrapper) and models/ (the built-in tiny model)
@@ -103,7 +109,15 @@ async function fallBackToWasm(why: string): Promise<void> {
 
 function infoOf(ready: ReadyModel): ModelInfo {
   const m = ready.manifest;
-  return { id: m.id, version: m.version, label: m.label, bytes: m.totalBytes, state: 'ready', randomWeights: m.randomWeights };
+  return {
+    id: m.id,
+    version: m.version,
+    label: m.label,
+    bytes: m.totalBytes,
+    state: 'ready',
+    randomWeights: m.randomWeights,
+    kind: modelKindOf(m),
+  };
 }
 
 /** The stored model started on `choice`'s backend: its sessions (onnxruntime compiles the graphs here) and tokenizer. */
@@ -141,8 +155,11 @@ async function readyModelFor(
 ): Promise<ReadyModel> {
   if (source.kind === 'checkpoint')
     return convertIntoStore(source, on === 'wasm' && source.bits !== 32 ? 'int8' : 'nbits', onProgress, signal);
+  const builtin = source.kind === 'builtin-tiny' ? 'tiny' : source.kind === 'builtin-tiny-embed' ? 'tiny-embed' : null;
   const url =
-    source.kind === 'builtin-tiny' ? new URL(`models/${on === 'wasm' ? 'tiny-int8' : 'tiny'}/manifest.json`, assetsBase).href : source.url;
+    builtin !== null
+      ? new URL(`models/${builtin}${on === 'wasm' ? '-int8' : ''}/manifest.json`, assetsBase).href
+      : (source as { url: string }).url;
   // Offline (or the model server is down): a ready copy in IndexedDB is good enough. Online, the
   // manifest is fetched first so that a newer version replaces the cached one.
   const cached = await readyModelFromUrl(url);
@@ -170,7 +187,62 @@ function loadProgressOf(p: DownloadProgress): LoadProgress {
   };
 }
 
+/** The loaded model, when it is of `kind`; a clear error ('wrong-model-kind', 'no-model') otherwise. */
+function activeOfKind(kind: 'reranker' | 'embedding', call: string): Active {
+  if (!active) throw Object.assign(new Error('No model is loaded: choose a model and press "Load model" first.'), { code: 'no-model' });
+  const has = modelKindOf(active.ready.manifest);
+  if (has !== kind)
+    throw Object.assign(
+      new Error(
+        has === 'reranker'
+          ? `${active.info.label} is a reranker (Qwen3-VL-Reranker): ${call}() needs an embedding model (Qwen3-VL-Embedding), e.g. { kind: 'builtin-tiny-embed' }`
+          : `${active.info.label} is an embedding model (Qwen3-VL-Embedding): ${call}() needs a reranker (Qwen3-VL-Reranker), e.g. { kind: 'builtin-tiny' }`,
+      ),
+      { code: 'wrong-model-kind' },
+    );
+  return active;
+}
+
+/** One embed request on the loaded embedding model, in the worker's queue. */
+function runEmbed(
+  request: EngineEmbedRequest,
+  options: EmbedOptions & { signal?: AbortSignal; onEmbedding?: (e: EmbeddingEvent) => void },
+) {
+  return serial(async (queued) => {
+    const a = activeOfKind('embedding', 'embed');
+    const signal = options.signal ? AbortSignal.any([queued, options.signal]) : queued;
+    if (backend === 'webgpu' && gpuLost !== null) await fallBackToWasm(gpuLost);
+    const media = browserMediaDecoder({
+      maxVideoSeconds: options.maxVideoSeconds,
+      fetchTimeoutMs: options.fetchTimeoutMs,
+      stallTimeoutMs: options.stallTimeoutMs,
+      maxImagePixels: options.maxImagePixels,
+      signal,
+    });
+    return new EmbedSession(a.model, a.tokenizer, media).run(request, {
+      maxLength: options.maxLength,
+      maxTextChars: options.maxTextChars,
+      signal,
+      onEmbedding: options.onEmbedding,
+    });
+  });
+}
+
+const embedder: Embedder = {
+  model() {
+    if (!active || modelKindOf(active.ready.manifest) !== 'embedding') return null;
+    return { id: active.info.id, version: active.info.version, width: active.model.cfg.text.hiddenSize };
+  },
+  embed: (request, signal) => runEmbed(request, { signal }),
+  track(ctl) {
+    controllers.add(ctl);
+    return () => controllers.delete(ctl);
+  },
+};
+
 const api: SiftWorkerApi = {
+  ...libraryApi(embedder),
+
   async configure({ assetsUrl }) {
     // onnxruntime reads wasmPaths when its runtime starts (the first model load): later it is too late.
     if (active || backend) throw new Error('configure() must come before the first model load');
@@ -233,7 +305,7 @@ const api: SiftWorkerApi = {
   async rerank(request: RerankRequest, onScore?: (e: ScoreEvent) => void, options: RerankOptions = {}) {
     const valid = validateRequest(request);
     return serial(async (signal) => {
-      if (!active) throw new Error('No model is loaded: choose a model and press "Load model" first.');
+      activeOfKind('reranker', 'rerank');
       const run = (a: Active) =>
         new RerankSession(
           a.model,
@@ -256,8 +328,8 @@ const api: SiftWorkerApi = {
       if (backend === 'webgpu' && gpuLost !== null) await fallBackToWasm(gpuLost);
       try {
         return await (backend === 'webgpu'
-          ? Promise.race([run(active), deviceLost.then((why) => Promise.reject(new DeviceLostError(why)))])
-          : run(active));
+          ? Promise.race([run(active!), deviceLost.then((why) => Promise.reject(new DeviceLostError(why)))])
+          : run(active!));
       } catch (err) {
         // Lost during the run: onnxruntime's pending GPU work never settles, so the race above ends
         // it; recompile on WASM and run the request again.
@@ -268,6 +340,16 @@ const api: SiftWorkerApi = {
         throw err;
       }
     });
+  },
+
+  async embed(request: EmbedRequest, onEmbedding?: (e: EmbeddingEvent) => void, options: EmbedOptions = {}) {
+    if (!request || typeof request !== 'object' || !Array.isArray(request.inputs))
+      throw Object.assign(new Error('an embed request is { inputs: [{ text?, image?, video? }, …], instruction?, dims? }'), {
+        code: 'bad-request',
+      });
+    const { maxFrames, ...rest } = request;
+    const out = await runEmbed({ ...rest, ...(maxFrames !== undefined ? { max_frames: maxFrames } : {}) }, { ...options, onEmbedding });
+    return { embeddings: out.embeddings, errors: out.errors, warnings: out.warnings };
   },
 
   async cancel() {

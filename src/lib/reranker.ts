@@ -56,8 +56,8 @@ function toWireRequest(request: RerankRequest): RerankRequest {
 }
 
 /** A manifest URL relative to the page, made absolute: the worker would resolve it against its own script. */
-function absoluteSource(source: ModelSource): ModelSource {
-  if (source.kind === 'builtin-tiny' || typeof document === 'undefined') return source;
+export function absoluteSource(source: ModelSource): ModelSource {
+  if (source.kind === 'builtin-tiny' || source.kind === 'builtin-tiny-embed' || typeof document === 'undefined') return source;
   return { ...source, url: new URL(source.url, document.baseURI).href };
 }
 

@@ -69,6 +69,13 @@ function wrap(worker: Worker): SiftClient {
     storageEstimate: () => call(() => remote.storageEstimate()),
     load: (source, onProgress, prefer) => call(() => remote.load(source, onProgress ? Comlink.proxy(onProgress) : undefined, prefer)),
     rerank: (request, onScore, options) => call(() => remote.rerank(request, onScore ? Comlink.proxy(onScore) : undefined, options)),
+    embed: (request, onEmbedding, options) =>
+      call(() => remote.embed(request, onEmbedding ? Comlink.proxy(onEmbedding) : undefined, options)),
+    indexLibrary: (folder, onProgress, settings) =>
+      call(() => remote.indexLibrary(folder, onProgress ? Comlink.proxy(onProgress) : undefined, settings)),
+    searchLibrary: (query, k, options) => call(() => remote.searchLibrary(query, k, options)),
+    libraryStatus: (name) => call(() => remote.libraryStatus(name)),
+    clearLibrary: (name) => call(() => remote.clearLibrary(name)),
     cancel: () => call(() => remote.cancel()),
     terminate(reason = 'The Sift worker was terminated.') {
       worker.terminate();
