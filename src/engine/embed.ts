@@ -129,11 +129,17 @@ export class EmbedSession {
     return out;
   }
 
-  /** Ids of the NULL input under the request's instruction: every input with that instruction starts with them. */
+  /**
+   * The ids every input under the request's instruction starts with: the system turn and the user turn's
+   * `<|im_start|>` (what follows depends on the input).
+   */
   private prefixIds(request: EmbedRequest): number[] | null {
     try {
       const conv = buildEmbedConversation({}, request);
-      return encodeEmbedPrompt(conv, this.tokenizer, { images: [], videos: [] }).ids.slice(0, -1);
+      const ids = encodeEmbedPrompt(conv, this.tokenizer, { images: [], videos: [] }).ids;
+      const systemEnd = ids.indexOf(this.tokenizer.addedTokenId('<|im_end|>'));
+      const userStart = ids.indexOf(this.tokenizer.addedTokenId('<|im_start|>'), systemEnd);
+      return systemEnd < 0 || userStart < 0 ? null : ids.slice(0, userStart + 1);
     } catch {
       return null; // a bad instruction fails each input below, with its reason
     }

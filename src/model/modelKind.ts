@@ -14,7 +14,8 @@ export interface DetectedKind {
 /** The model card's first heading, e.g. "Qwen3-VL-Embedding-2B" (null without a README.md). */
 async function modelCardTitle(source: CheckpointSource): Promise<string | null> {
   if (!(await source.hasFile('README.md'))) return null;
-  const text = new TextDecoder().decode(await source.readFile('README.md'));
+  // Hugging Face model cards start with YAML front matter, whose comments also start with '#'.
+  const text = new TextDecoder().decode(await source.readFile('README.md')).replace(/^---\r?\n[\s\S]*?\r?\n---\r?\n/, '');
   return /^#\s+(.+)$/m.exec(text)?.[1].trim() ?? null;
 }
 

@@ -5,6 +5,7 @@
 import type { RerankConversation, PromptPart } from './conversation.ts';
 import { buildSideItems } from './conversation.ts';
 import { DEFAULT_CONVERSATION_OPTIONS, type ConversationOptions, type RerankSide } from './request.ts';
+import { RequestError } from './validate.ts';
 
 export const DEFAULT_EMBED_INSTRUCTION = "Represent the user's input.";
 
@@ -40,7 +41,12 @@ export function buildEmbedConversation(
 ): RerankConversation {
   const instruction = input.instruction ?? request.instruction;
   if (instruction !== undefined && instruction !== null && typeof instruction !== 'string')
-    throw new TypeError('instruction must be a string');
+    throw new RequestError(`instruction must be a string, got ${typeof instruction}`);
+  for (const key of ['fps', 'max_frames'] as const) {
+    const v = input[key];
+    if (v !== undefined && v !== null && !(typeof v === 'number' && v > 0))
+      throw new RequestError(`${key} must be a positive number, got ${JSON.stringify(v)}`);
+  }
   // buildSideItems writes the reranker's side prefix first; the embedder has none.
   const items = buildSideItems(
     input,
