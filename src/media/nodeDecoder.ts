@@ -46,7 +46,7 @@ export interface NodeMediaDecoder extends MediaDecoder {
 const HEAD_BYTES = 256 * 1024;
 
 /** Prefixes a MediaError's message with the item it is about; other errors become MediaErrors. */
-async function about<T>(label: string, work: () => Promise<T>): Promise<T> {
+export async function about<T>(label: string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (e) {
@@ -95,7 +95,7 @@ async function imageSizeOf(loc: Located, opts: NodeMediaDecoderOptions): Promise
   return orientedSize(h, bytes, opts.exifOrientation);
 }
 
-async function requiredFfTools(opts: NodeMediaDecoderOptions): Promise<FfTools> {
+export async function requiredFfTools(opts: NodeMediaDecoderOptions): Promise<FfTools> {
   const t = await findFfTools(opts.ffTools);
   if (!t) throw new MediaError('unsupported-format', FFMPEG_MISSING);
   return t;
@@ -105,7 +105,7 @@ async function requiredFfTools(opts: NodeMediaDecoderOptions): Promise<FfTools> 
  * A path ffmpeg can open. URLs are downloaded first (with the fetch and stall timeouts: ffmpeg's own
  * HTTP client waits forever on a silent server); they and in-memory bytes go through a temporary file.
  */
-async function withVideoLocation<T>(loc: Located, opts: NodeMediaDecoderOptions, use: (location: string) => Promise<T>): Promise<T> {
+export async function withVideoLocation<T>(loc: Located, opts: NodeMediaDecoderOptions, use: (location: string) => Promise<T>): Promise<T> {
   if (loc.kind === 'file') return use(loc.path);
   if (loc.kind === 'pixels')
     throw new MediaError('bad-argument', 'a video must be a file, a URL or a list of frame images, not one decoded image');
@@ -120,7 +120,7 @@ async function withVideoLocation<T>(loc: Located, opts: NodeMediaDecoderOptions,
   }
 }
 
-function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; width: number; height: number }, first?: number) {
+export function videoPlanFor(item: VideoItem, probe: { frames: number; fps: number; width: number; height: number }, first?: number) {
   const o = {
     frames: probe.frames,
     sourceFps: probe.fps,
@@ -169,7 +169,7 @@ const frameListOptions = (item: VideoItem, preFactor: number) => ({
   preResizeFactor: preFactor,
 });
 
-const labelOf = (ref: unknown) => (typeof ref === 'string' ? (ref.length > 80 ? `${ref.slice(0, 60)}…` : ref) : 'image');
+export const labelOf = (ref: unknown) => (typeof ref === 'string' ? (ref.length > 80 ? `${ref.slice(0, 60)}…` : ref) : 'image');
 
 function decodedImage(item: ImageItem, s: Settings): Promise<DecodedImage> {
   return about(labelOf(item.image), async () => {

@@ -32,7 +32,11 @@ interface RunResult {
  * known (`expectBytes`, so 64 HD frames are not concatenated twice), else into growing chunks capped
  * at `maxBytes`.
  */
-function run(cmd: string, args: string[], opts: { input?: Uint8Array; expectBytes?: number; maxBytes?: number } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: string[],
+  opts: { input?: Uint8Array; expectBytes?: number; maxBytes?: number } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const fixed = opts.expectBytes !== undefined ? new Uint8Array(opts.expectBytes) : null;
@@ -117,7 +121,7 @@ function parseRate(s: unknown): number {
 }
 
 /** ffmpeg's stderr condensed for an error message: "[demuxer @ 0x…]" prefixes dropped, repeats merged. */
-function lastLine(stderr: string): string {
+export function lastLine(stderr: string): string {
   const lines = stderr
     .split('\n')
     .map((l) => l.replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/i, '').trim())
@@ -251,7 +255,8 @@ export async function decodeVideoFrames(tools: FfTools, location: string, probe:
  * ascending presentation times of consecutive frames (clipFrameTimes), as decodeVideoFrames does for
  * frame numbers: seeking first (to the key frame at or before the earliest one, timestamps kept as
  * the file has them), each frame picked by its time (halfway to its neighbours either side), and
- * stopping after the last one. Should the seek miss a frame, the file is decoded again from its start.
+ * stopping after the last one. Should the seek miss a frame, the file is decoded again from its start
+ * (unless `retryFromStart` is false: a caller decoding many passes falls back on its own).
  */
 export async function decodeFramesAt(
   tools: FfTools,
@@ -259,6 +264,7 @@ export async function decodeFramesAt(
   probe: VideoProbe,
   stamps: readonly number[],
   indices: number[],
+  opts: { retryFromStart?: boolean } = {},
 ): Promise<RawPixels[]> {
   const unique = [...new Set(indices)].sort((a, b) => a - b);
   const gap = 1 / probe.fps;
@@ -278,7 +284,7 @@ export async function decodeFramesAt(
   try {
     out = await selectFrames(tools, location, probe, select, unique.length, seek, at);
   } catch (e) {
-    if (!(e instanceof MediaError) || e.code !== 'corrupt') throw e;
+    if (!(e instanceof MediaError) || e.code !== 'corrupt' || opts.retryFromStart === false) throw e;
     out = await selectFrames(tools, location, probe, select, unique.length, ['-copyts'], at);
   }
   const { stdout, frameBytes } = out;
