@@ -30,6 +30,14 @@ const USAGE = `sift — multimodal search and reranking with Qwen3-VL-Embedding 
       --max-request-mb (default 64) is refused before it is read, a text above --max-text-chars
       (default 4,194,304) fails its document (or the request, for the instruction or query), and a
       query that --max-length (default 10,240 tokens) would cut fails the request (query-truncated)
+  sift moments --model <reranker-dir> <request.json>
+      which seconds of a long video match: {"instruction"?, "query": {text?, image?, video?}, "video": "…",
+      "window"?: s (10), "stride"?: s (window / 2), "fps"?, "max_frames"?} → prints {"duration", "windows":
+      [{"start", "end", "score"} | {…, "score": null, "error"}], "top": [indices, best first]}; each window
+      scores as "sift rank" of that clip as a video document
+  sift cover --model <reranker-dir> --title "…" <video> [--fps 1] [--top 5] [--out cover.jpg]
+      rank the video's frames (sampled at --fps) as images against the title: prints {"frames": [{"time",
+      "score"}], "top": [indices, best first], "best": time}; --out writes the best frame at display size
   sift prompt <request.json> [--expand] [--model <dir>] [--max-image-pixels N]
       print the prompt of every document: {"prompts": [{"text", "tokens"}]}
   sift plan-image --width W --height H [--min-pixels N --max-pixels N]
@@ -45,6 +53,8 @@ const commands: Record<string, () => Promise<Command>> = {
   embed: async () => (await import('./embed.ts')).runEmbedCommand,
   index: async () => (await import('./index.ts')).runIndexCommand,
   search: async () => (await import('./search.ts')).runSearchCommand,
+  moments: async () => (await import('./moments.ts')).runMomentsCommand,
+  cover: async () => (await import('./cover.ts')).runCoverCommand,
   prompt: async () => (await import('./prompt.ts')).runPromptCommand,
   'plan-image': async () => (await import('./plan.ts')).runPlanImageCommand,
   'plan-video': async () => (await import('./plan.ts')).runPlanVideoCommand,
