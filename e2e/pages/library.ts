@@ -2,7 +2,8 @@
 // `webkitdirectory` input (Playwright's setInputFiles on a directory), indexed and searched by a
 // `new Library()` in its two real workers (the built-in tiny embedding model and reranker, WASM), and
 // the IndexedDB index is read back raw to check that no file is half-written.
-import { Library, type LibraryOptions, type LibraryProgress, type LibraryResult } from '../../src/lib/index.ts';
+import { Library, Reranker, type LibraryOptions, type LibraryProgress, type LibraryResult } from '../../src/lib/index.ts';
+import { createClient } from '../../src/lib/workerClient.ts';
 
 let library: Library | null = null;
 const progress: LibraryProgress[] = [];
@@ -65,6 +66,7 @@ const api = {
     library = new Library({ backend: 'wasm', assetsUrl: '/', ...options });
     progress.length = 0;
   },
+  load: () => outcome(() => library!.load()),
   addPicked: () => outcome(() => library!.addFolder(picked())),
   folder: () => outcome(() => library!.folder()),
   index: () =>
@@ -92,6 +94,20 @@ const api = {
   },
   status: () => outcome(() => library!.status()),
   rawIndex,
+  /** rerank() on the embedding model and embed() on the reranker: both refused, with what to do. */
+  async kindErrors() {
+    const reranker = new Reranker({ model: { kind: 'builtin-tiny-embed' }, backend: 'wasm', assetsUrl: '/' });
+    const rerank = await outcome(() => reranker.processDetailed({ query: { text: 'q' }, documents: [{ text: 'd' }] }));
+    await reranker.terminate();
+    const client = await createClient();
+    await client.configure({ assetsUrl: '/' });
+    const embed = await outcome(async () => {
+      await client.load({ kind: 'builtin-tiny' }, undefined, 'wasm');
+      return client.embed({ inputs: [{ text: 'q' }] });
+    });
+    client.terminate();
+    return { rerank, embed };
+  },
   running: () => !!running,
 };
 export type LibraryTestApi = typeof api;
