@@ -4,7 +4,7 @@
 // and (with --rerank) the reranker rescores the top K and orders them. Prints {"results": [{"rank",
 // "path", "start"?, "end"?, "similarity", "score"?}]}, best first; unreadable candidates are listed in
 // "errors" with their reason and the rest are still ranked.
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { EmbedSession } from '../engine/embed.ts';
 import { RerankSession } from '../engine/rerank.ts';
 import type { LibraryHit } from '../store/libraryIndex.ts';
@@ -12,8 +12,8 @@ import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import type { EmbedInput, RerankSide } from '../prompt/index.ts';
 import { numberOption, parseArgs, printJson, UsageError } from './args.ts';
 import { LanceLibraryStore } from './library/lanceStore.ts';
-import { nodeFolderSource } from './library/nodeFolder.ts';
-import { loadModelDir } from './nodeModel.ts';
+import { libraryFileAt, nodeFolderSource } from './library/nodeFolder.ts';
+import { loadModelDir, type NodeModel } from './nodeModel.ts';
 
 /** The official examples' query instruction. */
 export const DEFAULT_QUERY_INSTRUCTION = "Retrieve images or text relevant to the user's query.";
@@ -22,13 +22,49 @@ const DEFAULT_CANDIDATES = 50;
 const USAGE =
   'usage: sift search <index-dir> --query "…" [--image q.jpg | --video q.mp4] [--instruction "…"] [--top 20] [--rerank <reranker-dir>] [--candidates K]';
 
-interface SearchResult {
+export interface SearchResult {
   rank: number;
   path: string;
   start?: number;
   end?: number;
   similarity: number;
   score?: number | null;
+}
+
+/** The query itself could not be embedded (printed as {"error", "code"}). */
+export class QueryError extends Error {
+  override name = 'QueryError';
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface SearchOptions {
+  indexDir: string;
+  query: EmbedInput;
+  /** The query's instruction (default DEFAULT_QUERY_INSTRUCTION). */
+  instruction?: string;
+  top?: number;
+  /** The reranker's model directory: it rescores the top `candidates` and orders them. */
+  rerank?: string;
+  candidates?: number;
+  /** The embedding model's directory, when not the one the index names. */
+  model?: string;
+}
+
+export interface SearchOutput {
+  results: SearchResult[];
+  /** Candidates the reranker could not score, with the reason. */
+  errors?: { path: string; code: string; message: string }[];
+}
+
+/** Loaded models to use instead of loading them from their directories (the caller releases them). */
+export interface SearchModels {
+  embedder?: NodeModel;
+  reranker?: NodeModel;
 }
 
 export async function runSearchCommand(argv: string[]): Promise<number> {
@@ -52,13 +88,40 @@ export async function runSearchCommand(argv: string[]): Promise<number> {
   const top = numberOption(args, 'top', 20)!;
   const candidates = numberOption(args, 'candidates', Math.max(top, DEFAULT_CANDIDATES))!;
   if (!(top >= 1) || !(candidates >= top)) throw new UsageError('--top must be at least 1 and --candidates at least --top');
+  let out: SearchOutput;
+  try {
+    out = await searchLibrary({
+      indexDir,
+      query,
+      instruction: get('instruction'),
+      top,
+      rerank: get('rerank'),
+      candidates,
+      model: get('model'),
+    });
+  } catch (err) {
+    if (!(err instanceof QueryError)) throw err;
+    printJson({ error: err.message, code: err.code });
+    return 1;
+  }
+  printJson(out);
+  return 0;
+}
 
-  const store = await LanceLibraryStore.open(indexDir);
+/** Searches a library index: the query embedded with the index's model, an exact cosine scan, and (with `rerank`) the reranker's order. */
+export async function searchLibrary(opts: SearchOptions, models: SearchModels = {}): Promise<SearchOutput> {
+  const top = opts.top ?? 20;
+  const candidates = opts.candidates ?? Math.max(top, DEFAULT_CANDIDATES);
+  const store = await LanceLibraryStore.open(opts.indexDir);
   const meta = await store.meta();
-  if (!meta) throw new Error(`${indexDir} holds no Sift library index: build one with sift index <folder> --model <dir> --out ${indexDir}`);
-  const modelDir = get('model') ?? meta.modelPath;
-  if (!modelDir) throw new UsageError('the index does not say where its embedding model is: pass --model <embedder-dir>');
-  const embedder = await loadModelDir(modelDir);
+  if (!meta)
+    throw new Error(
+      `${opts.indexDir} holds no Sift library index: build one with sift index <folder> --model <dir> --out ${opts.indexDir}`,
+    );
+  const modelDir = opts.model ?? meta.modelPath;
+  if (!models.embedder && !modelDir)
+    throw new UsageError('the index does not say where its embedding model is: pass --model <embedder-dir>');
+  const embedder = models.embedder ?? (await loadModelDir(modelDir!));
   let hits: LibraryHit[];
   try {
     if (embedder.manifest.version !== meta.modelVersion)
@@ -66,14 +129,12 @@ export async function runSearchCommand(argv: string[]): Promise<number> {
         `the index was built with ${meta.modelId} version ${meta.modelVersion}, not ${embedder.manifest.version}: search with that model, or re-index`,
       );
     const session = new EmbedSession(embedder.model, embedder.tokenizer, nodeMediaDecoder(process.cwd()));
-    const q = await session.run({ instruction: get('instruction') ?? DEFAULT_QUERY_INSTRUCTION, inputs: [query], dims: meta.dims });
-    if (!q.embeddings[0]) {
-      printJson({ error: `the query could not be embedded: ${q.errors[0]?.message}`, code: q.errors[0]?.code });
-      return 1;
-    }
-    hits = await store.search(q.embeddings[0], get('rerank') ? candidates : top);
+    const q = await session.run({ instruction: opts.instruction ?? DEFAULT_QUERY_INSTRUCTION, inputs: [opts.query], dims: meta.dims });
+    if (!q.embeddings[0])
+      throw new QueryError(`the query could not be embedded: ${q.errors[0]?.message}`, q.errors[0]?.code ?? 'bad-request');
+    hits = await store.search(q.embeddings[0], opts.rerank ? candidates : top);
   } finally {
-    await embedder.model.release();
+    if (!models.embedder) await embedder.model.release();
   }
   const results: SearchResult[] = hits.map((h, i) => ({
     rank: i + 1,
@@ -81,44 +142,39 @@ export async function runSearchCommand(argv: string[]): Promise<number> {
     ...(h.entry.start !== undefined ? { start: h.entry.start, end: h.entry.end } : {}),
     similarity: h.similarity,
   }));
-  if (!get('rerank')) {
-    printJson({ results });
-    return 0;
-  }
-  const errors = await rerankResults(results, hits, meta.root ?? process.cwd(), get('rerank')!, query, get('instruction'));
-  printJson({ results: results.slice(0, top), ...(errors.length ? { errors } : {}) });
-  return 0;
+  if (!opts.rerank) return { results };
+  const errors = await rerankResults(results, hits, meta.root ?? process.cwd(), opts, models.reranker);
+  return { results: results.slice(0, top), ...(errors.length ? { errors } : {}) };
 }
 
 /** Rescores `results` with the reranker and sorts them by its score (failed candidates last, with their reason). */
-async function rerankResults(
-  results: SearchResult[],
-  hits: LibraryHit[],
-  root: string,
-  rerankerDir: string,
-  query: EmbedInput,
-  instruction?: string,
-) {
+async function rerankResults(results: SearchResult[], hits: LibraryHit[], root: string, opts: SearchOptions, loaded?: NodeModel) {
   const source = await nodeFolderSource(root);
   const documents: RerankSide[] = [];
-  for (const h of hits) {
-    const input = await source
-      .input(
-        { ...h.entry, kind: h.entry.kind, caption: undefined },
-        h.entry.start !== undefined ? { start: h.entry.start, end: h.entry.end! } : undefined,
-      )
-      .catch(() => ({}) as EmbedInput);
-    documents.push(input as RerankSide);
+  const docHit: number[] = [];
+  const errors: { path: string; code: string; message: string }[] = [];
+  for (const [i, h] of hits.entries()) {
+    try {
+      const file = await libraryFileAt(root, h.entry);
+      const clip = h.entry.start !== undefined && h.entry.end !== undefined ? { start: h.entry.start, end: h.entry.end } : undefined;
+      documents.push((await source.input(file, clip)) as RerankSide);
+      docHit.push(i);
+    } catch (err) {
+      // The file moved or changed since it was indexed: it keeps its similarity, without a score.
+      results[i].score = null;
+      errors.push({ path: h.entry.path, code: 'unreadable', message: (err as Error).message });
+    }
   }
-  const reranker = await loadModelDir(rerankerDir);
+  const reranker = loaded ?? (await loadModelDir(opts.rerank!));
   try {
     const session = new RerankSession(reranker.model, reranker.tokenizer, nodeMediaDecoder(root));
-    const out = await session.run({ ...(instruction ? { instruction } : {}), query, documents });
-    results.forEach((r, i) => (r.score = out.scores[i]));
-    results.sort((a, b) => (b.score ?? -1) - (a.score ?? -1) || b.similarity - a.similarity);
-    results.forEach((r, i) => (r.rank = i + 1));
-    return out.errors.map((e) => ({ path: join(root, hits[e.index].entry.path), code: e.code, message: e.message }));
+    const out = await session.run({ ...(opts.instruction ? { instruction: opts.instruction } : {}), query: opts.query, documents });
+    docHit.forEach((hit, k) => (results[hit].score = out.scores[k]));
+    for (const e of out.errors) errors.push({ path: hits[docHit[e.index]].entry.path, code: e.code, message: e.message });
   } finally {
-    await reranker.model.release();
+    if (!loaded) await reranker.model.release();
   }
+  results.sort((a, b) => (b.score ?? -Infinity) - (a.score ?? -Infinity) || b.similarity - a.similarity);
+  results.forEach((r, i) => (r.rank = i + 1));
+  return errors;
 }

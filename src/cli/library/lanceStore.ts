@@ -11,6 +11,8 @@ const ITEMS = 'items';
 const META = 'meta';
 
 async function lancedb() {
+  // Lance logs at warn level on stderr (e.g. "No existing dataset … it will be created" for every new table); errors still show.
+  process.env.LANCEDB_LOG ??= 'error';
   try {
     return await import('@lancedb/lancedb');
   } catch (err) {
@@ -78,15 +80,27 @@ export class LanceLibraryStore implements LibraryStore {
   }
 
   async setMeta(meta: LibraryMeta): Promise<void> {
-    const existing = await this.meta();
-    if (existing && JSON.stringify(existing) === JSON.stringify(meta)) return;
-    await this.db.createTable(META, [{ json: JSON.stringify(meta) }], { mode: 'overwrite' });
-    if (!this.items) {
+    const same = (m: LibraryMeta | null) => m !== null && JSON.stringify(m) === JSON.stringify(meta);
+    if (!same(await this.meta())) {
       try {
-        this.items = await this.db.createEmptyTable(ITEMS, itemSchema(meta.dims), { existOk: true });
+        await this.db.createTable(META, [{ json: JSON.stringify(meta) }], { mode: 'overwrite' });
       } catch (err) {
-        throw new LibraryError('bad-library', `cannot create the index table: ${(err as Error).message}`);
+        // Another shard wrote the same meta at the same moment: its commit stands.
+        if (!same(await this.meta())) throw new LibraryError('bad-library', `cannot write the index's meta: ${(err as Error).message}`);
       }
+    }
+    // Another process (a shard) may have created the table since this store was opened.
+    if (!this.items) this.items = await this.itemsTable(meta.dims);
+  }
+
+  private async itemsTable(dims: number): Promise<Table> {
+    if ((await this.db.tableNames()).includes(ITEMS)) return this.db.openTable(ITEMS);
+    try {
+      return await this.db.createEmptyTable(ITEMS, itemSchema(dims), { existOk: true });
+    } catch (err) {
+      // Created by another shard between the two calls.
+      if ((await this.db.tableNames()).includes(ITEMS)) return this.db.openTable(ITEMS);
+      throw new LibraryError('bad-library', `cannot create the index table: ${(err as Error).message}`);
     }
   }
 

@@ -2,10 +2,11 @@
 // a thumbnail (ffmpeg), and a file (or a video's window) as an embedding input.
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createSHA256 } from 'hash-wasm';
-import type { LibraryFile, ListedFile } from '../../engine/library/libraryFiles.ts';
+import { libraryItems, type LibraryFile, type ListedFile } from '../../engine/library/libraryFiles.ts';
+import type { LibraryEntry } from '../../store/libraryIndex.ts';
 import type { LibrarySource } from '../../engine/library/indexer.ts';
 import { FFMPEG_MISSING, findFfTools, probeVideo, type FfTools } from '../../media/nodeFfmpeg.ts';
 
@@ -77,4 +78,19 @@ export async function nodeFolderSource(root: string, opts: { maxTextBytes?: numb
       return clip ? { video: abs(f.path), clip } : { video: abs(f.path) };
     },
   };
+}
+
+/**
+ * An indexed entry as a library file again (for the reranker): an image's caption is found as the
+ * index found it, a text file of the same name beside it.
+ */
+export async function libraryFileAt(root: string, entry: Pick<LibraryEntry, 'path' | 'kind' | 'size' | 'mtimeMs'>): Promise<LibraryFile> {
+  const file: LibraryFile = { path: entry.path, kind: entry.kind, size: entry.size, mtimeMs: entry.mtimeMs };
+  if (entry.kind !== 'image+caption') return file;
+  const dir = dirname(entry.path) === '.' ? '' : dirname(entry.path);
+  const names = await readdir(join(root, dir));
+  const listed = names.map((name) => ({ path: dir ? `${dir}/${name}` : name, size: 0, mtimeMs: 0 }));
+  const caption = libraryItems(listed).find((f) => f.path === entry.path)?.caption;
+  if (!caption) throw new Error(`${entry.path}: its caption file is gone since it was indexed`);
+  return { ...file, caption };
 }

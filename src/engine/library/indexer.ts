@@ -90,6 +90,7 @@ export async function indexLibrary(
   report();
 
   const batch = opts.batchInputs ?? 8;
+  const limit = concurrency(THUMBNAILS_AT_ONCE);
   let queue: Work[] = [];
   const flush = async () => {
     const inputs: { work: Work; at: number; input: EmbedInput }[] = [];
@@ -101,6 +102,8 @@ export async function indexLibrary(
         failed.set(work, (err as Error).message);
       }
     }
+    // Thumbnails (ffmpeg, in Node) are made while the model embeds, a few at a time.
+    const thumbnails = new Map(queue.filter((w) => !failed.has(w)).map((w) => [w, thumbnailsOf(w, source, limit)]));
     const results = inputs.length
       ? await embed(
           inputs.map((i) => i.input),
@@ -125,7 +128,7 @@ export async function indexLibrary(
         if (!work.isNew) await store.removeFiles([work.file.path]);
         summary.failed.push({ path: work.file.path, message: error });
       } else {
-        await store.putFile(work.file.path, await entriesOf(work, vectors.get(work)!, source));
+        await store.putFile(work.file.path, entriesOf(work, vectors.get(work)!, await thumbnails.get(work)!));
         summary[work.isNew ? 'added' : 'updated']++;
       }
       done++;
@@ -170,24 +173,43 @@ export async function indexLibrary(
   return summary;
 }
 
-async function entriesOf(work: Work, vectors: Float32Array[], source: LibrarySource): Promise<LibraryEntry[]> {
+const THUMBNAILS_AT_ONCE = 4;
+
+/** Runs at most `n` of the functions given to it at once. */
+function concurrency(n: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  return async (fn) => {
+    if (running >= n) await new Promise<void>((go) => waiting.push(go));
+    running++;
+    try {
+      return await fn();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+/** A thumbnail of each window (none for a text); one that cannot be made is left out. */
+function thumbnailsOf(work: Work, source: LibrarySource, limit: ReturnType<typeof concurrency>): Promise<(Uint8Array | undefined)[]> {
+  if (work.file.kind === 'text') return Promise.resolve(work.windows.map(() => undefined));
+  return Promise.all(work.windows.map((w) => limit(() => source.thumbnail(work.file, w?.start)).catch(() => undefined)));
+}
+
+function entriesOf(work: Work, vectors: Float32Array[], thumbnails: (Uint8Array | undefined)[]): LibraryEntry[] {
   const { file, hash, duration, windows } = work;
-  const entries: LibraryEntry[] = [];
-  for (let i = 0; i < windows.length; i++) {
-    const w = windows[i];
-    entries.push({
-      path: file.path,
-      kind: file.kind,
-      size: file.size,
-      mtimeMs: file.mtimeMs,
-      hash,
-      segment: i,
-      segments: windows.length,
-      ...(w ? { start: w.start, end: w.end } : {}),
-      ...(duration !== undefined ? { duration } : {}),
-      thumbnail: file.kind === 'text' ? undefined : await source.thumbnail(file, w?.start).catch(() => undefined),
-      vector: vectors[i],
-    });
-  }
-  return entries;
+  return windows.map((w, i) => ({
+    path: file.path,
+    kind: file.kind,
+    size: file.size,
+    mtimeMs: file.mtimeMs,
+    hash,
+    segment: i,
+    segments: windows.length,
+    ...(w ? { start: w.start, end: w.end } : {}),
+    ...(duration !== undefined ? { duration } : {}),
+    thumbnail: thumbnails[i],
+    vector: vectors[i],
+  }));
 }

@@ -9,6 +9,7 @@ export interface Scored<T> {
 /** The `k` items of highest dot product with `query`, best first (ties by input order). */
 export function topKByDot<T>(query: Float32Array, items: Iterable<{ item: T; vector: ArrayLike<number> }>, k: number): Scored<T>[] {
   const best: Scored<T>[] = [];
+  if (!(k >= 1)) return best;
   for (const { item, vector } of items) {
     let dot = 0;
     for (let i = 0; i < query.length; i++) dot += query[i] * vector[i];
