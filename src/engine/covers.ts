@@ -70,10 +70,10 @@ function coverSettings(o: CoverOptions): { fps: number; top: number } {
 }
 
 /** Cover frames of the video `video` (a path / URL / handle the context's decoder opens). */
-export function coverFrames(ctx: VideoScoringContext, title: string, video: MediaRef, opts: CoverOptions = {}): Promise<CoverResult> {
+export async function coverFrames(ctx: VideoScoringContext, title: string, video: MediaRef, opts: CoverOptions = {}): Promise<CoverResult> {
   coverSettings(opts);
   const item: VideoItem = { type: 'video', video };
-  return ctx.media.withVideo(item, (reader) => coverFramesOf(ctx, reader, title, opts));
+  return await ctx.media.withVideo(item, (reader) => coverFramesOf(ctx, reader, title, opts));
 }
 
 /** A frame to come, as a document's image: the decoder below swaps in its pixels when it is reached. */

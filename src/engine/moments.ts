@@ -120,10 +120,15 @@ export function bestFirst(scores: readonly (number | null)[]): number[] {
 }
 
 /** Moments of the video `video` (a path / URL / handle the context's decoder opens). */
-export function moments(ctx: VideoScoringContext, query: RerankSide, video: MediaRef, opts: MomentsOptions = {}): Promise<MomentsResult> {
+export async function moments(
+  ctx: VideoScoringContext,
+  query: RerankSide,
+  video: MediaRef,
+  opts: MomentsOptions = {},
+): Promise<MomentsResult> {
   windowSettings(opts); // a bad window or stride fails before the video is opened
   const item: VideoItem = { type: 'video', video };
-  return ctx.media.withVideo(item, (reader) => momentsOf(ctx, reader, query, opts));
+  return await ctx.media.withVideo(item, (reader) => momentsOf(ctx, reader, query, opts));
 }
 
 /** Moments of an opened video. */
