@@ -15,7 +15,7 @@ export { ffmpeg, tempDir } from '../media/helpers.ts';
 
 export async function tinyContext(
   dir: string,
-): Promise<VideoScoringContext & { media: VideoReaderDecoder<NodeVideoReader>; release: () => Promise<void> }> {
+): Promise<Omit<VideoScoringContext, 'media'> & { media: VideoReaderDecoder<NodeVideoReader>; release: () => Promise<void> }> {
   const tiny = await tinyModel(32);
   const json = (f: string) => JSON.parse(new TextDecoder().decode(tiny.files.get(f)!));
   const tokenizer = loadPromptTokenizer(json('tokenizer.json'), json('tokenizer_config.json'));
