@@ -82,11 +82,15 @@ export async function indexFolder(embedder: NodeModel, opts: IndexFolderOptions)
     const r = await session.run({ instruction, inputs, dims }, { signal });
     return r.embeddings.map((embedding, i) => ({ embedding, error: r.errors.find((e) => e.index === i)?.message }));
   };
-  return indexLibrary(libraryItems(listed), store, await nodeFolderSource(root), embed, {
+  const summary = await indexLibrary(libraryItems(listed), store, await nodeFolderSource(root), embed, {
     meta,
     shard: opts.shard,
     onProgress: opts.onProgress,
   });
+  // Each file's write is a commit of its own; one process that owns the whole table merges the
+  // fragments and drops old versions (a shard leaves that to a later unsharded run).
+  if (!opts.shard || opts.shard.count === 1) await store.compact();
+  return summary;
 }
 
 export async function runIndexCommand(argv: string[]): Promise<number> {

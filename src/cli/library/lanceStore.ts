@@ -168,6 +168,11 @@ export class LanceLibraryStore implements LibraryStore {
     await this.table().update({ where: `path = ${sqlString(path)}`, values: { size, mtime_ms: mtimeMs } });
   }
 
+  /** Merges the small fragments per-file writes leave and drops versions older than a minute. */
+  async compact(): Promise<void> {
+    await this.items?.optimize({ cleanupOlderThan: new Date(Date.now() - 60_000) });
+  }
+
   async count(): Promise<number> {
     return this.items ? this.items.countRows() : 0;
   }
