@@ -297,6 +297,26 @@ function libraryLines(r) {
   return lines;
 }
 
+/** Section 7: moments (video seconds per second, where the time goes) and covers (frames per second). */
+function momentsLines(r) {
+  const x = r.moments;
+  if (!x) return [];
+  const m = x.moments;
+  const s = m.split_s;
+  return [
+    '## 7. Moments and covers (Node, onnxruntime-web WASM EP — CPU, not GPU)',
+    '',
+    `Moments of a ${m.video_seconds} s ${m.source} video (${m.windows} windows of ${m.window_s} s, stride ${m.stride_s} s, ${m.fps} fps): ` +
+      `${m.wall_s} s, **${m.video_s_per_s} video-seconds per second**; first window after ${m.first_window_ms} ms. ` +
+      `Time: decoding + preprocessing ${s.decoding} s, vision graph ${s.vision} s, decoder graph ${s.decoder} s, other ${s.other} s ` +
+      `(${m.decode_passes} decode passes, ${m.frames_decoded} frames decoded, ${m.frames_reused} reused).`,
+    '',
+    `Covers: ${x.covers.frames} frames (1 fps) in ${x.covers.wall_s} s, **${x.covers.frames_per_s} frames per second** ` +
+      `(decoding ${x.covers.split_s.decoding} s, vision ${x.covers.split_s.vision} s, decoder ${x.covers.split_s.decoder} s).`,
+    '',
+  ];
+}
+
 /** The WebGPU note and the run's duration. */
 function webgpuLines(r) {
   const lines = [];
@@ -318,6 +338,7 @@ export function markdownReport(r) {
     ...cachedStartLines(r),
     ...memoryLines(r),
     ...libraryLines(r),
+    ...momentsLines(r),
     ...webgpuLines(r),
   ].join('\n');
 }

@@ -12,6 +12,7 @@ import { describeFirstTouch, measureFirstTouch } from './firstTouch.mjs';
 import { markdownReport, svgChart } from './report.mjs';
 import { cachedStartSection } from './cachedStartSection.mjs';
 import { librarySection, prepareLibraryModels } from './librarySection.mjs';
+import { momentsSection } from './momentsSection.mjs';
 import { BENCH_INT8_URL, BENCH_URL, benchModelSections, call, rooflineResults, summary, TEXT_QUERY } from './scoringSections.mjs';
 import { round } from './numbers.mjs';
 import { parseArgs } from './args.mjs';
@@ -265,6 +266,9 @@ async function runSections(b, result) {
   const embedder = prepareLibraryModels(b.log).dir;
   const reranker = prepareModel('l4v6-int8', { realSize: true, layers: 4, visionDepth: 6, linear: 'int8' }, b.log).dir;
   result.library = librarySection({ embedderDir: embedder, rerankerDir: reranker, quick: b.quick, log: b.log });
+  // ── 7. Moments and covers ──────────────────────────────────────────────────────────────
+  b.section('7. moments and covers (Node, WASM EP)');
+  result.moments = momentsSection({ rerankerDir: reranker, quick: b.quick, log: b.log });
   // ── WebGPU ─────────────────────────────────────────────────────────────────────────────
   result.webgpu = await webgpuResult(b, result.machine.webgpu_adapter);
 }
