@@ -231,6 +231,32 @@ test('each model kind refuses the other’s call, saying which model it needs', 
   });
 });
 
+test('a directory handle is walked recursively and kept: after a reload the folder re-opens and nothing is re-embedded', async () => {
+  await page.evaluate(() => window.libraryTest.open({ name: 'handle', reranker: null }));
+  const added = await page.evaluate(() =>
+    window.libraryTest.addOpfsFolder('lib', { 'red.jpg': 'red.jpg', 'notes.md': 'notes.md', 'green.png': 'sub/green.png' }),
+  );
+  expect(added).toMatchObject({ ok: true, value: { kind: 'handle', name: 'lib', access: 'ready' } });
+  const first = await page.evaluate(() => window.libraryTest.index());
+  expect(first).toMatchObject({ ok: true, value: { items: 3, added: 3, failed: [] } });
+  await page.reload();
+  await page.waitForSelector('body[data-ready="true"]');
+  await page.evaluate(() => window.libraryTest.open({ name: 'handle', reranker: null }));
+  expect(await page.evaluate(() => window.libraryTest.folder())).toMatchObject({
+    ok: true,
+    value: { kind: 'handle', name: 'lib', access: 'ready' },
+  });
+  const again = await page.evaluate(() => window.libraryTest.index());
+  expect(again).toMatchObject({ ok: true, value: { items: 3, added: 0, unchanged: 3 } });
+  // Without a reranker: the nearest entries by similarity, unscored.
+  const s = await page.evaluate(() => window.libraryTest.search('green', { top: 3 }));
+  if (!s.ok) throw new Error(s.message);
+  expect(s.value.results.map((r) => r.path).sort()).toEqual(['notes.md', 'red.jpg', 'sub/green.png']);
+  expect(s.value.results.every((r) => r.score === null)).toBe(true);
+  const sims = s.value.results.map((r) => r.similarity);
+  expect(sims).toEqual([...sims].sort((a, b) => b - a));
+});
+
 test('a reload in the middle of indexing loses nothing written and half-writes nothing; indexing again resumes', async ({ browser }) => {
   test.setTimeout(120_000);
   const p = await openPage(browser, { name: 'reload', settings: { batchInputs: 1, segmentSeconds: SEGMENT_SECONDS } });

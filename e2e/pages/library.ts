@@ -94,6 +94,22 @@ const api = {
   },
   status: () => outcome(() => library!.status()),
   rawIndex,
+  /** Copies picked files into the origin-private file system under `dir` and adds that directory handle. */
+  async addOpfsFolder(dir: string, paths: Record<string, string>) {
+    const root = await navigator.storage.getDirectory();
+    await root.removeEntry(dir, { recursive: true }).catch(() => {});
+    const top = await root.getDirectoryHandle(dir, { create: true });
+    for (const [from, to] of Object.entries(paths)) {
+      const file = picked().find((f) => f.webkitRelativePath.endsWith(`/${from}`))!;
+      const parts = to.split('/');
+      let at = top;
+      for (const part of parts.slice(0, -1)) at = await at.getDirectoryHandle(part, { create: true });
+      const w = await (await at.getFileHandle(parts[parts.length - 1], { create: true })).createWritable();
+      await w.write(file);
+      await w.close();
+    }
+    return outcome(() => library!.addFolder(top));
+  },
   /** rerank() on the embedding model and embed() on the reranker: both refused, with what to do. */
   async kindErrors() {
     const reranker = new Reranker({ model: { kind: 'builtin-tiny-embed' }, backend: 'wasm', assetsUrl: '/' });

@@ -6,6 +6,7 @@
 import { browserLibrarySource } from '../media/browserLibrarySource.ts';
 import { IdbLibraryStore } from '../store/libraryDb.ts';
 import { LibraryFolderKeeper, type FolderInput, type LibraryFolderState } from './libraryFolder.ts';
+import { SiftError } from './errors.ts';
 import { absoluteSource, Reranker } from './reranker.ts';
 import type {
   Backend,
@@ -118,6 +119,13 @@ export class Library {
     return this.folderKeeper.reopen();
   }
 
+  /** One file of the folder by its path (e.g. to play a video result from its segment's start). */
+  async file(path: string): Promise<File> {
+    const got = (await this.folderKeeper.filesAt([path])).get(path);
+    if (!got || got instanceof Error) throw new SiftError('unreadable', `${path}: ${got?.message ?? 'not found'}`);
+    return got;
+  }
+
   /** The embedding model's worker, started and its model loaded on first use. */
   private async embedder(): Promise<SiftClient> {
     this.embedClient ??= createClient().then(async (c) => {
@@ -220,7 +228,7 @@ export class Library {
     for (const [i, h] of hits.entries()) {
       const unreadable = [h.path, h.caption].map((p) => (p ? files.get(p) : undefined)).find((f) => f instanceof Error);
       if (unreadable) {
-        fail(results[i], 'unreadable', `${h.path}: ${unreadable.message}`);
+        fail(results[i], (unreadable as { code?: string }).code ?? 'unreadable', `${h.path}: ${unreadable.message}`);
         continue;
       }
       const picked = [h.path, ...(h.caption ? [h.caption] : [])].map((path) => ({ path, file: files.get(path) as File }));

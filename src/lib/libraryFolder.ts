@@ -95,10 +95,16 @@ export class LibraryFolderKeeper {
     return { kind: 'handle', handle: record.handle };
   }
 
-  /** The files at `paths` (each, or the reason it cannot be read). */
+  /** The files at `paths` (each, or the reason it cannot be read: a folder that cannot be read now fails them all). */
   async filesAt(paths: string[]): Promise<Map<string, File | Error>> {
-    const folder = await this.readable();
     const out = new Map<string, File | Error>();
+    let folder: LibraryFolder;
+    try {
+      folder = await this.readable();
+    } catch (err) {
+      for (const path of paths) out.set(path, err as Error);
+      return out;
+    }
     const byPath = folder.kind === 'files' ? new Map(folder.files.map((f) => [f.path, f.file])) : null;
     for (const path of new Set(paths)) {
       try {
