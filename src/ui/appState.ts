@@ -4,11 +4,13 @@
 // another's module but for the types of what it is handed: the imports form no circle.
 import { Announcer } from './announcer.svelte.ts';
 import { CandidateList } from './candidates.svelte.ts';
+import { LibraryView } from './library.svelte.ts';
 import { ModelState } from './model.svelte.ts';
 import { QueryState } from './query.svelte.ts';
 import { RerankRun } from './rerankRun.svelte.ts';
 import { SavedSession } from './savedSession.svelte.ts';
 import { VideoProbes } from './videoProbes.svelte.ts';
+import { ViewState } from './view.svelte.ts';
 
 /** Builds every concept's state and connects them; the saved state is restored before it returns. */
 export function createAppState() {
@@ -25,10 +27,12 @@ export function createAppState() {
   });
   const model = new ModelState({ announcer, onWorkerLost: (reason: string): void => rerank.failForLostWorker(reason) });
   const rerank = new RerankRun({ announcer, model, query, candidates });
-  const saved = new SavedSession({ query, candidates, model });
+  const view = new ViewState();
+  const library = new LibraryView({ announcer });
+  const saved = new SavedSession({ query, candidates, model, view });
   saved.restore();
-  return { announcer, videos, query, candidates, model, rerank, saved };
+  return { announcer, videos, query, candidates, model, rerank, saved, view, library };
 }
 
 export const app = createAppState();
-export const { announcer, videos, query, candidates, model, rerank, saved } = app;
+export const { announcer, videos, query, candidates, model, rerank, saved, view, library } = app;

@@ -67,3 +67,13 @@ export function plainRowError(error: string, media: { kind: string; name: string
   if (m) return `Could not use this candidate's ${m[1]}${media && media.kind === m[1] ? ` (${media.name})` : ''}: ${m[2]}`;
   return `Could not score this candidate: ${error}`;
 }
+
+/** A time in a video as a clock: "0:05", "1:02:03". */
+export function formatClock(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '—';
+  const t = Math.floor(s);
+  const h = Math.floor(t / 3600);
+  const m = Math.floor((t % 3600) / 60);
+  const sec = String(t % 60).padStart(2, '0');
+  return h ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+}

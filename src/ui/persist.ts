@@ -6,6 +6,7 @@ import type { ModelSource } from '../lib/types.ts';
 
 export const UI_STATE_KEY = 'sift.ui.v1';
 export const MODEL_SOURCES_KEY = 'sift.ui.modelSources.v1';
+export const LIBRARY_PREFS_KEY = 'sift.ui.library.v1';
 
 export type ModelChoice = 'tiny' | 'official' | 'manifest';
 export type BackendPreference = 'auto' | 'webgpu' | 'wasm';
@@ -29,6 +30,8 @@ export interface SavedState {
   maxVideoSeconds: string;
   candidates: SavedCandidate[];
   model: { choice: ModelChoice; manifestUrl: string; bits: 4 | 8 | 32; backend: BackendPreference };
+  /** The view shown ("Rerank a list" or "Library"); absent in states saved before the Library view. */
+  view?: 'rerank' | 'library';
 }
 
 function storage(): Storage | null {
@@ -88,6 +91,42 @@ export function forgetModelSource(id: string): void {
     const all = loadModelSources();
     delete all[id];
     storage()?.setItem(MODEL_SOURCES_KEY, JSON.stringify(all));
+  } catch {
+    /* a convenience only */
+  }
+}
+
+/** The Library view's models and backend. */
+export interface LibraryPrefs {
+  embedder: 'tiny' | 'manifest';
+  embedderUrl: string;
+  reranker: 'tiny' | 'manifest' | 'none';
+  rerankerUrl: string;
+  backend: BackendPreference;
+}
+
+const DEFAULT_LIBRARY_PREFS: LibraryPrefs = { embedder: 'tiny', embedderUrl: '', reranker: 'tiny', rerankerUrl: '', backend: 'auto' };
+
+/** The saved Library prefs, field by field (a value of the wrong shape falls back to the default). */
+export function loadLibraryPrefs(): LibraryPrefs {
+  const out = { ...DEFAULT_LIBRARY_PREFS };
+  try {
+    const v = JSON.parse(storage()?.getItem(LIBRARY_PREFS_KEY) ?? 'null') as Partial<LibraryPrefs> | null;
+    if (!v || typeof v !== 'object') return out;
+    if (v.embedder === 'tiny' || v.embedder === 'manifest') out.embedder = v.embedder;
+    if (typeof v.embedderUrl === 'string') out.embedderUrl = v.embedderUrl;
+    if (v.reranker === 'tiny' || v.reranker === 'manifest' || v.reranker === 'none') out.reranker = v.reranker;
+    if (typeof v.rerankerUrl === 'string') out.rerankerUrl = v.rerankerUrl;
+    if (v.backend === 'auto' || v.backend === 'webgpu' || v.backend === 'wasm') out.backend = v.backend;
+  } catch {
+    /* defaults */
+  }
+  return out;
+}
+
+export function saveLibraryPrefs(prefs: LibraryPrefs): void {
+  try {
+    storage()?.setItem(LIBRARY_PREFS_KEY, JSON.stringify(prefs));
   } catch {
     /* a convenience only */
   }

@@ -7,11 +7,13 @@ import type { ModelState } from './model.svelte.ts';
 import { loadSaved, save, type SavedCandidate, type SavedState } from './persist.ts';
 import type { QueryState } from './query.svelte.ts';
 import { newId, urlMedia, type Candidate, type MediaRef } from './stateTypes.ts';
+import type { ViewState } from './view.svelte.ts';
 
 export interface SavedSessionDeps {
   query: QueryState;
   candidates: CandidateList;
   model: ModelState;
+  view: ViewState;
 }
 
 export class SavedSession {
@@ -34,6 +36,7 @@ export class SavedSession {
     const { query, candidates, model } = this.#deps;
     const s = loadSaved();
     if (!s) return;
+    if (s.view === 'rerank' || s.view === 'library') this.#deps.view.show(s.view);
     if (typeof s.queryText === 'string') query.text = s.queryText;
     if (typeof s.instruction === 'string') query.instruction = s.instruction;
     if (typeof s.fps === 'string') query.settings.fps = s.fps;
@@ -95,7 +98,7 @@ export class SavedSession {
 
   /** What to save now. Reading it inside an $effect makes the effect rerun on every change. */
   snapshot(): SavedState {
-    const { query, candidates, model } = this.#deps;
+    const { query, candidates, model, view } = this.#deps;
     return {
       v: 1,
       queryText: query.text,
@@ -111,6 +114,7 @@ export class SavedSession {
         return out;
       }),
       model: { choice: model.choice, manifestUrl: model.manifestUrl, bits: model.bits, backend: model.backendPref },
+      view: view.current,
     };
   }
 
