@@ -246,8 +246,102 @@ export interface LibraryApi {
   clearLibrary(name?: string): Promise<void>;
 }
 
+/** Moments (issue G): which windows of a long video match a query. */
+export interface MomentsRequest {
+  instruction?: string;
+  query: RerankSide;
+  /** The video file (URL or File / Blob). Its length is not limited by maxVideoSeconds (each window is). */
+  video: string | Blob;
+  /** Window length in seconds (default 10). */
+  window?: number;
+  /** Seconds between window starts (default window / 2; at most window). */
+  stride?: number;
+  /** Frames per second sampled from each window (reference default 1). */
+  fps?: number;
+  /** At most this many frames per window (reference default 64). */
+  maxFrames?: number;
+  /** @deprecated the reference's spelling of `maxFrames`. */
+  max_frames?: number;
+}
+
+/** One window of a video, scored as `rank` scores that clip as a video document. */
+export interface MomentWindow {
+  /** Seconds, presentation time; `end` exclusive. */
+  start: number;
+  end: number;
+  score: number | null;
+  /** Why the window could not be scored (e.g. a damaged stretch), with its stable code. */
+  error?: string;
+  code?: string;
+}
+
+export interface MomentEvent extends MomentWindow {
+  /** The window's position in `windows`. */
+  index: number;
+  ms: number;
+}
+
+export interface MomentsResult {
+  /** Where the video's last frame ends (seconds). */
+  duration: number;
+  windows: MomentWindow[];
+  /** Indices of the scored windows, best first (ties: earlier first). */
+  top: number[];
+}
+
+/** Cover frames (issue G): which frame of a video best matches its title. */
+export interface CoverOptions {
+  /** Frames sampled per second (default 1). */
+  fps?: number;
+  /** How many best frames `top` lists (default 5). */
+  top?: number;
+  instruction?: string;
+  /** The best frame's image format (default JPEG). */
+  imageType?: 'image/jpeg' | 'image/png';
+  /** JPEG quality in [0, 1] (default 0.92). */
+  imageQuality?: number;
+  maxLength?: number;
+  fetchTimeoutMs?: number;
+  stallTimeoutMs?: number;
+}
+
+export interface CoverFrame {
+  /** The frame's presentation time (seconds). */
+  time: number;
+  score: number | null;
+  error?: string;
+  code?: string;
+}
+
+export interface CoverFrameEvent extends CoverFrame {
+  index: number;
+  ms: number;
+}
+
+export interface CoverResult {
+  /** Every sampled frame, in time order. */
+  frames: CoverFrame[];
+  /** Indices of the `top` best frames, best first. */
+  top: number[];
+  /** The best frame's time (null when no frame could be scored). */
+  best: number | null;
+  /** The best frame as an image at the video's display size (null as `best`). */
+  bestFrame: Blob | null;
+  /** The video's display size (pixel aspect ratio and rotation applied): the size of `bestFrame`. */
+  width: number;
+  height: number;
+}
+
+/** The moments and covers part of the worker's API (the reranker's worker serves it). */
+export interface MomentsApi {
+  /** Scores windows of the video against the query, streaming each as it scores; cancel() stops it. */
+  moments(request: MomentsRequest, onWindow?: (e: MomentEvent) => void, options?: RerankOptions): Promise<MomentsResult>;
+  /** Scores frames sampled at `fps` as images against the title; the best one comes back as an image. */
+  coverFrames(title: string, video: string | Blob, options?: CoverOptions, onFrame?: (e: CoverFrameEvent) => void): Promise<CoverResult>;
+}
+
 /** The worker's comlink API. Callbacks are passed through `Comlink.proxy`. */
-export interface SiftWorkerApi extends LibraryApi {
+export interface SiftWorkerApi extends LibraryApi, MomentsApi {
   /** Where the worker finds ort/ and models/ (see RerankerOptions.assetsUrl); before the first load only. */
   configure(options: { assetsUrl?: string }): Promise<void>;
   status(): Promise<WorkerStatus>;

@@ -41,6 +41,7 @@ import { convertIntoStore } from './convertIntoStore.ts';
 import { pickBackend, sessionOptionsFor, isDeviceLost, type BackendChoice } from './backend.ts';
 import { registerErrorTransport } from './errorTransport.ts';
 import { libraryApi, type Embedder } from './library.ts';
+import { momentsApi } from './moments.ts';
 
 /**
  * Where ort/ (onnxruntime-web's runtime + the factory wrapper) and models/ (the built-in tiny model)
@@ -242,6 +243,14 @@ const embedder: Embedder = {
 
 const api: SiftWorkerApi = {
   ...libraryApi(embedder),
+  ...momentsApi({
+    withReranker: (call, op) =>
+      serial(async (signal) => {
+        activeOfKind('reranker', call);
+        if (backend === 'webgpu' && gpuLost !== null) await fallBackToWasm(gpuLost);
+        return op(active!, signal);
+      }),
+  }),
 
   async configure({ assetsUrl }) {
     // onnxruntime reads wasmPaths when its runtime starts (the first model load): later it is too late.

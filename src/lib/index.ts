@@ -1,6 +1,7 @@
 // `import { Reranker } from 'sift'`: the public API (browser; the worker does the model work). This is
 // the whole export list: anything not named here is internal.
 export { Reranker, type RerankerOptions, type RankOptions, type ProcessOptions, type RankedDocument } from './reranker.ts';
+export { type MomentsOptions, type CoverFramesOptions, type VideoFile } from './moments.ts';
 export {
   Library,
   type LibraryOptions,
@@ -26,6 +27,10 @@ export {
 } from './errors.ts';
 export type {
   Backend,
+  CoverFrame,
+  CoverFrameEvent,
+  CoverOptions,
+  CoverResult,
   DocumentError,
   EmbedInput,
   EmbedOptions,
@@ -43,6 +48,10 @@ export type {
   LoadProgress,
   ModelInfo,
   ModelSource,
+  MomentEvent,
+  MomentWindow,
+  MomentsRequest,
+  MomentsResult,
   RerankOptions,
   RerankRequest,
   RerankResult,

@@ -12,6 +12,8 @@ import type {
   RerankSide,
   ScoreEvent,
 } from './types.ts';
+import { coverFramesVia, momentsVia, type CoverFramesOptions, type MomentsOptions, type VideoFile } from './moments.ts';
+import type { CoverResult, MomentsResult } from './types.ts';
 import { createClient, type SiftClient } from './workerClient.ts';
 
 export interface RerankerOptions {
@@ -130,6 +132,25 @@ export class Reranker {
     await this.load();
     const { onScore, ...rest } = options;
     return (await this.client).rerank(toWireRequest(request), onScore, rest);
+  }
+
+  /**
+   * Which windows of a long video match the query: windows of `window` seconds every `stride` seconds,
+   * each scored as `rank` scores that clip as a video document; `onWindow` streams them as they score.
+   * The video is not limited by maxVideoSeconds (each window is). cancel() stops it.
+   */
+  async moments(query: string | RerankSide, video: VideoFile, options: MomentsOptions = {}): Promise<MomentsResult> {
+    await this.load();
+    return momentsVia(await this.client, query, video, options);
+  }
+
+  /**
+   * Which frame of the video best matches its title: frames sampled at `fps` scored as images; the
+   * best comes back as an image Blob at the video's display size (`bestFrame`).
+   */
+  async coverFrames(title: string, video: VideoFile, options: CoverFramesOptions = {}): Promise<CoverResult> {
+    await this.load();
+    return coverFramesVia(await this.client, title, video, options);
   }
 
   /** Cancels the running and queued calls; they reject with an AbortError. */

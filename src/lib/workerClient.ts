@@ -76,6 +76,9 @@ function wrap(worker: Worker): SiftClient {
     searchLibrary: (query, k, options) => call(() => remote.searchLibrary(query, k, options)),
     libraryStatus: (name) => call(() => remote.libraryStatus(name)),
     clearLibrary: (name) => call(() => remote.clearLibrary(name)),
+    moments: (request, onWindow, options) => call(() => remote.moments(request, onWindow ? Comlink.proxy(onWindow) : undefined, options)),
+    coverFrames: (title, video, options, onFrame) =>
+      call(() => remote.coverFrames(title, video, options, onFrame ? Comlink.proxy(onFrame) : undefined)),
     cancel: () => call(() => remote.cancel()),
     terminate(reason = 'The Sift worker was terminated.') {
       worker.terminate();

@@ -62,7 +62,7 @@ function tooLong(seconds: number, max: number): MediaError {
 }
 
 /** The decoder config, or a clear error when this browser cannot decode the codec. */
-async function decoderConfig(track: InputVideoTrack): Promise<{ config: VideoDecoderConfig; codec: string }> {
+export async function decoderConfig(track: InputVideoTrack): Promise<{ config: VideoDecoderConfig; codec: string }> {
   if (typeof VideoDecoder === 'undefined') {
     throw new MediaError(
       'unsupported-format',
@@ -107,10 +107,14 @@ async function imageFormatOf(loc: BrowserLocated): Promise<string | null> {
   return head ? detectImageFormat(head) : null;
 }
 
-type Fail = (e: unknown, what: string) => unknown;
+export type Fail = (e: unknown, what: string) => unknown;
 
 /** The container's format name and its primary video track, or the error that says why there is none. */
-async function primaryVideoTrack(input: Input, loc: BrowserLocated, fail: Fail): Promise<{ track: InputVideoTrack; container: string }> {
+export async function primaryVideoTrack(
+  input: Input,
+  loc: BrowserLocated,
+  fail: Fail,
+): Promise<{ track: InputVideoTrack; container: string }> {
   let track: InputVideoTrack | null;
   let container: string;
   try {
@@ -142,7 +146,7 @@ async function primaryVideoTrack(input: Input, loc: BrowserLocated, fail: Fail):
 }
 
 /** The track's packets, every frame's timestamp and the frame rate; refuses videos longer than `max` seconds. */
-async function frameIndex(
+export async function frameIndex(
   input: Input,
   track: InputVideoTrack,
   label: string,
