@@ -54,8 +54,9 @@ function manifestHref(raw: string): string {
 }
 
 const keyOf = (r: { path: string; start?: number }) => `${r.path}@${r.start ?? ''}`;
-const SEARCH_TOP = 24;
-const SEARCH_CANDIDATES = 48;
+/** Cards shown, and nearest entries the reranker rescores (all of them are shown, in its order). */
+const SEARCH_TOP = 40;
+const SEARCH_CANDIDATES = 40;
 
 export class LibraryView {
   readonly #deps: LibraryViewDeps;
