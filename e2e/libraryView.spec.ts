@@ -15,6 +15,8 @@ import { UI_STATE_KEY } from '../src/ui/persist.ts';
 
 test.describe.configure({ mode: 'serial' });
 
+const ROOT = new URL('..', import.meta.url).pathname;
+
 /** Images in the folder: enough that indexing takes a few seconds, so it can be paused midway. */
 const IMAGES = 30;
 /** 24 s: indexed by overlapping 10 s segments (the default), so its results carry a start. */
@@ -179,6 +181,15 @@ test('Enter searches: a grid of cards with thumbnails and both numbers, in the r
   await expect.poll(() => firstThumb.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
   const unreadable = page.getByTestId('library-unreadable').locator('li');
   await expect(unreadable).toHaveCount(1);
+  // SIFT_LIBRARY_SCREENSHOT=1 also writes the README's picture of the view with these results.
+  if (process.env.SIFT_LIBRARY_SCREENSHOT) {
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await cards
+      .locator('img')
+      .nth(5)
+      .evaluate((img: HTMLImageElement) => img.decode().catch(() => {}));
+    await page.screenshot({ path: join(ROOT, 'docs/screenshot-library.png') });
+  }
   await expect(unreadable).toHaveAttribute('data-path', 'red.jpg');
   await expect(unreadable.locator('.error-text')).not.toBeEmpty();
 });
