@@ -173,7 +173,7 @@ test('moments stream windows whose scores equal `sift moments` on the same file 
   expect(gap).toBeLessThanOrEqual(SCORE_TOLERANCE);
 });
 
-test('cancel() stops moments: it rejects with an AbortError before all windows scored, and the worker serves the next call', async () => {
+test('cancel() stops moments: it rejects with an AbortError before all windows scored; bad calls fail with their codes', async () => {
   const r = await call<{ ended: string; message?: string; streamed: number; cancelledAt: number }>(
     'cancelAfter',
     QUERY,
@@ -187,6 +187,16 @@ test('cancel() stops moments: it rejects with an AbortError before all windows s
   expect(r.ended).toBe('AbortError');
   expect(r.streamed).toBeLessThan(total);
   expect((await call<{ openVideoFrames: number }>('diagnostics')).openVideoFrames).toBe(0);
+
+  type Outcome = { ok: boolean; name?: string; code?: string; message?: string };
+  const badStride = await call<Outcome>('attempt', QUERY, MEDIA + 'long.mp4', { window: 10, stride: 20 });
+  expect(badStride).toMatchObject({ ok: false, name: 'RequestError' });
+  expect(badStride.message).toContain('stride');
+  const missing = await call<Outcome>('attempt', QUERY, MEDIA + 'missing.mp4', WINDOWS);
+  expect(missing).toMatchObject({ ok: false, name: 'MediaError' });
+  const notVideo = await call<Outcome>('attempt', QUERY, '/models/tiny/manifest.json', WINDOWS);
+  expect(notVideo).toMatchObject({ ok: false, name: 'MediaError', code: 'unsupported-format' });
+  console.log(`errors: ${JSON.stringify([badStride, missing, notVideo])}`);
 });
 
 test('cover frames: frames, top and best match `sift cover` (± tolerance); the best frame is an image at the display size', async () => {

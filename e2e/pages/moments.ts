@@ -52,6 +52,16 @@ const api = {
       { query: { text: query }, documents: clips.map((clip) => ({ video: new URL(url, document.baseURI).href, clip })), fps },
       { maxVideoSeconds: 60 },
     ),
+  /** A moments call as a serializable outcome: resolved, or the error's name, code and message. */
+  async attempt(query: string, url: string, options: Omit<MomentsOptions, 'onWindow'>) {
+    try {
+      const r = await reranker.moments(query, url, options);
+      return { ok: true as const, windows: r.windows.length };
+    } catch (e) {
+      const err = e as Error & { code?: string };
+      return { ok: false as const, name: err.name, code: err.code, message: err.message };
+    }
+  },
   diagnostics: () => reranker.diagnostics(),
 };
 (window as unknown as { momentsTest: typeof api }).momentsTest = api;
