@@ -199,6 +199,24 @@ test('cancel() stops moments: it rejects with an AbortError before all windows s
   console.log(`errors: ${JSON.stringify([badStride, missing, notVideo])}`);
 });
 
+test('a damaged file: the windows whose frames cannot be decoded fail alone, the others are scored', async () => {
+  test.setTimeout(90_000);
+  const bytes = readFileSync(join(dir, 'long.mp4'));
+  const damaged = Buffer.from(bytes);
+  // 8 KB overwritten in the middle of the media data (the index, at the start with +faststart or the end, intact).
+  damaged.fill(0x55, Math.floor(bytes.length * 0.5), Math.floor(bytes.length * 0.5) + 8192);
+  writeFileSync(join(dir, 'damaged.mp4'), damaged);
+  const b = await call<{ result: NodeMoments; events: unknown[] }>('moments', QUERY, MEDIA + 'damaged.mp4', WINDOWS);
+  const failed = b.result.windows.filter((w) => w.score === null);
+  const note = `damaged: ${failed.length} of ${b.result.windows.length} windows failed (${failed.map((w) => `${w.start}–${w.end} ${w.code}`).join(', ')})`;
+  console.log(note);
+  test.info().annotations.push({ type: 'measure', description: note });
+  expect(b.events).toHaveLength(b.result.windows.length);
+  expect(failed.length).toBeLessThan(b.result.windows.length);
+  for (const w of failed) expect(w.code).toBeTruthy();
+  expect((await call<{ openVideoFrames: number }>('diagnostics')).openVideoFrames).toBe(0);
+});
+
 test('cover frames: frames, top and best match `sift cover` (± tolerance); the best frame is an image at the display size', async () => {
   test.setTimeout(90_000);
   const b = await call<{
