@@ -53,8 +53,8 @@ export function loadSaved(): Partial<SavedState> | null {
   }
 }
 
-/** Saves; returns an error message when the browser refused (quota, blocked storage). */
-export function save(state: SavedState): string | null {
+/** Saves `state`; returns why the browser refused it (quota, blocked storage), or null when it was saved. */
+export function saveFailure(state: SavedState): string | null {
   const s = storage();
   if (!s) return 'This browser blocks local storage, so your query and candidates will not survive a reload.';
   try {

@@ -4,7 +4,7 @@
 import type { CandidateList } from './candidates.svelte.ts';
 import { plural } from './format.ts';
 import type { ModelState } from './model.svelte.ts';
-import { loadSaved, save, type SavedCandidate, type SavedState } from './persist.ts';
+import { loadSaved, saveFailure, type SavedCandidate, type SavedState } from './persist.ts';
 import type { QueryState } from './query.svelte.ts';
 import { newId, urlMedia, type Candidate, type MediaRef } from './stateTypes.ts';
 import type { ViewState } from './view.svelte.ts';
@@ -119,6 +119,6 @@ export class SavedSession {
   }
 
   saveNow(snapshot: SavedState = this.snapshot()): void {
-    this.saveError = save(snapshot);
+    this.saveError = saveFailure(snapshot);
   }
 }
