@@ -163,6 +163,7 @@ test('a fresh Vite app built from the tarball ranks with the tiny model in Chrom
   await expect(page.locator('body[data-ready="true"]')).toBeAttached();
   // The explicit export list: nothing debug-only.
   expect(await page.evaluate(() => (window as unknown as { siftExports: string[] }).siftExports)).toEqual([
+    'Library',
     'MediaError',
     'ModelStoreError',
     'PromptError',
