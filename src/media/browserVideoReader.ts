@@ -21,6 +21,7 @@ import { REFERENCE_FILE_TOTAL_PIXELS } from './smartResize.ts';
 import { resizeBicubicTorch } from './torchBicubic.ts';
 import { preprocessVideoFrames } from './video.ts';
 import { checkClip, framesInClip, planVideoClip, type VideoPlan } from './videoPlan.ts';
+import { FrameCache } from './frameCache.ts';
 
 /** Decoded frames kept between passes (bytes of RGB). */
 const FRAME_CACHE_BYTES = 64 * 1024 * 1024;
@@ -34,31 +35,6 @@ export interface BrowserVideoReader extends VideoReader {
   readonly displayHeight: number;
   /** The frame at `index` of `times` as an image Blob at the display size. */
   frameBlob(index: number, type?: 'image/png' | 'image/jpeg', quality?: number): Promise<Blob>;
-}
-
-/** Frames by index, least recently used evicted first beyond `capacity` bytes. */
-class FrameCache {
-  private map = new Map<number, RawPixels>();
-  private bytes = 0;
-  constructor(private capacity: number) {}
-  get(i: number): RawPixels | undefined {
-    const f = this.map.get(i);
-    if (f) {
-      this.map.delete(i);
-      this.map.set(i, f);
-    }
-    return f;
-  }
-  set(i: number, f: RawPixels): void {
-    if (this.map.has(i)) return;
-    this.map.set(i, f);
-    this.bytes += f.data.byteLength;
-    for (const [k, old] of this.map) {
-      if (this.bytes <= this.capacity) break;
-      this.map.delete(k);
-      this.bytes -= old.data.byteLength;
-    }
-  }
 }
 
 interface Opened {

@@ -23,6 +23,7 @@ import { locate } from './nodeSource.ts';
 import type { RawPixels } from './pixels.ts';
 import { preprocessVideoFrames } from './video.ts';
 import { checkClip, framesInClip, type VideoPlan } from './videoPlan.ts';
+import { FrameCache } from './frameCache.ts';
 
 /** Decoded frames kept between passes (bytes of RGB). */
 const FRAME_CACHE_BYTES = 64 * 1024 * 1024;
@@ -50,31 +51,6 @@ export async function videoFrameTimes(tools: FfTools, location: string): Promise
   });
   if (times.length === 0) throw new MediaError('bad-frames', 'this video has no frames');
   return times.sort((a, b) => a - b);
-}
-
-/** Frames by index, oldest evicted first beyond `capacity` bytes. */
-class FrameCache {
-  private map = new Map<number, RawPixels>();
-  private bytes = 0;
-  constructor(private capacity: number) {}
-  get(i: number): RawPixels | undefined {
-    const f = this.map.get(i);
-    if (f) {
-      this.map.delete(i);
-      this.map.set(i, f);
-    }
-    return f;
-  }
-  set(i: number, f: RawPixels): void {
-    if (this.map.has(i)) return;
-    this.map.set(i, f);
-    this.bytes += f.data.byteLength;
-    for (const [k, old] of this.map) {
-      if (this.bytes <= this.capacity) break;
-      this.map.delete(k);
-      this.bytes -= old.data.byteLength;
-    }
-  }
 }
 
 interface Opened {
