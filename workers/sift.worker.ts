@@ -23,6 +23,7 @@ import { startModel } from '../src/engine/startModel.ts';
 import { servedWasmPaths } from '../src/engine/inPlaceSession.ts';
 import { RerankSession } from '../src/engine/rerank.ts';
 import { EmbedSession, type EmbedRequest as EngineEmbedRequest } from '../src/engine/embed.ts';
+import { releaseVisionCache } from '../src/engine/visionCache.ts';
 import { modelKindOf } from '../src/store/manifest.ts';
 import { validateRequest, type PromptTokenizer } from '../src/prompt/index.ts';
 import { browserMediaDecoder } from '../src/media/browserDecoder.ts';
@@ -100,9 +101,15 @@ async function watchDevice(): Promise<void> {
   deviceLost = device.lost.then((info) => (gpuLost = info.message || info.reason || 'no reason given'));
 }
 
+/** Releases a model's sessions and, with them, the vision outputs kept for it (visionCache.ts). */
+function releaseModel(model: LoadedModel): Promise<void> {
+  releaseVisionCache(model);
+  return model.release();
+}
+
 async function fallBackToWasm(why: string): Promise<void> {
   const ready = active!.ready;
-  await active!.model.release().catch(() => {});
+  await releaseModel(active!.model).catch(() => {});
   active = null;
   // The model obtained for WebGPU (4-bit MatMulNBits) runs on WASM as it is: same scores, slower.
   active = await activeModelOn(ready, { backend: 'wasm', reason: `WebGPU device lost (${why}); fell back to WASM` });
@@ -281,7 +288,7 @@ const api: SiftWorkerApi = {
 
   async deleteModel(id) {
     if (active?.info.id === id) {
-      await active.model.release();
+      await releaseModel(active.model);
       active = null;
     }
     await deleteModel(id);
@@ -304,7 +311,7 @@ const api: SiftWorkerApi = {
           reason: `${ready.manifest.label} is in Sift's WASM format (int8, ORT-format graphs), which onnxruntime-web cannot run on WebGPU: running on WASM`,
         };
       }
-      if (active) await active.model.release();
+      if (active) await releaseModel(active.model);
       active = null;
       active = await activeModelOn(ready, choice, onProgress);
       return active.info;

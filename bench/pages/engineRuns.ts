@@ -136,7 +136,8 @@ const benchMedia: MediaDecoder = {
 /**
  * Scores a request. mode 'reuse' is Sift's way (one request, query prefix run once, documents
  * packed); 'per-document' runs one full prompt per document as its own request, re-encoding the
- * query's image each time (what the reference does, pair by pair).
+ * query's image each time (what the reference does, pair by pair). The model's vision cache is off
+ * (visionCacheMb 0): repeated runs of one request measure the vision tower every time.
  */
 export async function rerank(key: string, request: RerankRequest, mode: 'reuse' | 'per-document' = 'reuse') {
   const l = loaded.get(key);
@@ -147,12 +148,12 @@ export async function rerank(key: string, request: RerankRequest, mode: 'reuse' 
   let scores: (number | null)[] = [];
   const errors: string[] = [];
   if (mode === 'reuse') {
-    const out = await session.run(request);
+    const out = await session.run(request, { visionCacheMb: 0 });
     scores = out.scores;
     errors.push(...out.errors.map((e) => e.message));
   } else {
     for (const doc of request.documents ?? []) {
-      const out = await session.run({ ...request, documents: [doc] }, { reusePrefix: false });
+      const out = await session.run({ ...request, documents: [doc] }, { reusePrefix: false, visionCacheMb: 0 });
       scores.push(out.scores[0]);
       errors.push(...out.errors.map((e) => e.message));
     }

@@ -17,6 +17,7 @@ import { decodeMediaItem, promptMediaOf, type DecodedMedia } from './decodeMedia
 import { embeddingDims, unitEmbedding } from './embeddingVector.ts';
 import { errorCode } from './errorCode.ts';
 import { Scorer, type PromptInput } from './scorer.ts';
+import { visionCacheBytesOf, visionCacheOf } from './visionCache.ts';
 import type { LoadedModel } from './session.ts';
 import { modelKindOf } from '../store/manifest.ts';
 
@@ -52,6 +53,8 @@ export interface EmbedRunOptions {
   /** Inputs prepared per window (bounds decoded media in memory). */
   windowInputs?: number;
   windowPatchBytes?: number;
+  /** Budget of the model's vision cache in MB (see RerankRunOptions.visionCacheMb); 0 disables it. */
+  visionCacheMb?: number;
   onEmbedding?: (r: EmbedResult) => void;
   signal?: AbortSignal;
 }
@@ -79,7 +82,7 @@ export class EmbedSession {
     if (!Array.isArray(request?.inputs)) throw Object.assign(new Error('"inputs" must be a list'), { code: 'bad-request' });
     const dims = embeddingDims(request.dims, this.model.cfg.text.hiddenSize);
     const out: EmbedOutput = { embeddings: new Array(request.inputs.length).fill(null), errors: [], warnings: [] };
-    const scorer = new Scorer(this.model);
+    const scorer = new Scorer(this.model, { visionCache: visionCacheOf(this.model, visionCacheBytesOf(opts.visionCacheMb)) });
     // The system prompt every input without its own instruction shares: its KV cache is computed once.
     const shared = this.prefixIds(request);
     await scorer.setPrefix(shared ? { ids: shared, images: [], videos: [] } : null, { chunkTokens: opts.chunkTokens, signal: opts.signal });

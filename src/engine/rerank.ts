@@ -18,6 +18,7 @@ import { Scorer, type PromptInput } from './scorer.ts';
 import type { LoadedModel } from './session.ts';
 import { errorCode } from './errorCode.ts';
 import { decodeMediaItem, promptMediaOf, type DecodedMedia } from './decodeMedia.ts';
+import { visionCacheBytesOf, visionCacheOf } from './visionCache.ts';
 
 export type { DecodedImage, DecodedVideo, MediaDecoder } from '../media/decoder.ts';
 import type { MediaDecoder } from '../media/decoder.ts';
@@ -34,6 +35,11 @@ export interface RerankRunOptions {
   /** Documents prepared per window (bounds decoded media in memory). */
   windowDocs?: number;
   windowPatchBytes?: number;
+  /**
+   * Budget of the model's vision cache in MB (visionCache.ts; default 256 in Node, 128 in a browser),
+   * kept for later requests; 0 empties and disables it.
+   */
+  visionCacheMb?: number;
 }
 
 export interface RerankOutput {
@@ -65,7 +71,7 @@ export class RerankSession {
     const out: RerankOutput = { scores: [], errors: [], warnings: [] };
     if (!conversations.length) return out;
     out.scores = new Array(conversations.length).fill(null);
-    const scorer = new Scorer(this.model);
+    const scorer = new Scorer(this.model, { visionCache: visionCacheOf(this.model, visionCacheBytesOf(opts.visionCacheMb)) });
     const queryCache = new Map<unknown, Promise<Decoded>>();
     const merge = this.model.cfg.vision.spatialMergeSize;
 

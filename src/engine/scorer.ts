@@ -4,6 +4,7 @@
 import { KvCache } from './kvcache.ts';
 import { ropePositions, textRotary, type Grid } from './rope.ts';
 import { runDecoder, runVision, type DecoderResult, type LoadedModel, type VisionOutput } from './session.ts';
+import { modelIdentity, visionCacheOf, visionKey, type VisionCache } from './visionCache.ts';
 
 export interface VisionItem {
   patches: Float32Array;
@@ -82,18 +83,41 @@ interface Plan {
   shared: number; // tokens covered by the reused prefix cache
 }
 
-export class Scorer {
-  private vision = new Map<VisionItem, Promise<VisionOutput>>();
+export interface ScorerOptions {
+  /** Vision outputs kept across requests (default: the model's own, visionCacheOf); null runs the tower every time. */
+  visionCache?: VisionCache | null;
+}
 
-  constructor(private m: LoadedModel) {}
+export class Scorer {
+  /** This scorer's items (the query's stay for every document); the cross-request cache sits behind it. */
+  private vision = new Map<VisionItem, Promise<VisionOutput>>();
+  private visionCache: VisionCache | null;
+  private identity: string | null = null;
+
+  constructor(
+    private m: LoadedModel,
+    opts: ScorerOptions = {},
+  ) {
+    this.visionCache = opts.visionCache === undefined ? visionCacheOf(m) : opts.visionCache;
+  }
 
   private visionOf(item: VisionItem): Promise<VisionOutput> {
     let p = this.vision.get(item);
     if (!p) {
-      p = runVision(this.m, item.patches, item.grid);
+      p = this.cachedVision(item);
       this.vision.set(item, p);
     }
     return p;
+  }
+
+  /** The item's vision output from the model's cache (by content, not by object), else a tower run. */
+  private async cachedVision(item: VisionItem): Promise<VisionOutput> {
+    const run = () => runVision(this.m, item.patches, item.grid);
+    const cache = this.visionCache;
+    if (!cache?.enabled) return run(); // budget 0: not even the hash is paid
+    this.identity ??= modelIdentity(this.m);
+    const key = await visionKey(this.identity, item.patches, item.grid);
+    return key === null ? run() : cache.get(key, run);
   }
 
   private plan(input: PromptInput, prefixIds: number[] | null): Plan {
@@ -316,7 +340,8 @@ export class Scorer {
         }
       }
     } finally {
-      // Vision outputs of documents are not needed again; the query's stay cached.
+      // This request needs documents' outputs no more (the query's stay for its next documents); the
+      // model's vision cache keeps what its budget allows for later requests.
       for (const item of this.vision.keys()) if (!this.prefixItems.has(item)) this.vision.delete(item);
     }
     return results;
