@@ -8,6 +8,7 @@ import { MediaError } from '../media/errors.ts';
 import { nodeVideoDecoder } from '../media/nodeVideoReader.ts';
 import { PromptError, RequestError } from '../prompt/index.ts';
 import { numberOption, parseArgs, printJson, secondsOption, UsageError, type ParsedArgs } from './args.ts';
+import { BACKEND_OPTIONS, backendChoice, type BackendChoice } from './backend.ts';
 import { loadModelDir } from './nodeModel.ts';
 
 const OPTIONS = {
@@ -19,13 +20,16 @@ const OPTIONS = {
   instruction: 'string',
   'fetch-timeout': 'string',
   'stall-timeout': 'string',
+  ...BACKEND_OPTIONS,
 } as const;
 
 export async function runCoverCommand(argv: string[]): Promise<number> {
   let args: ParsedArgs;
   let settings: { fps?: number; top?: number; fetchTimeoutMs?: number; stallTimeoutMs?: number };
+  let backend: BackendChoice;
   try {
     args = parseArgs(argv, OPTIONS);
+    backend = backendChoice(args);
     settings = {
       fps: numberOption(args, 'fps'),
       top: numberOption(args, 'top'),
@@ -48,7 +52,7 @@ export async function runCoverCommand(argv: string[]): Promise<number> {
     printJson({ error: 'usage: sift cover --model <reranker-dir> --title "…" <video> [--fps 1] [--top 5] [--out cover.jpg]' });
     return 2;
   }
-  const { model, tokenizer } = await loadModelDir(modelDir);
+  const { model, tokenizer } = await loadModelDir(modelDir, backend);
   const media = nodeVideoDecoder(process.cwd(), settings);
   try {
     const r = await media.withVideo({ type: 'video', video }, async (reader) => {

@@ -8,6 +8,7 @@ import { EmbedSession, type EmbedRequest } from '../engine/embed.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import { RequestError } from '../prompt/index.ts';
 import { maxImagePixelsOption, numberOption, parseArgs, printJson, secondsOption, type ParsedArgs } from './args.ts';
+import { BACKEND_OPTIONS, backendChoice, type BackendChoice } from './backend.ts';
 import { loadModelDir } from './nodeModel.ts';
 import { readRequestFile } from './rank.ts';
 
@@ -19,6 +20,7 @@ const EMBED_OPTIONS = {
   'max-image-pixels': 'string',
   'max-request-mb': 'string',
   'max-text-chars': 'string',
+  ...BACKEND_OPTIONS,
 } as const;
 
 const USAGE = 'usage: sift embed --model <embedding-model-dir> <request.json>';
@@ -37,8 +39,10 @@ export function validateEmbedRequest(json: unknown): EmbedRequest {
 export async function runEmbedCommand(argv: string[]): Promise<number> {
   let args: ParsedArgs;
   let decoderOptions: { fetchTimeoutMs?: number; stallTimeoutMs?: number; maxDecodePixels?: number };
+  let backend: BackendChoice;
   try {
     args = parseArgs(argv, EMBED_OPTIONS);
+    backend = backendChoice(args);
     decoderOptions = {
       fetchTimeoutMs: secondsOption(args, 'fetch-timeout'),
       stallTimeoutMs: secondsOption(args, 'stall-timeout'),
@@ -61,7 +65,7 @@ export async function runEmbedCommand(argv: string[]): Promise<number> {
     printJson({ error: (err as Error).message });
     return 1;
   }
-  const { model, tokenizer } = await loadModelDir(modelDir);
+  const { model, tokenizer } = await loadModelDir(modelDir, backend);
   try {
     const session = new EmbedSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath)), decoderOptions));
     const result = await session.run(request, {

@@ -1,5 +1,5 @@
 // `sift index <folder> --model <embedder-dir> --out <index> [--instruction "…"] [--shard i/N]
-//   [--segment-seconds S] [--dims D] [--reindex]`
+//   [--segment-seconds S] [--dims D] [--reindex] [--backend native|cuda|wasm] [--threads N]`
 // Embeds a folder's images, videos (long ones by overlapping segments) and texts into a LanceDB index,
 // incrementally; prints {"items", "added", "updated", "removed", "unchanged", "failed": [{path, message}]}.
 import { stat } from 'node:fs/promises';
@@ -15,6 +15,7 @@ import { DEFAULT_EMBED_INSTRUCTION } from '../prompt/index.ts';
 import { numberOption, parseArgs, printJson, UsageError } from './args.ts';
 import { LanceLibraryStore } from './library/lanceStore.ts';
 import { listFolder, nodeFolderSource } from './library/nodeFolder.ts';
+import { BACKEND_OPTIONS, backendChoice } from './backend.ts';
 import { loadModelDir, type NodeModel } from './nodeModel.ts';
 
 const USAGE =
@@ -102,6 +103,7 @@ export async function runIndexCommand(argv: string[]): Promise<number> {
     'segment-seconds': 'string',
     dims: 'string',
     reindex: 'boolean',
+    ...BACKEND_OPTIONS,
   });
   const [folder] = args.positional;
   const modelDir = args.options.get('model');
@@ -118,6 +120,7 @@ export async function runIndexCommand(argv: string[]): Promise<number> {
     throw new UsageError(
       '--reindex empties the whole index, which the other shards are writing: delete the index first, then run every shard',
     );
+  const backend = backendChoice(args);
   const segmentSeconds = numberOption(args, 'segment-seconds', DEFAULT_SEGMENT_SECONDS)!;
   if (!(segmentSeconds >= 2)) throw new UsageError('--segment-seconds must be at least 2');
   const isFolder = await stat(folder).then(
@@ -125,7 +128,9 @@ export async function runIndexCommand(argv: string[]): Promise<number> {
     () => false,
   );
   if (!isFolder) throw new UsageError(`cannot read the folder ${folder}: not a directory`);
-  const embedder = await loadModelDir(modelDir);
+  const embedder = await loadModelDir(modelDir, backend);
+  // Next to the progress lines: which runtime this throughput is on.
+  process.stderr.write(`embedding on ${embedder.runtime}\n`);
   try {
     const summary = await indexFolder(embedder, {
       folder,

@@ -9,6 +9,7 @@ import { MediaError } from '../media/errors.ts';
 import { nodeVideoDecoder } from '../media/nodeVideoReader.ts';
 import { PromptError, RequestError, validateRequest, type RerankSide } from '../prompt/index.ts';
 import { parseArgs, printJson, secondsOption, type ParsedArgs } from './args.ts';
+import { BACKEND_OPTIONS, backendChoice, type BackendChoice } from './backend.ts';
 import { loadModelDir } from './nodeModel.ts';
 import { readRequestFile } from './rank.ts';
 
@@ -41,8 +42,10 @@ export function validateMomentsRequest(json: unknown): MomentsRequest {
 export async function runMomentsCommand(argv: string[]): Promise<number> {
   let args: ParsedArgs;
   let timeouts: { fetchTimeoutMs?: number; stallTimeoutMs?: number };
+  let backend: BackendChoice;
   try {
-    args = parseArgs(argv, { model: 'string', 'fetch-timeout': 'string', 'stall-timeout': 'string' });
+    args = parseArgs(argv, { model: 'string', 'fetch-timeout': 'string', 'stall-timeout': 'string', ...BACKEND_OPTIONS });
+    backend = backendChoice(args);
     timeouts = { fetchTimeoutMs: secondsOption(args, 'fetch-timeout'), stallTimeoutMs: secondsOption(args, 'stall-timeout') };
   } catch (err) {
     printJson({ error: (err as Error).message });
@@ -61,7 +64,7 @@ export async function runMomentsCommand(argv: string[]): Promise<number> {
     printJson({ error: (err as Error).message });
     return 1;
   }
-  const { model, tokenizer } = await loadModelDir(modelDir);
+  const { model, tokenizer } = await loadModelDir(modelDir, backend);
   const media = nodeVideoDecoder(dirname(resolve(requestPath)), timeouts);
   try {
     const r = await moments({ model, tokenizer, media }, request.query, request.video, {

@@ -1,33 +1,25 @@
-// Loads a converted model directory in Node: onnxruntime-web's WASM EP (the same graphs and engine
-// the browser runs) plus the checkpoint's own tokenizer.
+// Loads a converted model directory in Node: its graphs on the chosen onnxruntime (backend.ts:
+// onnxruntime-node by default, or onnxruntime-web's WASM build, the browser's engine) plus the
+// checkpoint's own tokenizer.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as ort from 'onnxruntime-web';
-import { wrappedWasmPaths } from '../engine/inPlaceSession.ts';
 import { parseManifest, type Manifest } from '../model/manifest.ts';
 import type { LoadedModel } from '../engine/session.ts';
 import { startModel } from '../engine/startModel.ts';
 import type { PromptTokenizer } from '../prompt/index.ts';
+import { startRuntime, type BackendChoice } from './backend.ts';
+
+export { nodeWasmPaths } from './wasmOrt.ts';
 
 export interface NodeModel {
   manifest: Manifest;
   model: LoadedModel;
   tokenizer: PromptTokenizer;
+  /** Which onnxruntime runs it (backend.ts), e.g. "onnxruntime-node 1.30.0, CPU EP, 2 threads". */
+  runtime: string;
 }
 
-/** onnxruntime-web's wasmPaths in Node: its plain WASM build, started through the factory wrapper (a data: URL). */
-export function nodeWasmPaths(): { mjs: string; wasm: string } {
-  return wrappedWasmPaths(
-    new URL('.', import.meta.resolve('onnxruntime-web')).href,
-    'ort-wasm-simd-threaded',
-    (source) => `data:text/javascript,${encodeURIComponent(source)}`,
-  );
-}
-
-// onnxruntime-web starts through the factory wrapper, so ORT-format graphs are used in place.
-ort.env.wasm.wasmPaths = nodeWasmPaths();
-
-export async function loadModelDir(dir: string): Promise<NodeModel> {
+export async function loadModelDir(dir: string, choice: BackendChoice = {}): Promise<NodeModel> {
   let manifestText: string;
   try {
     manifestText = await readFile(join(dir, 'manifest.json'), 'utf8');
@@ -36,6 +28,7 @@ export async function loadModelDir(dir: string): Promise<NodeModel> {
   }
   const manifest = parseManifest(JSON.parse(manifestText));
   const read = async (file: string) => new Uint8Array(await readFile(join(dir, file)));
-  const { model, tokenizer } = await startModel(ort, manifest, { read });
-  return { manifest, model, tokenizer };
+  const runtime = await startRuntime(manifest, choice);
+  const { model, tokenizer } = await startModel(runtime.ort, manifest, { read }, runtime.load);
+  return { manifest, model, tokenizer, runtime: runtime.description };
 }

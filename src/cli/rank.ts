@@ -8,6 +8,7 @@ import { RerankSession } from '../engine/rerank.ts';
 import { PromptError, RequestError, validateRequest, type RerankRequest } from '../prompt/index.ts';
 import { nodeMediaDecoder } from '../media/nodeDecoder.ts';
 import { maxImagePixelsOption, numberOption, parseArgs, printJson, secondsOption, UsageError, type ParsedArgs } from './args.ts';
+import { BACKEND_OPTIONS, backendChoice, type BackendChoice } from './backend.ts';
 import { loadModelDir } from './nodeModel.ts';
 
 /** Largest request file `sift rank` / `sift prompt` read by default (--max-request-mb), checked before reading. */
@@ -75,6 +76,7 @@ const RANK_OPTIONS = {
   'max-image-pixels': 'string',
   'max-request-mb': 'string',
   'max-text-chars': 'string',
+  ...BACKEND_OPTIONS,
 } as const;
 
 export async function runRankCommand(argv: string[]): Promise<number> {
@@ -94,7 +96,9 @@ export async function runRankCommand(argv: string[]): Promise<number> {
   let timeouts: { fetchTimeoutMs?: number; stallTimeoutMs?: number };
   let maxDecodePixels: number | undefined;
   let limits: { maxRequestMB?: number; maxTextChars?: number };
+  let backend: BackendChoice;
   try {
+    backend = backendChoice(args);
     timeouts = { fetchTimeoutMs: secondsOption(args, 'fetch-timeout'), stallTimeoutMs: secondsOption(args, 'stall-timeout') };
     maxDecodePixels = maxImagePixelsOption(args);
     limits = { maxRequestMB: positiveOption(args, 'max-request-mb'), maxTextChars: positiveOption(args, 'max-text-chars') };
@@ -104,7 +108,7 @@ export async function runRankCommand(argv: string[]): Promise<number> {
   }
   const request = await readValidRequest(requestPath, limits.maxRequestMB);
   if (!request) return 1;
-  const { model, tokenizer } = await loadModelDir(modelDir);
+  const { model, tokenizer } = await loadModelDir(modelDir, backend);
   const session = new RerankSession(model, tokenizer, nodeMediaDecoder(dirname(resolve(requestPath)), { ...timeouts, maxDecodePixels }));
   let result;
   try {

@@ -1,5 +1,5 @@
 // `sift search <index> --query "…" [--image q.jpg | --video q.mp4] [--instruction "…"] [--top 20]
-//   [--rerank <reranker-dir>] [--candidates K] [--model <embedder-dir>]`
+//   [--rerank <reranker-dir>] [--candidates K] [--model <embedder-dir>] [--backend native|cuda|wasm] [--threads N]`
 // The query is embedded with the index's model, the nearest entries come from an exact cosine scan,
 // and (with --rerank) the reranker rescores the top K and orders them. Prints {"results": [{"rank",
 // "path", "start"?, "end"?, "similarity", "score"?}]}, best first; unreadable candidates are listed in
@@ -13,6 +13,7 @@ import type { EmbedInput, RerankSide } from '../prompt/index.ts';
 import { numberOption, parseArgs, printJson, UsageError } from './args.ts';
 import { LanceLibraryStore } from './library/lanceStore.ts';
 import { libraryFileAt, nodeFolderSource } from './library/nodeFolder.ts';
+import { BACKEND_OPTIONS, backendChoice, type BackendChoice } from './backend.ts';
 import { loadModelDir, type NodeModel } from './nodeModel.ts';
 
 /** The official examples' query instruction. */
@@ -53,6 +54,8 @@ export interface SearchOptions {
   candidates?: number;
   /** The embedding model's directory, when not the one the index names. */
   model?: string;
+  /** Which onnxruntime runs the models it loads (backend.ts). */
+  backend?: BackendChoice;
 }
 
 export interface SearchOutput {
@@ -77,6 +80,7 @@ export async function runSearchCommand(argv: string[]): Promise<number> {
     rerank: 'string',
     candidates: 'string',
     model: 'string',
+    ...BACKEND_OPTIONS,
   });
   const [indexDir] = args.positional;
   const get = (k: string) => args.options.get(k) as string | undefined;
@@ -85,6 +89,7 @@ export async function runSearchCommand(argv: string[]): Promise<number> {
   if (get('image')) query.image = resolve(get('image')!);
   if (get('video')) query.video = resolve(get('video')!);
   if (!indexDir || (!query.text && !query.image && !query.video)) throw new UsageError(USAGE);
+  const backend = backendChoice(args);
   const top = numberOption(args, 'top', 20)!;
   const candidates = numberOption(args, 'candidates', Math.max(top, DEFAULT_CANDIDATES))!;
   if (!(top >= 1) || !(candidates >= top)) throw new UsageError('--top must be at least 1 and --candidates at least --top');
@@ -98,6 +103,7 @@ export async function runSearchCommand(argv: string[]): Promise<number> {
       rerank: get('rerank'),
       candidates,
       model: get('model'),
+      backend,
     });
   } catch (err) {
     if (!(err instanceof QueryError)) throw err;
@@ -121,7 +127,7 @@ export async function searchLibrary(opts: SearchOptions, models: SearchModels = 
   const modelDir = opts.model ?? meta.modelPath;
   if (!models.embedder && !modelDir)
     throw new UsageError('the index does not say where its embedding model is: pass --model <embedder-dir>');
-  const embedder = models.embedder ?? (await loadModelDir(modelDir!));
+  const embedder = models.embedder ?? (await loadModelDir(modelDir!, opts.backend));
   let hits: LibraryHit[];
   try {
     if (embedder.manifest.version !== meta.modelVersion)
@@ -165,7 +171,7 @@ async function rerankResults(results: SearchResult[], hits: LibraryHit[], root: 
       errors.push({ path: h.entry.path, code: 'unreadable', message: (err as Error).message });
     }
   }
-  const reranker = loaded ?? (await loadModelDir(opts.rerank!));
+  const reranker = loaded ?? (await loadModelDir(opts.rerank!, opts.backend));
   try {
     const session = new RerankSession(reranker.model, reranker.tokenizer, nodeMediaDecoder(root));
     const out = await session.run({ ...(opts.instruction ? { instruction: opts.instruction } : {}), query: opts.query, documents });

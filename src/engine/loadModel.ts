@@ -1,6 +1,7 @@
 // Loads a converted model into onnxruntime sessions (vision + decoder) and its token table. The ORT
-// module is injected: Node and the WASM worker use 'onnxruntime-web', the WebGPU worker may use
-// 'onnxruntime-web/webgpu'; the engine itself never imports a backend.
+// module is injected: the WASM worker uses 'onnxruntime-web', the WebGPU worker may use
+// 'onnxruntime-web/webgpu', the CLI 'onnxruntime-node' (runtime 'native') or 'onnxruntime-web'; the
+// engine itself never imports a backend.
 import type * as OrtTypes from 'onnxruntime-web';
 import { parseConfig, type ModelConfig } from '../model/config.ts';
 import type { Manifest } from '../model/manifest.ts';
@@ -37,6 +38,16 @@ export interface LoadedModel {
 export interface LoadOptions {
   executionProviders?: SessionOptions['executionProviders'];
   backend?: string;
+  /**
+   * 'native': the injected module is onnxruntime-node. It has no wasm heap to place graphs in, so every
+   * graph is handed over as bytes (ORT format included, which it runs on any of its EPs); its default
+   * EP is 'cpu'. Default 'web' (onnxruntime-web).
+   */
+  runtime?: 'web' | 'native';
+  /** Threads of each session's operators (onnxruntime-node; onnxruntime-web takes env.wasm.numThreads). */
+  intraOpNumThreads?: number;
+  /** Session config entries ("session.<key>" in onnxruntime's terms), e.g. onnxruntime-node's x64quantprecision. */
+  sessionConfig?: Record<string, string>;
   /**
    * Starts reading files ahead, in the order given (the store's reader does so in a Worker, so bytes
    * keep arriving while a session is being built here). Without it, loadModel asks `read` for one
@@ -176,9 +187,15 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
   const timeline: Record<string, number> = {};
   const mark = (step: string) => void (timeline[step] = Math.round(performance.now() - started));
   const cfg = parseConfig(manifest.config);
-  const options: SessionOptions = { executionProviders: opts.executionProviders ?? ['wasm'], graphOptimizationLevel: 'all' };
-  const onWasm = wasmOnly(options.executionProviders!);
-  if (runsOnWasmOnly(manifest) && !onWasm) throw new Error(ortOnWebGpuMessage(manifest.label));
+  const native = opts.runtime === 'native';
+  const options: SessionOptions = {
+    executionProviders: opts.executionProviders ?? [native ? 'cpu' : 'wasm'],
+    graphOptimizationLevel: 'all',
+    ...(opts.intraOpNumThreads ? { intraOpNumThreads: opts.intraOpNumThreads } : {}),
+    ...(opts.sessionConfig ? { extra: { session: opts.sessionConfig } } : {}),
+  };
+  const onWasm = !native && wasmOnly(options.executionProviders!);
+  if (runsOnWasmOnly(manifest) && !onWasm && !native) throw new Error(ortOnWebGpuMessage(manifest.label));
   const ortGraphs = isOrtGraph(manifest.graphs.vision) && isOrtGraph(manifest.graphs.decoder);
   const heap = ortGraphs && onWasm ? await startedOrtHeap(ort) : null;
   const graphs = new GraphLoads(ort, manifest, options, heap, mark);
@@ -194,7 +211,7 @@ export async function loadModel(ort: Ort, manifest: Manifest, read: ReadModelFil
     mark('decoderSession');
     const embedding = await readEmbeddingTable(manifest.embedding, files.read);
     mark('embedding');
-    const backend = opts.backend ?? 'wasm';
+    const backend = opts.backend ?? (native ? 'native' : 'wasm');
     return {
       ort,
       manifest,
