@@ -42,6 +42,12 @@ const USAGE = `sift — multimodal search and reranking with Qwen3-VL-Embedding 
       print the prompt of every document: {"prompts": [{"text", "tokens"}]}
   sift plan-image --width W --height H [--min-pixels N --max-pixels N]
   sift plan-video --frames N --source-fps F --width W --height H [--fps F --max-frames N]
+
+  rank, embed, index, search, moments and cover also take [--backend native|cuda|wasm] [--threads N]:
+  native (default) is onnxruntime-node's CPU EP, cuda its CUDA EP (needs onnxruntime-node's CUDA
+  libraries), wasm onnxruntime-web's WASM build as in the browser; --threads defaults to every core.
+  Without --backend, an int8 model in ORT format runs on wasm on x86 CPUs without VNNI, where
+  onnxruntime-node's int8 kernels saturate.
 `;
 
 type Command = (argv: string[]) => Promise<number>;
