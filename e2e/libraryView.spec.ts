@@ -78,11 +78,14 @@ test('the views are a tablist: arrows, Home and End move between them; the choic
   await page.keyboard.press('ArrowLeft');
   await expect(rerankTab).toBeFocused();
   await expect(page.locator('#load-model')).toBeVisible();
+  const insideTab = page.getByRole('tab', { name: 'Inside a video' });
   await page.keyboard.press('End');
-  await expect(libraryTab).toBeFocused();
+  await expect(insideTab).toBeFocused();
   await page.keyboard.press('Home');
   await expect(rerankTab).toHaveAttribute('aria-selected', 'true');
   await page.keyboard.press('ArrowLeft'); // wraps around
+  await expect(insideTab).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('ArrowLeft');
   await expect(libraryTab).toHaveAttribute('aria-selected', 'true');
   // Only the selected tab is in the Tab order.
   await expect(rerankTab).toHaveAttribute('tabindex', '-1');
@@ -213,6 +216,22 @@ test('a video result opened by keyboard plays from its segment’s start; Escape
   await page.keyboard.press('Escape');
   await expect(dialog).toBeHidden();
   await expect(open).toBeFocused();
+});
+
+test('a video result opens in "Inside a video", where the library’s reranker finds its moments', async () => {
+  const card = page.locator('li.card[data-kind="video"]').first();
+  await card.getByRole('button', { name: /^Open clip\.webm \(video, / }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Moments and cover…' }).click();
+  await expect(page.getByRole('tab', { name: 'Inside a video' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByRole('heading', { name: 'clip.webm' })).toBeVisible();
+  await expect(page.locator('#moments-query')).toHaveValue(/\S/); // the library's search, carried over
+  await page.getByText('Window settings').click();
+  await page.locator('#moments-fps').fill('0.5');
+  await page.getByRole('button', { name: 'Find moments' }).click();
+  // 24 s in 10-s windows every 5 s: starts 0, 5, 10, 15 (the last reaches the end).
+  await expect(page.getByTestId('moments-progress')).toContainText('4 of 4 windows scored', { timeout: 120_000 });
+  await expect(page.getByTestId('moments-strip').locator('.slice')).toHaveCount(4);
+  await page.getByRole('tab', { name: 'Library' }).click();
 });
 
 test('clearing asks first: "Keep it" keeps the library, "Clear library" empties it', async () => {

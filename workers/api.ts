@@ -278,6 +278,10 @@ export interface MomentWindow {
 export interface MomentEvent extends MomentWindow {
   /** The window's position in `windows`. */
   index: number;
+  /** How many windows the video has (for progress). */
+  total: number;
+  /** The video's duration (seconds), as in the result. */
+  duration: number;
   ms: number;
 }
 
@@ -315,6 +319,8 @@ export interface CoverFrame {
 
 export interface CoverFrameEvent extends CoverFrame {
   index: number;
+  /** How many frames are sampled (for progress). */
+  total: number;
   ms: number;
 }
 
@@ -327,6 +333,8 @@ export interface CoverResult {
   best: number | null;
   /** The best frame as an image at the video's display size (null as `best`). */
   bestFrame: Blob | null;
+  /** The `top` frames as images at the video's display size, best first (`topFrames[0]` is `bestFrame`). */
+  topFrames: Blob[];
   /** The video's display size (pixel aspect ratio and rotation applied): the size of `bestFrame`. */
   width: number;
   height: number;

@@ -67,12 +67,18 @@ export function momentsApi(runner: RerankerRunner): MomentsApi {
             onFrame: onFrame ? (e) => void onFrame(e) : undefined,
             run: { maxLength: options.maxLength },
           });
-          const bestFrame = r.bestFrame === null ? null : await reader.frameBlob(r.bestFrame, options.imageType, options.imageQuality);
+          // One at a time: each is a seek and a decode, and a cancel stops between them.
+          const topFrames: Blob[] = [];
+          for (const i of r.topFrames) {
+            signal.throwIfAborted();
+            topFrames.push(await reader.frameBlob(i, options.imageType, options.imageQuality));
+          }
           return {
             frames: r.frames,
             top: r.top,
             best: r.best,
-            bestFrame,
+            bestFrame: topFrames[0] ?? null,
+            topFrames,
             width: reader.displayWidth,
             height: reader.displayHeight,
           };

@@ -28,6 +28,8 @@ export interface CoverResult {
   best: number | null;
   /** The best frame's index in the reader's frame times (for saving it); null as `best`. */
   bestFrame: number | null;
+  /** The reader's frame indices of the `top` frames, best first (for showing or saving them). */
+  topFrames: number[];
 }
 
 export interface CoverOptions {
@@ -37,7 +39,8 @@ export interface CoverOptions {
   top?: number;
   instruction?: string;
   signal?: AbortSignal;
-  onFrame?: (e: CoverFrame & { index: number; ms: number }) => void;
+  /** Each frame as it is scored; `total` is how many frames are sampled. */
+  onFrame?: (e: CoverFrame & { index: number; total: number; ms: number }) => void;
   run?: Omit<RerankRunOptions, 'onScore' | 'signal'>;
 }
 
@@ -125,7 +128,7 @@ export async function coverFramesOf(
         const f = frames[e.index];
         f.score = e.score;
         if (e.error !== undefined) Object.assign(f, { error: e.error, code: e.code });
-        opts.onFrame?.({ ...f, index: e.index, ms: e.ms });
+        opts.onFrame?.({ ...f, index: e.index, total: frames.length, ms: e.ms });
       },
     });
   } finally {
@@ -133,10 +136,12 @@ export async function coverFramesOf(
   }
   const order = bestFirst(frames.map((f) => f.score));
   const best = order.length ? order[0] : null;
+  const topOrder = order.slice(0, top);
   return {
     frames,
-    top: order.slice(0, top),
+    top: topOrder,
     best: best === null ? null : frames[best].time,
     bestFrame: best === null ? null : indices[best],
+    topFrames: topOrder.map((k) => indices[k]),
   };
 }

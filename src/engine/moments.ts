@@ -45,8 +45,8 @@ export interface MomentsOptions {
   maxFrames?: number;
   instruction?: string;
   signal?: AbortSignal;
-  /** Each window as it is scored (not in order of time when windows are packed; usually in order). */
-  onWindow?: (e: MomentWindow & { index: number; ms: number }) => void;
+  /** Each window as it is scored (not in order of time when windows are packed; usually in order); `total` windows in all. */
+  onWindow?: (e: MomentWindow & { index: number; total: number; duration: number; ms: number }) => void;
   /** Windows decoded in one pass over the file (default 4). */
   windowsPerPass?: number;
   /** Passed to the rerank run (maxLength, chunkTokens, …). */
@@ -186,7 +186,7 @@ export async function momentsOf(
       const w = windows[e.index];
       w.score = e.score;
       if (e.error !== undefined) Object.assign(w, { error: e.error, code: e.code });
-      opts.onWindow?.({ ...w, index: e.index, ms: e.ms });
+      opts.onWindow?.({ ...w, index: e.index, total: windows.length, duration: micro(reader.duration), ms: e.ms });
     },
   });
   return { duration: micro(reader.duration), windows, top: bestFirst(windows.map((w) => w.score)) };

@@ -7,6 +7,7 @@ import { browserLibrarySource } from '../media/browserLibrarySource.ts';
 import { IdbLibraryStore } from '../store/libraryDb.ts';
 import { LibraryFolderKeeper, type FolderInput, type LibraryFolderState } from './libraryFolder.ts';
 import { SiftError } from './errors.ts';
+import type { CoverFramesOptions, MomentsOptions } from './moments.ts';
 import { absoluteSource, Reranker } from './reranker.ts';
 import type {
   Backend,
@@ -17,8 +18,10 @@ import type {
   LibraryKind,
   LibraryProgress,
   LibrarySummary,
+  CoverResult,
   LoadProgress,
   ModelInfo,
+  MomentsResult,
   ModelSource,
   RerankOptions,
   RerankSide,
@@ -153,6 +156,30 @@ export class Library {
       onProgress: this.options.onLoadProgress ? (p) => this.options.onLoadProgress!('reranker', p) : undefined,
     });
     return this.reranker;
+  }
+
+  /** The reranker, or a clear error for a library made without one (moments and covers need it). */
+  private rerankerFor(call: string): Reranker {
+    const r = this.rerankerOf();
+    if (!r) throw new SiftError('no-model', `${call} needs a reranker, and this library was made with reranker: null`);
+    return r;
+  }
+
+  /**
+   * Moments of the folder's video at `path` (see Reranker.moments), run by the library's reranker.
+   * `signal` stops it (the reranker's cancel(); indexing in the other worker goes on).
+   */
+  async moments(query: string | RerankSide, path: string, options: MomentsOptions & { signal?: AbortSignal } = {}): Promise<MomentsResult> {
+    const { signal, ...rest } = options;
+    const reranker = this.rerankerFor('moments');
+    return cancelledBy(signal, reranker, async () => reranker.moments(query, await this.file(path), rest));
+  }
+
+  /** Cover frames of the folder's video at `path` (see Reranker.coverFrames); `signal` as for moments. */
+  async coverFrames(title: string, path: string, options: CoverFramesOptions & { signal?: AbortSignal } = {}): Promise<CoverResult> {
+    const { signal, ...rest } = options;
+    const reranker = this.rerankerFor('coverFrames');
+    return cancelledBy(signal, reranker, async () => reranker.coverFrames(title, await this.file(path), rest));
   }
 
   /** Loads the embedding model (and the reranker) now rather than on first use. */
@@ -312,6 +339,18 @@ export class Library {
     if (this.embedClient) (await this.embedClient).terminate();
     await this.reranker?.terminate();
     (await this.store)?.close();
+  }
+}
+
+/** Runs `op`; an abort of `signal` cancels the reranker's calls (they reject with an AbortError). */
+async function cancelledBy<T>(signal: AbortSignal | undefined, reranker: Reranker, op: () => Promise<T>): Promise<T> {
+  signal?.throwIfAborted();
+  const stop = () => void reranker.cancel();
+  signal?.addEventListener('abort', stop, { once: true });
+  try {
+    return await op();
+  } finally {
+    signal?.removeEventListener('abort', stop);
   }
 }
 

@@ -146,7 +146,8 @@ export class Reranker {
 
   /**
    * Which frame of the video best matches its title: frames sampled at `fps` scored as images; the
-   * best comes back as an image Blob at the video's display size (`bestFrame`).
+   * `top` best come back as image Blobs at the video's display size (`topFrames`, best first;
+   * `bestFrame` is the first).
    */
   async coverFrames(title: string, video: VideoFile, options: CoverFramesOptions = {}): Promise<CoverResult> {
     await this.load();

@@ -4,12 +4,16 @@
 // another's module but for the types of what it is handed: the imports form no circle.
 import { Announcer } from './announcer.svelte.ts';
 import { CandidateList } from './candidates.svelte.ts';
+import { CoverPick } from './coverPick.svelte.ts';
+import { InsideVideo, titleFromName } from './insideVideo.svelte.ts';
 import { LibraryView } from './library.svelte.ts';
 import { ModelState } from './model.svelte.ts';
+import { MomentsRun } from './momentsRun.svelte.ts';
 import { QueryState } from './query.svelte.ts';
 import { RerankRun } from './rerankRun.svelte.ts';
 import { SavedSession } from './savedSession.svelte.ts';
 import { VideoProbes } from './videoProbes.svelte.ts';
+import { clientVideoTools } from './videoTools.ts';
 import { ViewState } from './view.svelte.ts';
 
 /** Builds every concept's state and connects them; the saved state is restored before it returns. */
@@ -29,10 +33,26 @@ export function createAppState() {
   const rerank = new RerankRun({ announcer, model, query, candidates });
   const view = new ViewState();
   const library = new LibraryView({ announcer });
+  const insideVideo = new InsideVideo({
+    announcer,
+    rerankTools: (file: Blob | string) =>
+      model.ready && model.client
+        ? clientVideoTools(model.client, file, 'the model loaded in “Rerank a list”')
+        : 'No reranker is loaded: load one in “Rerank a list” (the Model panel), then try again.',
+    onOpened: (request) => {
+      moments.reset();
+      cover.reset();
+      if (request.query) moments.query = request.query;
+      cover.title = titleFromName(request.name);
+      view.show('moments');
+    },
+  });
+  const moments = new MomentsRun({ announcer, video: insideVideo });
+  const cover = new CoverPick({ announcer, video: insideVideo });
   const saved = new SavedSession({ query, candidates, model, view });
   saved.restore();
-  return { announcer, videos, query, candidates, model, rerank, saved, view, library };
+  return { announcer, videos, query, candidates, model, rerank, saved, view, library, insideVideo, moments, cover };
 }
 
 export const app = createAppState();
-export const { announcer, videos, query, candidates, model, rerank, saved, view, library } = app;
+export const { announcer, videos, query, candidates, model, rerank, saved, view, library, insideVideo, moments, cover } = app;

@@ -8,6 +8,7 @@ import { Library, type LibraryResult, type LibraryStatus } from '../lib/library.
 import type { Backend, LibraryProgress, LibrarySummary, LoadProgress, ModelSource } from '../lib/types.ts';
 import type { PickedFile } from '../media/browserLibrarySource.ts';
 import type { Announcer } from './announcer.svelte.ts';
+import type { VideoTools } from './videoTools.ts';
 import { errorMessage, isAbortError, plural } from './format.ts';
 import { droppedFolder } from './libraryDrop.ts';
 import { createObjectUrl, releaseUrl } from './objectUrls.ts';
@@ -415,6 +416,20 @@ export class LibraryView {
     } catch (err) {
       if (this.opened === opened) this.opened = { ...opened, error: `Could not open ${card.path}: ${errorMessage(err)}` };
     }
+  }
+
+  /** The library's reranker as tools for the folder's video at `path`; null when the library has none. */
+  videoTools(path: string): VideoTools | null {
+    if (this.applied.reranker === 'none') return null;
+    const lib = this.#lib();
+    let abort = new AbortController();
+    const fresh = () => (abort.signal.aborted ? (abort = new AbortController()) : abort).signal;
+    return {
+      label: "the library's reranker",
+      moments: (query, options) => lib.moments(query, path, { ...options, signal: fresh() }),
+      coverFrames: (title, options) => lib.coverFrames(title, path, { ...options, signal: fresh() }),
+      cancel: async () => abort.abort(),
+    };
   }
 
   close(): void {

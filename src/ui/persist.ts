@@ -30,8 +30,8 @@ export interface SavedState {
   maxVideoSeconds: string;
   candidates: SavedCandidate[];
   model: { choice: ModelChoice; manifestUrl: string; bits: 4 | 8 | 32; backend: BackendPreference };
-  /** The view shown ("Rerank a list" or "Library"); absent in states saved before the Library view. */
-  view?: 'rerank' | 'library';
+  /** The view shown ("Rerank a list", "Library", "Inside a video"); absent in states saved before the Library view. */
+  view?: 'rerank' | 'library' | 'moments';
 }
 
 function storage(): Storage | null {

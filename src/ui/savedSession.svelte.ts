@@ -36,7 +36,7 @@ export class SavedSession {
     const { query, candidates, model } = this.#deps;
     const s = loadSaved();
     if (!s) return;
-    if (s.view === 'rerank' || s.view === 'library') this.#deps.view.show(s.view);
+    if (s.view === 'rerank' || s.view === 'library' || s.view === 'moments') this.#deps.view.show(s.view);
     if (typeof s.queryText === 'string') query.text = s.queryText;
     if (typeof s.instruction === 'string') query.instruction = s.instruction;
     if (typeof s.fps === 'string') query.settings.fps = s.fps;
