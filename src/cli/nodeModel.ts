@@ -29,6 +29,13 @@ export async function loadModelDir(dir: string, choice: BackendChoice = {}): Pro
   const manifest = parseManifest(JSON.parse(manifestText));
   const read = async (file: string) => new Uint8Array(await readFile(join(dir, file)));
   const runtime = await startRuntime(manifest, choice);
-  const { model, tokenizer } = await startModel(runtime.ort, manifest, { read }, runtime.load);
-  return { manifest, model, tokenizer, runtime: runtime.description };
+  try {
+    const { model, tokenizer } = await startModel(runtime.ort, manifest, { read }, runtime.load);
+    return { manifest, model, tokenizer, runtime: runtime.description };
+  } catch (err) {
+    if (runtime.load.backend !== 'cuda') throw err;
+    throw new Error(
+      `--backend cuda: ${(err as Error).message}. onnxruntime-node's CUDA EP needs its CUDA libraries (its install script downloads them: npm rebuild onnxruntime-node --ignore-scripts=false) and the CUDA and cuDNN versions it was built for; --backend native runs on the CPU`,
+    );
+  }
 }
