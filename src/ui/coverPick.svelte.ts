@@ -1,10 +1,8 @@
 // "Pick cover" in the "Inside a video" view: the open video's frames (fps per second) scored against a
 // title, the best few shown with their scores, and the chosen one saved as a JPEG at the video's size.
 import type { CoverFrame, CoverFrameEvent } from '../lib/types.ts';
-import type { Announcer } from './announcer.svelte.ts';
-import { errorMessage, formatClock, formatScore, isAbortError, plural } from './format.ts';
-import type { InsideVideo } from './insideVideo.svelte.ts';
-import type { VideoRunState } from './momentsRun.svelte.ts';
+import { formatClock, formatScore, plural } from './format.ts';
+import { VideoJob } from './videoJob.svelte.ts';
 
 /** How many best frames are offered. */
 export const COVER_CHOICES = 6;
@@ -26,52 +24,30 @@ export function coverFileName(videoName: string, time: number, type: string): st
   return `${stem}-cover-${Math.floor(t / 60)}m${String(t % 60).padStart(2, '0')}s.${type === 'image/png' ? 'png' : 'jpg'}`;
 }
 
-interface CoverDeps {
-  announcer: Announcer;
-  video: InsideVideo;
-}
-
-export class CoverPick {
+export class CoverPick extends VideoJob {
   title = $state('');
   fps = $state(1);
 
-  state = $state<VideoRunState>('idle');
   /** Every sampled frame by index; null until scored. */
   frames = $state.raw<(CoverFrame | null)[]>([]);
   total = $state<number | null>(null);
   choices = $state.raw<CoverChoice[]>([]);
   chosen = $state(0);
-  error = $state<string | null>(null);
   savedAs = $state<string | null>(null);
 
-  running = $derived(this.state === 'running' || this.state === 'cancelling');
   done = $derived(this.frames.filter((f) => f !== null).length);
   failedCount = $derived(this.frames.filter((f) => f?.error).length);
-  #deps: CoverDeps;
-  #run = 0;
 
-  constructor(deps: CoverDeps) {
-    this.#deps = deps;
-  }
-
-  #clearChoices(): void {
+  protected clear(): void {
     for (const c of this.choices) URL.revokeObjectURL(c.url);
     this.choices = [];
     this.chosen = 0;
-  }
-
-  reset(): void {
-    this.#run++;
-    this.#clearChoices();
-    this.state = 'idle';
     this.frames = [];
     this.total = null;
-    this.error = null;
     this.savedAs = null;
   }
 
-  #onFrame(run: number, e: CoverFrameEvent): void {
-    if (run !== this.#run) return;
+  #onFrame(e: CoverFrameEvent): void {
     if (this.total !== e.total) this.frames = new Array<CoverFrame | null>(e.total).fill(null);
     this.total = e.total;
     const next = this.frames.slice();
@@ -79,70 +55,42 @@ export class CoverPick {
     this.frames = next;
   }
 
-  async run(): Promise<void> {
-    if (this.running) return;
-    const { announcer, video } = this.#deps;
+  run(): Promise<void> {
     const title = this.title.trim();
-    const tools = video.tools();
-    const problem = !title
-      ? "Type the video's title: frames are ranked by how well they show it."
-      : !(this.fps > 0) || this.fps > 60
-        ? 'Frames per second must be more than 0 and at most 60.'
-        : null;
-    if (problem || typeof tools === 'string') {
-      this.error = problem ?? (tools as string);
-      announcer.announce(this.error);
-      return;
-    }
-    this.reset();
-    const run = this.#run;
-    this.state = 'running';
-    announcer.announce('Scoring frames for the cover…');
-    try {
-      const r = await tools.coverFrames(title, { fps: this.fps, top: COVER_CHOICES, onFrame: (e) => this.#onFrame(run, e) });
-      if (run !== this.#run) return;
-      this.frames = r.frames;
-      this.total = r.frames.length;
-      this.choices = r.top.map((k, i) => ({
-        time: r.frames[k].time,
-        score: r.frames[k].score!,
-        blob: r.topFrames[i],
-        url: URL.createObjectURL(r.topFrames[i]),
-        width: r.width,
-        height: r.height,
-      }));
-      this.state = 'done';
-      const best = this.choices[0];
-      const failed = this.failedCount ? ` ${plural(this.failedCount, 'frame')} could not be scored.` : '';
-      announcer.announce(
-        best
+    return this.execute({
+      problem: !title
+        ? "Type the video's title: frames are ranked by how well they show it."
+        : !(this.fps > 0) || this.fps > 60
+          ? 'Frames per second must be more than 0 and at most 60.'
+          : null,
+      working: 'Scoring frames for the cover…',
+      call: (tools, live) => tools.coverFrames(title, { fps: this.fps, top: COVER_CHOICES, onFrame: (e) => live() && this.#onFrame(e) }),
+      finish: (r) => {
+        this.frames = r.frames;
+        this.total = r.frames.length;
+        this.choices = r.top.map((k, i) => ({
+          time: r.frames[k].time,
+          score: r.frames[k].score!,
+          blob: r.topFrames[i],
+          url: URL.createObjectURL(r.topFrames[i]),
+          width: r.width,
+          height: r.height,
+        }));
+        const best = this.choices[0];
+        const failed = this.failedCount ? ` ${plural(this.failedCount, 'frame')} could not be scored.` : '';
+        return best
           ? `${plural(r.frames.length, 'frame')} scored. Best frame at ${formatClock(best.time)}, score ${formatScore(best.score)}. Choose one and save it.${failed}`
-          : `No frame could be scored.${failed}`,
-      );
-    } catch (err) {
-      if (run !== this.#run) return;
-      if ((this.state as VideoRunState) === 'cancelling' || isAbortError(err)) {
-        this.state = 'cancelled';
-        announcer.announce(`Cancelled: ${plural(this.done, 'frame')} of ${this.total ?? '?'} scored.`);
-      } else {
-        this.state = 'failed';
-        this.error = `Could not pick a cover: ${errorMessage(err)}`;
-        announcer.announce(this.error);
-      }
-    }
-  }
-
-  async cancel(): Promise<void> {
-    if (this.state !== 'running') return;
-    this.state = 'cancelling';
-    const tools = this.#deps.video.tools();
-    if (typeof tools !== 'string') await tools.cancel().catch(() => undefined);
+          : `No frame could be scored.${failed}`;
+      },
+      cancelled: () => `Cancelled: ${plural(this.done, 'frame')} of ${this.total ?? '?'} scored.`,
+      failed: 'Could not pick a cover',
+    });
   }
 
   /** Saves the chosen frame (a download: the page never writes anywhere else). */
   save(): void {
     const c = this.choices[this.chosen];
-    const v = this.#deps.video.video;
+    const v = this.deps.video.video;
     if (!c || !v) return;
     const name = coverFileName(v.name, c.time, c.blob.type);
     const a = document.createElement('a');
@@ -150,6 +98,6 @@ export class CoverPick {
     a.download = name;
     a.click();
     this.savedAs = name;
-    this.#deps.announcer.announce(`Saved the frame at ${formatClock(c.time)} as ${name}.`);
+    this.deps.announcer.announce(`Saved the frame at ${formatClock(c.time)} as ${name}.`);
   }
 }

@@ -1,11 +1,8 @@
 // "Find moments" in the "Inside a video" view: the open video's windows scored against a query, streamed
 // into the timeline strip as they score, the best moments listed, cancellable (what scored stays).
 import type { MomentEvent, MomentWindow } from '../lib/types.ts';
-import type { Announcer } from './announcer.svelte.ts';
-import { errorMessage, formatClock, formatScore, isAbortError, plural } from './format.ts';
-import type { InsideVideo } from './insideVideo.svelte.ts';
-
-export type VideoRunState = 'idle' | 'running' | 'cancelling' | 'done' | 'cancelled' | 'failed';
+import { formatClock, formatScore, plural } from './format.ts';
+import { VideoJob } from './videoJob.svelte.ts';
 
 /** How many moments the list shows. */
 export const TOP_MOMENTS = 8;
@@ -41,50 +38,31 @@ export function momentSettingsProblem(window: number, stride: number, fps: numbe
   return null;
 }
 
-interface MomentsDeps {
-  announcer: Announcer;
-  video: InsideVideo;
-}
-
-export class MomentsRun {
+export class MomentsRun extends VideoJob {
   query = $state('');
   windowSec = $state(10);
   strideSec = $state(5);
   fps = $state(1);
 
-  state = $state<VideoRunState>('idle');
   /** By window index; null until that window is scored. */
   windows = $state.raw<(MomentWindow | null)[]>([]);
   total = $state<number | null>(null);
   /** The video's duration as the decoder sees it (seconds). */
   duration = $state<number | null>(null);
-  error = $state<string | null>(null);
   ms = $state<number | null>(null);
 
-  running = $derived(this.state === 'running' || this.state === 'cancelling');
   done = $derived(this.windows.filter((w) => w !== null).length);
   top = $derived(distinctMoments(this.windows));
   failed = $derived(this.windows.flatMap((w, index) => (w?.error ? [{ ...w, index }] : [])));
-  #deps: MomentsDeps;
-  #run = 0;
 
-  constructor(deps: MomentsDeps) {
-    this.#deps = deps;
-  }
-
-  /** Forgets the last run's windows (a new video was opened); a run still going is abandoned. */
-  reset(): void {
-    this.#run++;
-    this.state = 'idle';
+  protected clear(): void {
     this.windows = [];
     this.total = null;
     this.duration = null;
-    this.error = null;
     this.ms = null;
   }
 
-  #onWindow(run: number, e: MomentEvent): void {
-    if (run !== this.#run) return;
+  #onWindow(e: MomentEvent): void {
     if (this.total !== e.total) this.windows = new Array<MomentWindow | null>(e.total).fill(null);
     this.total = e.total;
     this.duration = e.duration;
@@ -93,61 +71,32 @@ export class MomentsRun {
     this.windows = next;
   }
 
-  async run(): Promise<void> {
-    if (this.running) return;
-    const { announcer, video } = this.#deps;
+  run(): Promise<void> {
     const query = this.query.trim();
-    const problem = !query
-      ? 'Type what you are looking for in the video.'
-      : momentSettingsProblem(this.windowSec, this.strideSec, this.fps);
-    const tools = video.tools();
-    if (problem || typeof tools === 'string') {
-      this.error = problem ?? (tools as string);
-      announcer.announce(this.error);
-      return;
-    }
-    this.reset();
-    const run = this.#run;
-    this.state = 'running';
     const started = performance.now();
-    announcer.announce('Finding moments…');
-    try {
-      const r = await tools.moments(query, {
-        window: this.windowSec,
-        stride: this.strideSec,
-        fps: this.fps,
-        onWindow: (e) => this.#onWindow(run, e),
-      });
-      if (run !== this.#run) return;
-      this.windows = r.windows;
-      this.total = r.windows.length;
-      this.duration = r.duration;
-      this.ms = performance.now() - started;
-      this.state = 'done';
-      const best = this.top[0];
-      const failed = this.failed.length ? ` ${plural(this.failed.length, 'window')} could not be scored.` : '';
-      announcer.announce(
-        best
+    return this.execute({
+      problem: !query ? 'Type what you are looking for in the video.' : momentSettingsProblem(this.windowSec, this.strideSec, this.fps),
+      working: 'Finding moments…',
+      call: (tools, live) =>
+        tools.moments(query, {
+          window: this.windowSec,
+          stride: this.strideSec,
+          fps: this.fps,
+          onWindow: (e) => live() && this.#onWindow(e),
+        }),
+      finish: (r) => {
+        this.windows = r.windows;
+        this.total = r.windows.length;
+        this.duration = r.duration;
+        this.ms = performance.now() - started;
+        const best = this.top[0];
+        const failed = this.failed.length ? ` ${plural(this.failed.length, 'window')} could not be scored.` : '';
+        return best
           ? `${plural(r.windows.length, 'window')} scored. Best moment ${formatClock(best.start)} to ${formatClock(best.end)}, score ${formatScore(best.score!)}.${failed}`
-          : `No window could be scored.${failed}`,
-      );
-    } catch (err) {
-      if (run !== this.#run) return;
-      if ((this.state as VideoRunState) === 'cancelling' || isAbortError(err)) {
-        this.state = 'cancelled';
-        announcer.announce(`Cancelled: ${plural(this.done, 'window')} of ${this.total ?? '?'} scored.`);
-      } else {
-        this.state = 'failed';
-        this.error = `Could not find moments: ${errorMessage(err)}`;
-        announcer.announce(this.error);
-      }
-    }
-  }
-
-  async cancel(): Promise<void> {
-    if (this.state !== 'running') return;
-    this.state = 'cancelling';
-    const tools = this.#deps.video.tools();
-    if (typeof tools !== 'string') await tools.cancel().catch(() => undefined);
+          : `No window could be scored.${failed}`;
+      },
+      cancelled: () => `Cancelled: ${plural(this.done, 'window')} of ${this.total ?? '?'} scored.`,
+      failed: 'Could not find moments',
+    });
   }
 }
