@@ -161,3 +161,13 @@ test('"Pick cover" shows the best frames with scores and saves the chosen one at
     await page.screenshot({ path: new URL('../docs/screenshot-moments.png', import.meta.url).pathname, fullPage: true });
   }
 });
+
+test('the view fits a phone: nothing sticks out sideways at 360 px', async () => {
+  await page.setViewportSize({ width: 360, height: 800 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+  for (const id of ['moments-strip', 'moments-panel', 'cover-panel']) {
+    const box = (await page.getByTestId(id).boundingBox())!;
+    expect(box.x + box.width, `${id} fits 360 px`).toBeLessThanOrEqual(360);
+  }
+});
