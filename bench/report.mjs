@@ -1,5 +1,6 @@
 // The bench's markdown table and SVG chart, made from the results object (bench/runner.mjs).
 import { describeFirstTouch } from './firstTouch.mjs';
+import { peerLines } from './peerSummary.mjs';
 
 const fmt = (v, d = 2) => {
   if (v === null || v === undefined) return '—';
@@ -339,6 +340,7 @@ export function markdownReport(r) {
     ...memoryLines(r),
     ...libraryLines(r),
     ...momentsLines(r),
+    ...peerLines(r),
     ...webgpuLines(r),
   ].join('\n');
 }

@@ -13,6 +13,8 @@ import { markdownReport, svgChart } from './report.mjs';
 import { cachedStartSection } from './cachedStartSection.mjs';
 import { librarySection, prepareLibraryModels } from './librarySection.mjs';
 import { momentsSection } from './momentsSection.mjs';
+import { peerFields } from './full2bPeerSection.mjs';
+import { peerLines } from './peerSummary.mjs';
 import { BENCH_INT8_URL, BENCH_URL, benchModelSections, call, rooflineResults, summary, TEXT_QUERY } from './scoringSections.mjs';
 import { round } from './numbers.mjs';
 import { parseArgs } from './args.mjs';
@@ -71,7 +73,8 @@ const startVariants = (int8Url, nbitsUrl, all) => [
 
 /** The browser under test and fresh bench pages in it (page errors collected); `relaunch` starts a new browser. */
 async function benchBrowser(opts, server) {
-  const launch = () => chromium.launch({ executablePath: opts.browser, args: CHROMIUM_ARGS });
+  const launch = () =>
+    chromium.launch({ executablePath: opts.browser, args: [...CHROMIUM_ARGS, ...opts.chromiumArgs], headless: !opts.headed });
   const session = { browser: await launch(), pageErrors: [] };
   session.relaunch = async () => {
     await session.browser.close();
@@ -98,6 +101,12 @@ async function environmentFields(b, browserVersion) {
   b.log(
     `crossOriginIsolated = ${env.crossOriginIsolated}, ort.env.wasm.numThreads = ${env.numThreads}, onnxruntime-web ${env.ortVersion}, ${browserVersion}`,
   );
+  const a = env.adapter;
+  b.log(
+    a
+      ? `WebGPU adapter: ${a.vendor} ${a.architecture} ${a.description}${a.fallback ? ' (software fallback: SwiftShader, not a GPU)' : ' (a real GPU)'}`
+      : 'WebGPU: no adapter',
+  );
   if (!env.crossOriginIsolated || env.numThreads !== 2)
     b.log('WARNING: not cross-origin isolated with 2 threads; numbers are not comparable');
   await page.context().close();
@@ -113,7 +122,15 @@ async function environmentFields(b, browserVersion) {
 /** Section 4 (and 4b with the full 2B): cached start, with the machine's fresh-memory rate before each. */
 async function cachedStartFields(b, full) {
   const cachedStart = (variants, n) =>
-    cachedStartSection({ variants, n, browserPath: b.opts.browser, chromiumArgs: CHROMIUM_ARGS, newPage: b.newPage, call, log: b.log });
+    cachedStartSection({
+      variants,
+      n,
+      browserPath: b.opts.browser,
+      chromiumArgs: [...CHROMIUM_ARGS, ...b.opts.chromiumArgs],
+      newPage: b.newPage,
+      call,
+      log: b.log,
+    });
   b.section('4. cached start: load from IndexedDB vs a raw read of the same bytes');
   // The machine's fresh-memory rate, measured next to each cached-start section (bench/firstTouch.mjs).
   const out = { memory_first_touch: { before_bench_model: measureFirstTouch() } };
@@ -243,6 +260,7 @@ async function runSections(b, result) {
   // ── Environment ────────────────────────────────────────────────────────────────────────
   b.section('environment');
   Object.assign(result.machine, await environmentFields(b, result.machine.browser));
+  if (b.opts.peerOnly) return Object.assign(result, await peerFields(b, result));
   if (!b.opts.cachedOnly) {
     // ── 1. Roofline ────────────────────────────────────────────────────────────────────────
     b.section('1. roofline: lone matmul, K = 2048 (down: K = 6144), every weight format');
@@ -269,6 +287,8 @@ async function runSections(b, result) {
   // ── 7. Moments and covers ──────────────────────────────────────────────────────────────
   b.section('7. moments and covers (Node, WASM EP)');
   result.moments = momentsSection({ rerankerDir: reranker, quick: b.quick, log: b.log });
+  // ── 8. Beside the peer (the full 2B, Node, the official implementation) and vision reuse ──
+  Object.assign(result, await peerFields(b, result));
   // ── WebGPU ─────────────────────────────────────────────────────────────────────────────
   result.webgpu = await webgpuResult(b, result.machine.webgpu_adapter);
 }
@@ -299,7 +319,8 @@ export async function main(argv) {
   };
 
   section('models');
-  const full = preparedModels(opts, log);
+  // --peer-only prepares its own models (bench/peerModels.mjs).
+  const full = opts.peerOnly ? null : preparedModels(opts, log);
   const server = await startBenchServer({ port: opts.port });
   const session = await benchBrowser(opts, server);
   result.machine.browser = session.browser.version();
@@ -331,6 +352,14 @@ export async function main(argv) {
   result.targets = targetsOf(result);
   result.duration_s = round((Date.now() - started) / 1000, 0);
 
+  if (opts.peerOnly) {
+    // Section 8 alone: printed and kept in .cache/bench/peer-only-<model>.json, latest.* untouched.
+    const file = join(root, `.cache/bench/peer-only-${opts.peerModel ?? 'full2b'}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 1)}\n`);
+    console.log(`\n${peerLines(result).join('\n')}\n`);
+    log(`wrote ${file} in ${result.duration_s} s (bench/results untouched)`);
+    return 0;
+  }
   if (opts.cachedOnly) {
     // Development runs of section 4 alone: printed, latest.* untouched.
     const { cached_start, cached_start_full2b, memory_first_touch, machine, page_errors } = result;

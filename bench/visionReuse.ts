@@ -3,7 +3,7 @@
 // against without it (the tower runs again). Real 448×448 PNGs through the Node decoder, so decoding and
 // the cache's SHA-256 of the patches are paid on both sides, as a user's second search pays them.
 // Prints one JSON object on stdout; `visionReuse` is the measurement for the bench runner.
-//   node --import tsx bench/visionReuse.ts <reranker-dir> <work-dir> [--quick] [--backend=wasm|native]
+//   node --import tsx bench/visionReuse.ts <reranker-dir> <work-dir> [--quick | --reps=N] [--backend=wasm|native]
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
@@ -130,7 +130,8 @@ async function main() {
   const { model, tokenizer, runtime } = await loadModelDir(modelDir, backend ? { backend } : undefined);
   rmSync(work, { recursive: true, force: true });
   try {
-    const r = await visionReuse(model, tokenizer, work, { reps: process.argv.includes('--quick') ? 1 : 3 });
+    const reps = process.argv.find((a) => a.startsWith('--reps='))?.slice('--reps='.length);
+    const r = await visionReuse(model, tokenizer, work, { reps: reps ? Number(reps) : process.argv.includes('--quick') ? 1 : 3 });
     console.log(JSON.stringify({ ...r, runtime: runtime ?? model.backend }));
   } finally {
     await model.release();

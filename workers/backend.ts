@@ -48,6 +48,16 @@ export async function pickBackend(prefer?: Backend): Promise<BackendChoice> {
   return { backend: 'webgpu', reason: `WebGPU adapter ${name}${fallback ? ' (software fallback)' : ''}; ${f16}; fp32 activations` };
 }
 
+/**
+ * The stored format of a model the worker converts or picks for `on` (docs/decisions/2026-12-03-int8-on-wasm.md):
+ * on WASM, int8 linear layers (the built-in tiny's -int8 build, an official checkpoint converted so)
+ * unless fp32 was asked for; on WebGPU, MatMulNBits at the chosen bits (4 by default, the Model panel's
+ * choice). The bench reads the app's default formats from here.
+ */
+export function storedLinearFor(on: Backend, bits: 4 | 8 | 32 = 4): 'int8' | 'nbits' {
+  return on === 'wasm' && bits !== 32 ? 'int8' : 'nbits';
+}
+
 export function sessionOptionsFor(choice: BackendChoice): InferenceSession.SessionOptions['executionProviders'] {
   return choice.backend === 'webgpu' ? ['webgpu'] : ['wasm'];
 }

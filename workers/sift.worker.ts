@@ -39,7 +39,7 @@ import {
   type DownloadProgress,
 } from '../src/store/index.ts';
 import { convertIntoStore } from './convertIntoStore.ts';
-import { pickBackend, sessionOptionsFor, isDeviceLost, type BackendChoice } from './backend.ts';
+import { pickBackend, sessionOptionsFor, isDeviceLost, storedLinearFor, type BackendChoice } from './backend.ts';
 import { registerErrorTransport } from './errorTransport.ts';
 import { libraryApi, type Embedder } from './library.ts';
 import { momentsApi } from './moments.ts';
@@ -161,12 +161,11 @@ async function readyModelFor(
   onProgress: ((p: LoadProgress) => void) | undefined,
   signal: AbortSignal,
 ): Promise<ReadyModel> {
-  if (source.kind === 'checkpoint')
-    return convertIntoStore(source, on === 'wasm' && source.bits !== 32 ? 'int8' : 'nbits', onProgress, signal);
+  if (source.kind === 'checkpoint') return convertIntoStore(source, storedLinearFor(on, source.bits), onProgress, signal);
   const builtin = source.kind === 'builtin-tiny' ? 'tiny' : source.kind === 'builtin-tiny-embed' ? 'tiny-embed' : null;
   const url =
     builtin !== null
-      ? new URL(`models/${builtin}${on === 'wasm' ? '-int8' : ''}/manifest.json`, assetsBase).href
+      ? new URL(`models/${builtin}${storedLinearFor(on) === 'int8' ? '-int8' : ''}/manifest.json`, assetsBase).href
       : (source as { url: string }).url;
   // Offline (or the model server is down): a ready copy in IndexedDB is good enough. Online, the
   // manifest is fetched first so that a newer version replaces the cached one.

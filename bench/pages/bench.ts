@@ -5,6 +5,7 @@ import { env, wasmHeapBytes, warmRuntime } from './runtime.ts';
 import { int8RowCheck, roofline } from './matmulRuns.ts';
 import { loadHttp, release, rerank } from './engineRuns.ts';
 import { profileDecoder } from './profileDecoder.ts';
+import { peerScore, peerWorkloads } from './peerRuns.ts';
 import { cachedStart, createProbe, createWhileReading, loadParts, rawRead, readerRead, storeDelete, storeDownload } from './cachedStart.ts';
 
 const api = {
@@ -19,6 +20,8 @@ const api = {
   release,
   rerank,
   profileDecoder,
+  peerScore,
+  peerWorkloads,
   storeDownload,
   storeDelete,
   rawRead,
