@@ -2,8 +2,11 @@
 // Each stored format's score error against the official implementation in fp32, on the same prepared
 // inputs (inputs.ts): max |Δscore| over the documents of each workload.
 //   node bench/fidelity/run.mjs --checkpoint <dir> --work <dir> --python <python with torch> \
-//     [--model name=<converted dir> …] [--bf16] [--quick]
-// Writes <work>/fidelity.json and prints a table. Scores of the official run are cached in <work>.
+//     [--model name=<converted dir>[@native|@wasm] …] [--bf16] [--quick] [--reference <scores.json>]
+// A model runs on the CLI's default backend for it unless @backend says which (wasm: the browser's
+// engine). Writes <work>/fidelity.json and prints a table. Scores of the official run and of each model
+// are cached in <work> (delete sift-<name>.json to score a model again). --reference compares with
+// another run's scores (e.g. a Sift fp32 model's sift-<name>.json) instead of the official fp32 run.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,12 +44,13 @@ function main() {
   if (!existsSync(join(inputs, 'inputs.json')))
     tsx('bench/fidelity/inputs.ts', [checkpoint, inputs, ...(process.argv.includes('--quick') ? ['--quick'] : [])]);
   const official = {};
-  for (const dtype of ['float32', ...(process.argv.includes('--bf16') ? ['bfloat16'] : [])]) {
+  const reference = option('reference');
+  for (const dtype of [...(reference ? [] : ['float32']), ...(process.argv.includes('--bf16') ? ['bfloat16'] : [])]) {
     const file = join(work, `official-${dtype}.json`);
     if (!existsSync(file)) run(python, [join(root, 'bench/fidelity/official.py'), checkpoint, inputs, file, '--dtype', dtype]);
     official[dtype] = JSON.parse(readFileSync(file, 'utf8'));
   }
-  const ref = official.float32;
+  const ref = reference ? JSON.parse(readFileSync(reference, 'utf8')) : official.float32;
   const rows = {};
   const add = (name, scores) => {
     rows[name] = Object.fromEntries(
@@ -56,18 +60,24 @@ function main() {
   };
   if (official.bfloat16) add('official-bf16', official.bfloat16);
   for (const spec of many('model')) {
-    const [name, dir] = spec.split('=');
+    const [name, target] = spec.split('=');
+    const [dir, backend] = target.split('@');
     const file = join(work, `sift-${name}.json`);
-    tsx('bench/fidelity/siftScores.ts', [dir, inputs, file]);
+    if (!existsSync(file)) tsx('bench/fidelity/siftScores.ts', [dir, inputs, file, ...(backend ? [backend] : [])]);
     add(name, JSON.parse(readFileSync(file, 'utf8')));
   }
-  const result = { checkpoint, official_ms: Object.fromEntries(Object.entries(ref).map(([w, v]) => [w, v.ms])), formats: rows };
+  const result = {
+    checkpoint,
+    reference: reference ?? 'official fp32',
+    reference_ms: Object.fromEntries(Object.entries(ref).map(([w, v]) => [w, v.ms])),
+    formats: rows,
+  };
   writeFileSync(join(work, 'fidelity.json'), JSON.stringify(result, null, 1));
-  console.log(`\nmax |Δscore| vs official fp32 (${Object.keys(ref).join(', ')}):`);
+  console.log(`\nmax |Δscore| vs ${result.reference} (${Object.keys(ref).join(', ')}):`);
   for (const [name, r] of Object.entries(rows))
     console.log(
       `  ${name.padEnd(16)} ${Object.keys(ref)
-        .map((w) => `${w} ${r[w].max_abs.toExponential(2)}`)
+        .map((w) => `${w} ${r[w].max_abs.toExponential(2)} (${(r[w].ms / 1000).toFixed(0)} s)`)
         .join('  ')}  → max ${r.max_abs.toExponential(2)}`,
     );
   return result;

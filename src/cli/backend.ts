@@ -56,15 +56,19 @@ function exactInt8Kernels(): boolean {
 
 /**
  * True when onnxruntime-node would compute this model's int8 layers inexactly: ORT-format graphs
- * (`--linear int8`'s default) with int8 weights, on an x86 CPU without VNNI. There MLAS adds pairs of
- * u8·s8 products in int16, which saturates; session.x64quantprecision (set below) avoids it only for
- * ONNX graphs, since it works by rewriting the graph and an ORT-format graph is not rewritten at load.
- * Measured: scores off by up to 0.09 from WASM's exact sums on tiny random models, 0.04 on a random model
- * of the 2B's widths (test/cli/nativeBackend.test.ts).
+ * (`--linear int8`'s default) whose weights are stored as int8 (models converted before 2026-12-08;
+ * since then they are uint8 around 128, which MLAS multiplies with its exact u8·u8 kernel), on an x86
+ * CPU without VNNI. There MLAS adds pairs of u8·s8 products in int16, which saturates;
+ * session.x64quantprecision (set below) avoids it only for ONNX graphs, since it works by rewriting the
+ * graph and an ORT-format graph is not rewritten at load. Measured: scores off by up to 0.09 from WASM's
+ * exact sums on tiny random models, 0.04 on a random model of the 2B's widths (test/cli/nativeBackend.test.ts).
  */
 export function nativeInt8Saturates(manifest: Manifest): boolean {
   return (
-    manifest.weights.linear === 'int8' && (isOrtGraph(manifest.graphs.vision) || isOrtGraph(manifest.graphs.decoder)) && !exactInt8Kernels()
+    manifest.weights.linear === 'int8' &&
+    manifest.weights.int8Weights !== 'u8' &&
+    (isOrtGraph(manifest.graphs.vision) || isOrtGraph(manifest.graphs.decoder)) &&
+    !exactInt8Kernels()
   );
 }
 

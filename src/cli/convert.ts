@@ -1,10 +1,11 @@
-// `sift convert <checkpoint-dir-or-url> <out-dir> [--kind reranker|embedding] [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
+// `sift convert <checkpoint-dir-or-url> <out-dir> [--kind reranker|embedding] [--bits 4|4+4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--roles ROLE=FORMAT,…] [--int8-weights u8|s8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../model/checkpoint/open.ts';
 import { UrlLocation } from '../model/checkpoint/locations.ts';
 import { NodeDirLocation } from '../model/checkpoint/nodeFiles.ts';
 import { checkpointSource, convertCheckpoint, type ConvertProgress } from '../model/convert.ts';
+import { parseLinearFormat } from '../model/graphs/linear.ts';
 import { numberOption, parseArgs, printJson, UsageError } from './args.ts';
 
 function progressBar(): (p: ConvertProgress) => void {
@@ -44,6 +45,8 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
     bits: 'string',
     'embed-bits': 'string',
     linear: 'string',
+    roles: 'string',
+    'int8-weights': 'string',
     'graph-format': 'string',
     'shard-mb': 'string',
     id: 'string',
@@ -52,15 +55,30 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   const [input, outDir] = args.positional;
   if (!input || !outDir)
     throw new UsageError(
-      'usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--graph-format ort|onnx] [--shard-mb N] [--kind reranker|embedding]',
+      'usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|4+4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--roles ROLE=FORMAT,…] [--int8-weights u8|s8] [--graph-format ort|onnx] [--shard-mb N] [--kind reranker|embedding]',
     );
-  const bits = numberOption(args, 'bits', 4);
-  if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 8 or 32');
+  // 4+4: 4-bit MatMulNBits plus a 4-bit pass on its rounding error (≈8-bit precision on WebGPU's 4-bit kernel).
+  const residual = args.options.get('bits') === '4+4';
+  const bits = residual ? 4 : numberOption(args, 'bits', 4);
+  if (bits !== 4 && bits !== 8 && bits !== 32) throw new Error('--bits must be 4, 4+4, 8 or 32');
   // int8: linear layers stored as the WASM EP runs fastest (src/model/graphs/linear.ts); nbits: MatMulNBits at --bits.
   const linear = args.options.get('linear') ?? 'nbits';
   if (linear !== 'nbits' && linear !== 'int8') throw new Error('--linear must be nbits or int8');
+  const int8Weights = args.options.get('int8-weights') ?? 'u8';
+  if (int8Weights !== 'u8' && int8Weights !== 's8') throw new Error('--int8-weights must be u8 or s8');
+  // Other formats for some roles (the name after the layer in a node's name), e.g. mlp/down_proj=fp32.
+  const roles = Object.fromEntries(
+    String(args.options.get('roles') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((spec) => {
+        const [role, format] = spec.split('=');
+        if (!role || !format) throw new UsageError(`--roles takes ROLE=FORMAT,…, got "${spec}"`);
+        return [role, parseLinearFormat(format)];
+      }),
+  );
   // The token table may be stored narrower than the graphs' weights (default: as wide; 8 with int8 layers).
-  const embedBits = numberOption(args, 'embed-bits', linear === 'int8' ? 8 : bits);
+  const embedBits = numberOption(args, 'embed-bits', linear === 'int8' || residual ? 8 : bits);
   if (embedBits !== 4 && embedBits !== 8 && embedBits !== 32) throw new Error('--embed-bits must be 4, 8 or 32');
   const shardMB = numberOption(args, 'shard-mb', 256)!;
   // With int8 linear layers (the WASM EP's format) the graphs are written as ORT format by default:
@@ -87,8 +105,11 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
       onKind: (k) =>
         process.stderr.write(`converting a Qwen3-VL-${k.kind === 'embedding' ? 'Embedding' : 'Reranker'} checkpoint: ${k.reason}\n`),
       bits,
+      residual,
       embedBits,
       linear,
+      int8Weights,
+      roles,
       toOrtFormat: graphFormat === 'ort' ? ortFormatWriter : undefined,
       shardMB,
       id,

@@ -3,7 +3,7 @@
 import { parseConfig } from './config.ts';
 import { buildDecoderGraph } from './graphs/decoder.ts';
 import { buildVisionGraph } from './graphs/vision.ts';
-import type { LinearFormat } from './graphs/linear.ts';
+import type { LinearFormat, LinearPlan } from './graphs/linear.ts';
 import { contentVersion, describeStorage, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.ts';
 import type { Bits } from './quantize.ts';
 import type { EmbeddingBits } from './embeddingTable.ts';
@@ -48,6 +48,12 @@ export interface ConvertOptions {
    * values, per-token int8 activations, graphs/linear.ts; about twice as fast on the WASM EP).
    */
   linear?: 'nbits' | 'int8';
+  /** With 4-bit 'nbits' layers: a second 4-bit MatMulNBits on each layer's rounding error (≈8-bit precision, `--bits 4+4`). */
+  residual?: boolean;
+  /** int8 weights stored as uint8 around 128 ('u8', default: exact on every x86 CPU) or as int8 ('s8'). */
+  int8Weights?: 'u8' | 's8';
+  /** Formats for some roles (graphs/linear.ts roleOf, e.g. "mlp/down_proj"), instead of the rest's. */
+  roles?: Record<string, LinearFormat>;
   /**
    * With int8 linear layers: writes each graph as one ORT-format file (vision.ort, decoder.ort, weights
    * inside) through this writer (onnxruntime-node in the CLI, src/model/ortFormatNode.ts; the browser
@@ -69,12 +75,22 @@ export function yesNoFromTokenizer(tokenizerJson: string): { yes: number; no: nu
 }
 
 /** The stored formats `opts` ask for: the linear layers', the token table's width, and the checks between them. */
-function storedFormats(opts: ConvertOptions): { linear: LinearFormat; bits: Bits | 32; blockSize: number; embedBits: EmbeddingBits } {
+function storedFormats(opts: ConvertOptions): { linear: LinearPlan; bits: Bits | 32; blockSize: number; embedBits: EmbeddingBits } {
   const bits = opts.bits ?? 4;
   const blockSize = opts.blockSize ?? 32;
   const int8 = opts.linear === 'int8';
-  const linear: LinearFormat = int8 ? { kind: 'int8' } : bits === 32 ? { kind: 'fp32' } : { kind: 'nbits', bits, blockSize };
-  const embedBits = opts.embedBits ?? (int8 ? 8 : bits);
+  if (opts.residual && (int8 || bits !== 4)) throw new Error('a residual pass is for 4-bit MatMulNBits layers only (--bits 4+4)');
+  const base: LinearFormat = int8
+    ? { kind: 'int8', weights: opts.int8Weights ?? 'u8' }
+    : bits === 32
+      ? { kind: 'fp32' }
+      : { kind: 'nbits', bits, blockSize, ...(opts.residual ? { residual: true } : {}) };
+  const linear: LinearPlan = { base, roles: { ...opts.roles } };
+  // A role may be fp32 under any format, otherwise of the rest's kind (int8 graphs are the WASM EP's, MatMulNBits WebGPU's).
+  for (const [role, f] of Object.entries(linear.roles!))
+    if (f.kind !== 'fp32' && (f.kind === 'int8') !== (base.kind === 'int8'))
+      throw new Error(`${role}: a ${f.kind} layer cannot go in a ${base.kind} model (only fp32 or the same kind)`);
+  const embedBits = opts.embedBits ?? (int8 || opts.residual ? 8 : bits);
   if (![4, 8, 32].includes(embedBits)) throw new Error(`the embedding table can be stored at 4, 8 or 32 bits, not ${embedBits}`);
   // A 4-bit table under 8-bit or wider linear layers would be most of the model's error.
   if (embedBits < 8 && (int8 || bits > 4))
@@ -166,7 +182,8 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
   const { src, enter, total } = phasedProgress(source, opts.onProgress ?? (() => {}));
   const output = new ListedOutput(out);
   // ORT format is the WASM EP's, for int8 layers only.
-  const ort = linear.kind === 'int8' ? opts.toOrtFormat : undefined;
+  const int8 = linear.base.kind === 'int8';
+  const ort = int8 ? opts.toOrtFormat : undefined;
 
   enter('vision');
   const vision = await writeGraph(
@@ -195,7 +212,12 @@ export async function convertCheckpoint(source: CheckpointSource, out: FileOutpu
     randomWeights: opts.randomWeights ?? false,
     source: opts.source ?? '',
     config: source.rawConfig,
-    weights: { bits, blockSize, activations: 'fp32', ...(linear.kind === 'int8' ? { linear: 'int8' as const } : {}) },
+    weights: {
+      bits,
+      blockSize,
+      activations: 'fp32',
+      ...(linear.base.kind === 'int8' ? { linear: 'int8' as const, int8Weights: linear.base.weights ?? 'u8' } : {}),
+    },
     ...(tokens ? { tokens } : {}),
     files,
     graphs: {

@@ -1,6 +1,6 @@
 // The manifest a conversion writes (its type and reading live with the store, src/store/manifest.ts),
 // and the description of what each part is stored as.
-import type { LinearFormat } from './graphs/linear.ts';
+import type { LinearFormat, LinearPlan } from './graphs/linear.ts';
 import type { Storage } from '../store/manifest.ts';
 
 export * from '../store/manifest.ts';
@@ -11,9 +11,15 @@ const linearStorage = (f: LinearFormat): string =>
   f.kind === 'fp32'
     ? 'fp32'
     : f.kind === 'nbits'
-      ? blockFormat(f.bits, f.blockSize)
-      : 'int8 per output channel (from the checkpoint weights), int8 activations per token';
+      ? `${blockFormat(f.bits, f.blockSize)}${f.residual ? ` + ${f.bits}-bit residual block ${f.blockSize}` : ''}`
+      : `int8 per output channel (from the checkpoint weights${f.weights === 's8' ? '' : ', stored as uint8 around 128'}), int8 activations per token`;
 
-export function describeStorage(linear: LinearFormat, embeddingBits: 4 | 8 | 32, blockSize: number): Storage {
-  return { linear: linearStorage(linear), embedding: blockFormat(embeddingBits, blockSize), other: 'fp32' };
+/** e.g. "int8 per output channel …; fp32: mlp/down_proj". */
+const planStorage = (plan: LinearPlan): string => {
+  const others = Object.entries(plan.roles ?? {}).map(([role, f]) => `${linearStorage(f)}: ${role}`);
+  return [linearStorage(plan.base), ...others].join('; ');
+};
+
+export function describeStorage(linear: LinearPlan, embeddingBits: 4 | 8 | 32, blockSize: number): Storage {
+  return { linear: planStorage(linear), embedding: blockFormat(embeddingBits, blockSize), other: 'fp32' };
 }

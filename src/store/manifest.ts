@@ -48,8 +48,12 @@ export interface Manifest {
   randomWeights: boolean;
   source: string;
   config: unknown;
-  /** linear 'int8': the graphs' linear layers are int8 per output channel (graphs/linear.ts; `bits` is then 8). */
-  weights: { bits: 4 | 8 | 32; blockSize: number; activations: 'fp32'; linear?: 'int8' };
+  /**
+   * linear 'int8': the graphs' linear layers are int8 per output channel (graphs/linear.ts; `bits` is
+   * then 8), their weights stored as uint8 around 128 ('u8') or, in models converted before 2026-12-08,
+   * as int8 (absent or 's8').
+   */
+  weights: { bits: 4 | 8 | 32; blockSize: number; activations: 'fp32'; linear?: 'int8'; int8Weights?: 'u8' | 's8' };
   /** The reranker's answer tokens (absent for an embedding model). */
   tokens?: { yes: number; no: number };
   files: { tokenizer: string; tokenizerConfig: string; chatTemplate?: string; preprocessor?: string; videoPreprocessor?: string };

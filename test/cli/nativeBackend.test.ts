@@ -27,7 +27,7 @@ import { prng } from '../reference/testModel.ts';
 type Format = 'fp32' | 'int8' | 'int8-onnx' | '4-bit';
 const FORMATS: Record<Format, { bits: 4 | 32; linear: 'nbits' | 'int8'; ort: boolean }> = {
   fp32: { bits: 32, linear: 'nbits', ort: false },
-  int8: { bits: 32, linear: 'int8', ort: true }, // `--linear int8`: ORT-format graphs
+  int8: { bits: 32, linear: 'int8', ort: true }, // `--linear int8`: ORT-format graphs (uint8 weights around 128)
   'int8-onnx': { bits: 32, linear: 'int8', ort: false }, // `--linear int8 --graph-format onnx`
   '4-bit': { bits: 4, linear: 'nbits', ort: false },
 };
@@ -90,11 +90,12 @@ const RERANK: RerankRequest = {
 const EMBED = [{ text: 'colour bars on a test card' }, { image: 'gen:1:4:6:21' }, { video: 'gen:4:4:4:22' }];
 
 // Bounds over the measured gaps (native − wasm, 2026-12-08, an AVX2 EPYC without VNNI): fp32 and 4-bit
-// run the same float math in another order (≤ 3e-7). int8 with exact integer sums (ONNX graphs, where
-// x64quantprecision applies) agrees as closely on text and images, but its activations are rounded to
-// 1/127 of each token's range, so an order-level difference upstream moves some by a step: 2.4e-3 on
-// the 576-patch video. ORT-format int8 on an x86 CPU without VNNI saturates (backend.ts): up to 8.8e-2
-// (the video), 1 − cos 8.9e-3; that bound is a sanity check only.
+// run the same float math in another order (≤ 3e-7). int8 with exact integer sums agrees as closely on
+// text and images, but its activations are rounded to 1/127 of each token's range, so an order-level
+// difference upstream moves some by a step: 2.4e-3 on the 576-patch video. Its weights are stored as
+// uint8 around 128, which MLAS multiplies exactly on every x86 CPU, ORT format or ONNX (the same
+// 2.4e-3). Int8 weights stored signed (models converted before) in ORT format saturate on an x86 CPU
+// without VNNI (backend.ts): up to 8.8e-2 (the video), 1 − cos 8.9e-3; that bound is a sanity check only.
 const SCORE_BOUND = { exact: 1e-5, int8: 1e-2, saturating: 0.25 };
 const COSINE_BOUND = { exact: 1e-5, int8: 1e-3, saturating: 5e-2 };
 const boundFor = (f: Format, m: Manifest) => (nativeInt8Saturates(m) ? 'saturating' : f === 'int8' || f === 'int8-onnx' ? 'int8' : 'exact');

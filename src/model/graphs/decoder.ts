@@ -10,13 +10,13 @@ import type { ModelConfig } from '../config.ts';
 import { DType, GraphBuilder, type WeightSink } from '../onnx/graph.ts';
 import { textNames } from '../names.ts';
 import { applyRotary, attention, rmsNorm, silu, weightVector, type TensorReader } from './layers.ts';
-import { linear, type LinearFormat } from './linear.ts';
+import { linear, type LinearFormat, type LinearPlan } from './linear.ts';
 
 /** What the graph outputs after the final norm: the reranker's yes−no logit, or the embedding model's hidden state. */
 export type DecoderHead = { kind: 'score'; yesId: number; noId: number } | { kind: 'hidden' };
 
 export interface DecoderGraphOptions {
-  format: LinearFormat;
+  format: LinearPlan | LinearFormat;
   head: DecoderHead;
   /** Also output every layer's hidden state (tests compare them with the CPU reference). */
   debugHidden?: boolean;

@@ -1,18 +1,61 @@
 // y = x · Wᵀ (+ b) for a torch Linear weight W [N, K], in the stored format chosen when the layer is
 // built (one pass: no graph is rewritten afterwards):
 //   fp32   MatMul on Wᵀ: every weight exact.
-//   nbits  MatMulNBits, 4/8-bit blocks (dequantized inside the kernel): what WebGPU runs.
+//   nbits  MatMulNBits, 4/8-bit blocks (dequantized inside the kernel): what WebGPU runs. With
+//          `residual`, a second 4-bit MatMulNBits on the first one's rounding error (W − deq(Q₁)),
+//          summed: ≈8-bit precision from the 4-bit kernel, which is the only width onnxruntime-web's
+//          WebGPU EP runs (it refuses bits 8).
 //   int8   per-token int8 activations · per-output-channel int8 weights (MatMulIntegerToFloat): what
 //          the WASM EP runs fastest, where MatMulNBits has no quantized kernel. The weights are
-//          quantized from the checkpoint's own values, so int8 carries only int8's rounding.
+//          quantized from the checkpoint's own values, so int8 carries only int8's rounding. They are
+//          stored as uint8 around a zero point of 128 ('u8'): MLAS then takes its u8·u8 kernels, whose
+//          sums are exact on every x86 CPU (its u8·s8 AVX2 kernel adds pairs in int16 and saturates
+//          without VNNI); WASM computes the same sums either way.
+//          With `rotate` = B, the activations are first turned by a B×B rotation (random signs, then a
+//          Hadamard matrix) per block of B inputs, and the weights by the same, so the product is
+//          unchanged: a few large inputs
+//          (SwiGLU's products are heavy-tailed) are spread over their block, so the per-token scale is
+//          set by the bulk instead of the outliers. One small fp32 MatMul (B/N of the layer's MACs).
+// A LinearPlan gives some roles (e.g. "mlp/down_proj", roleOf) another format than the rest:
+// `formatFor` is the one place a layer's format is decided.
 // Per-token activation scales (not per-tensor, as DynamicQuantizeMatMul does) keep one token with a
 // massive activation from wrecking the others' precision, and make a token's result independent of
 // which tokens share the call (packing and prefix reuse stay exact).
 import { DType, type GraphBuilder } from '../onnx/graph.ts';
-import { quantizeMatrix, type Bits } from '../quantize.ts';
+import { dequantizeRows, quantizeMatrix, type Bits } from '../quantize.ts';
 import type { TensorReader } from './layers.ts';
 
-export type LinearFormat = { kind: 'fp32' } | { kind: 'nbits'; bits: Bits; blockSize: number } | { kind: 'int8' };
+export type LinearFormat =
+  | { kind: 'fp32' }
+  | { kind: 'nbits'; bits: Bits; blockSize: number; residual?: boolean }
+  | { kind: 'int8'; weights?: 'u8' | 's8'; rotate?: number };
+
+/** A format for every linear layer, except the roles (roleOf) listed in `roles`. */
+export interface LinearPlan {
+  base: LinearFormat;
+  roles?: Record<string, LinearFormat>;
+}
+
+/**
+ * A format by name, as `sift convert --roles ROLE=NAME` takes it: fp32, 4, 4+4 or 8 (MatMulNBits bits,
+ * + a 4-bit residual), int8, int8-s8 (int8 weights stored signed), int8-rot<B> (Hadamard-rotated blocks of B).
+ */
+export function parseLinearFormat(name: string, blockSize = 32): LinearFormat {
+  if (name === 'fp32') return { kind: 'fp32' };
+  if (name === '4' || name === '8') return { kind: 'nbits', bits: Number(name) as Bits, blockSize };
+  if (name === '4+4') return { kind: 'nbits', bits: 4, blockSize, residual: true };
+  if (name === 'int8') return { kind: 'int8', weights: 'u8' };
+  if (name === 'int8-s8') return { kind: 'int8', weights: 's8' };
+  const rot = /^int8-rot(\d+)$/.exec(name);
+  if (rot && Number(rot[1]) >= 2) return { kind: 'int8', weights: 'u8', rotate: Number(rot[1]) };
+  throw new Error(`unknown linear format "${name}" (fp32, 4, 4+4, 8, int8, int8-s8, int8-rot<B>)`);
+}
+
+/** The format of the linear layer whose weight is `weightName` under `plan`. */
+export function formatFor(plan: LinearPlan | LinearFormat, weightName: string): LinearFormat {
+  if (!('base' in plan)) return plan;
+  return plan.roles?.[roleOf(weightName)] ?? plan.base;
+}
 
 const MS_DOMAIN = 'com.microsoft';
 
@@ -38,6 +81,70 @@ export function int8PerChannel(w: Float32Array, n: number, k: number): { weights
   return { weights, scales };
 }
 
+/** Largest power of two ≤ `want` that divides k. */
+function rotationBlock(k: number, want: number): number {
+  let b = 1;
+  while (b * 2 <= want && k % (b * 2) === 0) b *= 2;
+  return b;
+}
+
+/** Fixed pseudo-random signs ±1 for the B inputs of a block (the same for every block and every layer). */
+function blockSigns(b: number): Int8Array {
+  const signs = new Int8Array(b);
+  let s = 0x2545f491;
+  for (let i = 0; i < b; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    signs[i] = s & 0x80000000 ? -1 : 1;
+  }
+  return signs;
+}
+
+/**
+ * R = D·H / √B: random signs, then Sylvester's Hadamard matrix (orthogonal). The signs spread a shared
+ * offset of the inputs (e.g. GELU's positive mean) over the block instead of piling it on its first value.
+ */
+function rotation(b: number): Float32Array {
+  const r = new Float32Array(b * b);
+  const d = blockSigns(b);
+  const norm = 1 / Math.sqrt(b);
+  for (let i = 0; i < b; i++) for (let j = 0; j < b; j++) r[i * b + j] = d[i] * (popcount(i & j) & 1 ? -1 : 1) * norm;
+  return r;
+}
+const popcount = (v: number) => {
+  let c = 0;
+  for (; v; v &= v - 1) c++;
+  return c;
+};
+
+/** W [N, K] with each row's blocks of B turned by the same rotation as the inputs (W·R: signs, fast Hadamard transform). */
+export function rotateRows(w: Float32Array, n: number, k: number, b: number): Float32Array {
+  const out = Float32Array.from(w);
+  const norm = 1 / Math.sqrt(b);
+  const d = blockSigns(b);
+  for (let base = 0; base < n * k; base += b) {
+    for (let j = 0; j < b; j++) out[base + j] *= d[j];
+    for (let len = 1; len < b; len *= 2)
+      for (let i = base; i < base + b; i += 2 * len)
+        for (let j = i; j < i + len; j++) {
+          const u = out[j];
+          const v = out[j + len];
+          out[j] = u + v;
+          out[j + len] = u - v;
+        }
+    for (let j = base; j < base + b; j++) out[j] *= norm;
+  }
+  return out;
+}
+
+/** x with each block of B values along its last axis turned: x·R per block. */
+function rotated(g: GraphBuilder, x: string, b: number): string {
+  return g.memo(`rotated:${x}:${b}`, () => {
+    const blocks = g.op('Reshape', [x, g.ints([-1, b])]);
+    const turned = g.op('MatMul', [blocks, g.memo(`rotation:${b}`, () => g.floatWeight(`rotation_${b}`, [b, b], rotation(b)))]);
+    return g.op('Reshape', [turned, g.op('Shape', [x])], {}, '', 'rotated');
+  });
+}
+
 /** x quantized per token (per row of its last axis) to uint8 around 128; shared by every layer reading x. */
 function quantizedActivations(g: GraphBuilder, x: string): { q: string; scale: string } {
   return g.memo(`int8-act:${x}`, () => {
@@ -49,6 +156,27 @@ function quantizedActivations(g: GraphBuilder, x: string): { q: string; scale: s
   });
 }
 
+/** One MatMulNBits node on W quantized to `bits`-wide blocks; returns its output and the quantization. */
+function matMulNBits(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  w: Float32Array,
+  n: number,
+  k: number,
+  bits: Bits,
+  blockSize: number,
+  role: string,
+) {
+  const q = quantizeMatrix(w, n, k, bits, blockSize);
+  const blocks = Math.ceil(k / blockSize);
+  const packed = g.weight(`${name}.q`, DType.UINT8, [n, blocks, (blockSize * bits) / 8], q.packed);
+  const scales = g.floatWeight(`${name}.scales`, [n * blocks], q.scales);
+  const zps = g.weight(`${name}.zp`, DType.UINT8, [q.zeroPoints.length], q.zeroPoints);
+  const attrs = { K: k, N: n, bits, block_size: blockSize };
+  return { y: g.node('MatMulNBits', [x, packed, scales, zps], { attrs, domain: MS_DOMAIN, hint: 'mmq', name: role })[0], q };
+}
+
 export function linearFromArray(
   g: GraphBuilder,
   x: string,
@@ -56,30 +184,41 @@ export function linearFromArray(
   w: Float32Array,
   n: number,
   k: number,
-  fmt: LinearFormat,
+  plan: LinearPlan | LinearFormat,
   bias?: Float32Array,
 ): string {
   const role = roleOf(name);
+  const fmt = formatFor(plan, name);
   let y: string;
   if (fmt.kind === 'fp32') {
     const wt = new Float32Array(k * n);
     for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) wt[j * n + i] = w[i * k + j];
     y = g.node('MatMul', [x, g.floatWeight(`${name}.T`, [k, n], wt)], { hint: 'mm', name: role })[0];
   } else if (fmt.kind === 'nbits') {
-    const q = quantizeMatrix(w, n, k, fmt.bits, fmt.blockSize);
-    const blocks = Math.ceil(k / fmt.blockSize);
-    const packed = g.weight(`${name}.q`, DType.UINT8, [n, blocks, (fmt.blockSize * fmt.bits) / 8], q.packed);
-    const scales = g.floatWeight(`${name}.scales`, [n * blocks], q.scales);
-    const zps = g.weight(`${name}.zp`, DType.UINT8, [q.zeroPoints.length], q.zeroPoints);
-    const attrs = { K: k, N: n, bits: fmt.bits, block_size: fmt.blockSize };
-    y = g.node('MatMulNBits', [x, packed, scales, zps], { attrs, domain: MS_DOMAIN, hint: 'mmq', name: role })[0];
+    const first = matMulNBits(g, x, name, w, n, k, fmt.bits, fmt.blockSize, role);
+    y = first.y;
+    if (fmt.residual) {
+      const rest = dequantizeRows(first.q, 0, n);
+      for (let i = 0; i < rest.length; i++) rest[i] = w[i] - rest[i];
+      y = g.op('Add', [y, matMulNBits(g, x, `${name}.residual`, rest, n, k, fmt.bits, fmt.blockSize, `${role}.residual`).y]);
+    }
   } else {
-    const a = quantizedActivations(g, x);
-    const q = int8PerChannel(w, n, k);
-    const weights = g.weight(`${name}.int8`, DType.INT8, [k, n], new Uint8Array(q.weights.buffer));
+    const b = fmt.rotate ? rotationBlock(k, fmt.rotate) : 1;
+    const a = quantizedActivations(g, b > 1 ? rotated(g, x, b) : x);
+    const q = int8PerChannel(b > 1 ? rotateRows(w, n, k, b) : w, n, k);
     const scales = g.floatWeight(`${name}.scale`, [n], q.scales);
     const zp = g.memo('int8-act-zero-point', () => g.weight('int8_activation_zero_point', DType.UINT8, [], new Uint8Array([128])));
-    y = g.node('MatMulIntegerToFloat', [a.q, weights, a.scale, scales, zp], { domain: MS_DOMAIN, hint: 'mmi', name: role })[0];
+    const inputs = [a.q, '', a.scale, scales, zp];
+    if (fmt.weights === 's8') {
+      inputs[1] = g.weight(`${name}.int8`, DType.INT8, [k, n], new Uint8Array(q.weights.buffer));
+    } else {
+      const u8 = new Uint8Array(q.weights.length);
+      for (let i = 0; i < u8.length; i++) u8[i] = q.weights[i] + 128;
+      inputs[1] = g.weight(`${name}.u8`, DType.UINT8, [k, n], u8);
+      // The same scalar as the activations' zero point (one initializer).
+      inputs.push(zp);
+    }
+    y = g.node('MatMulIntegerToFloat', inputs, { domain: MS_DOMAIN, hint: 'mmi', name: role })[0];
   }
   if (bias) y = g.op('Add', [y, g.floatWeight(`${name}.bias`, [n], bias)]);
   return y;
@@ -90,7 +229,7 @@ export async function linear(
   r: TensorReader,
   x: string,
   weightName: string,
-  fmt: LinearFormat,
+  fmt: LinearPlan | LinearFormat,
   biasName?: string,
 ): Promise<string> {
   const [n, k] = r.shape(weightName);

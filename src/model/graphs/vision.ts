@@ -9,10 +9,10 @@ import type { ModelConfig } from '../config.ts';
 import { DType, GraphBuilder, type WeightSink } from '../onnx/graph.ts';
 import { visionNames } from '../names.ts';
 import { applyRotary, attention, geluErf, geluTanh, layerNorm, weightVector, type TensorReader } from './layers.ts';
-import { linear, linearFromArray, type LinearFormat } from './linear.ts';
+import { linear, linearFromArray, type LinearFormat, type LinearPlan } from './linear.ts';
 
 export interface VisionGraphOptions {
-  format: LinearFormat;
+  format: LinearPlan | LinearFormat;
   /** Heads per attention group: smaller bounds memory, larger means fewer ops. */
   headsPerGroup?: number;
   debugBlocks?: boolean;
@@ -26,7 +26,7 @@ async function merger(
   cfg: ModelConfig,
   x: string,
   index: number | null,
-  fmt: LinearFormat,
+  fmt: LinearPlan | LinearFormat,
 ): Promise<string> {
   const n = visionNames.merger(index);
   const scope = g.scope;
