@@ -28,8 +28,7 @@ async function appDefaults() {
   return {
     wasm: formatKey(storedLinearFor('wasm')),
     webgpu: formatKey(storedLinearFor('webgpu')),
-    // `sift convert` writes MatMulNBits unless --linear int8 is given (src/cli/convert.ts), and on x86
-    // CPUs without VNNI the CLI runs int8 ORT-format graphs on WASM, not native (src/cli/backend.ts).
+    // The CLI's: `sift convert` writes MatMulNBits unless --linear int8 is given (src/cli/convert.ts).
     node_native: '4bit',
   };
 }
