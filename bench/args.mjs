@@ -6,7 +6,8 @@
  * beyond not blocklisting the GPU.
  */
 export const GPU_FLAGS = {
-  linux: ['--enable-features=Vulkan,VulkanFromANGLE,DefaultANGLEVulkan', '--use-angle=vulkan', '--ignore-gpu-blocklist'],
+  // Chrome's documented recipe for WebGPU in headless Chrome on Linux (no surface: nothing is presented).
+  linux: ['--enable-features=Vulkan', '--use-angle=vulkan', '--disable-vulkan-surface', '--ignore-gpu-blocklist'],
   darwin: ['--use-angle=metal', '--ignore-gpu-blocklist'],
   win32: ['--use-angle=d3d11', '--ignore-gpu-blocklist'],
 };
