@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Builds the app's built-in tiny models (random weights, ~18 MB each) with the `sift` CLI in the two
 // formats the app stores, unless they are already there and were made from the current model code:
-//   public/models/tiny/             the reranker, 4-bit MatMulNBits linear layers (what WebGPU runs)
+//   public/models/tiny/             the reranker, 4-bit MatMulNBits linear layers + a 4-bit residual pass (`--bits 4+4`, what WebGPU runs)
 //   public/models/tiny-int8/        the same checkpoint with int8 linear layers (what the WASM EP runs fastest)
-//   public/models/tiny-embed/       the embedding model (`sift tiny --kind embedding`), 4-bit
+//   public/models/tiny-embed/       the embedding model (`sift tiny --kind embedding`), 4+4-bit
 //   public/models/tiny-embed-int8/  the same with int8 linear layers
 // The stamp is a hash of the files the models are generated from (not git state), kept in .cache.
 import { spawnSync } from 'node:child_process';
@@ -21,9 +21,9 @@ const checkpoints = [
 ];
 const [rerankerCkpt, embedderCkpt] = checkpoints.map((c) => c.dir);
 const variants = [
-  { dir: join(root, 'public/models/tiny'), ckpt: rerankerCkpt, args: ['--bits', '4', '--id', 'sift-tiny'] },
+  { dir: join(root, 'public/models/tiny'), ckpt: rerankerCkpt, args: ['--bits', '4+4', '--id', 'sift-tiny'] },
   { dir: join(root, 'public/models/tiny-int8'), ckpt: rerankerCkpt, args: ['--linear', 'int8', '--id', 'sift-tiny-int8'] },
-  { dir: join(root, 'public/models/tiny-embed'), ckpt: embedderCkpt, args: ['--bits', '4', '--id', 'sift-tiny-embed'] },
+  { dir: join(root, 'public/models/tiny-embed'), ckpt: embedderCkpt, args: ['--bits', '4+4', '--id', 'sift-tiny-embed'] },
   { dir: join(root, 'public/models/tiny-embed-int8'), ckpt: embedderCkpt, args: ['--linear', 'int8', '--id', 'sift-tiny-embed-int8'] },
 ];
 const staging = join(cache, 'tiny-model.tmp');

@@ -1,4 +1,4 @@
-// `sift convert <checkpoint-dir-or-url> <out-dir> [--kind reranker|embedding] [--bits 4|4+4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--roles ROLE=FORMAT,…] [--int8-weights u8|s8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
+// `sift convert <checkpoint-dir-or-url> <out-dir> [--kind reranker|embedding] [--bits 4|4+4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--roles ROLE=FORMAT,…|none] [--int8-weights u8|s8] [--graph-format ort|onnx] [--shard-mb N] [--id ID]`
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { openCheckpoint } from '../model/checkpoint/open.ts';
@@ -55,7 +55,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   const [input, outDir] = args.positional;
   if (!input || !outDir)
     throw new UsageError(
-      'usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|4+4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--roles ROLE=FORMAT,…] [--int8-weights u8|s8] [--graph-format ort|onnx] [--shard-mb N] [--kind reranker|embedding]',
+      'usage: sift convert <checkpoint-dir-or-url> <out-dir> [--bits 4|4+4|8|32] [--embed-bits 4|8|32] [--linear nbits|int8] [--roles ROLE=FORMAT,…|none] [--int8-weights u8|s8] [--graph-format ort|onnx] [--shard-mb N] [--kind reranker|embedding]',
     );
   // 4+4: 4-bit MatMulNBits plus a 4-bit pass on its rounding error (≈8-bit precision on WebGPU's 4-bit kernel).
   const residual = args.options.get('bits') === '4+4';
@@ -66,17 +66,30 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   if (linear !== 'nbits' && linear !== 'int8') throw new Error('--linear must be nbits or int8');
   const int8Weights = args.options.get('int8-weights') ?? 'u8';
   if (int8Weights !== 'u8' && int8Weights !== 's8') throw new Error('--int8-weights must be u8 or s8');
-  // Other formats for some roles (the name after the layer in a node's name), e.g. mlp/down_proj=fp32.
-  const roles = Object.fromEntries(
-    String(args.options.get('roles') ?? '')
-      .split(',')
-      .filter(Boolean)
-      .map((spec) => {
-        const [role, format] = spec.split('=');
-        if (!role || !format) throw new UsageError(`--roles takes ROLE=FORMAT,…, got "${spec}"`);
-        return [role, parseLinearFormat(format)];
-      }),
-  );
+  // Other formats for some roles (the name after the layer in a node's name), e.g. mlp/down_proj=fp32;
+  // none: no role differs (int8 models otherwise get graphs/linear.ts INT8_ROLES).
+  const rolesArg = args.options.get('roles');
+  const roles =
+    rolesArg === undefined
+      ? undefined
+      : Object.fromEntries(
+          String(rolesArg === 'none' ? '' : rolesArg)
+            .split(',')
+            .filter(Boolean)
+            .flatMap((spec) => {
+              const [role, format] = spec.split('=');
+              if (!role || !format) throw new UsageError(`--roles takes ROLE=FORMAT,…, got "${spec}"`);
+              // A range of layers: layers.0-3/* is layers.0/* … layers.3/*.
+              const range = /^(layers|blocks)\.(\d+)-(\d+)\/(.+)$/.exec(role);
+              const keys = range
+                ? Array.from(
+                    { length: Number(range[3]) - Number(range[2]) + 1 },
+                    (_, i) => `${range[1]}.${Number(range[2]) + i}/${range[4]}`,
+                  )
+                : [role];
+              return keys.map((key) => [key, parseLinearFormat(format)]);
+            }),
+        );
   // The token table may be stored narrower than the graphs' weights (default: as wide; 8 with int8 layers).
   const embedBits = numberOption(args, 'embed-bits', linear === 'int8' || residual ? 8 : bits);
   if (embedBits !== 4 && embedBits !== 8 && embedBits !== 32) throw new Error('--embed-bits must be 4, 8 or 32');

@@ -3,7 +3,7 @@
 import { parseConfig } from './config.ts';
 import { buildDecoderGraph } from './graphs/decoder.ts';
 import { buildVisionGraph } from './graphs/vision.ts';
-import type { LinearFormat, LinearPlan } from './graphs/linear.ts';
+import { INT8_ROLES, type LinearFormat, type LinearPlan } from './graphs/linear.ts';
 import { contentVersion, describeStorage, MANIFEST_FORMAT, MANIFEST_VERSION, type Manifest } from './manifest.ts';
 import type { Bits } from './quantize.ts';
 import type { EmbeddingBits } from './embeddingTable.ts';
@@ -52,7 +52,10 @@ export interface ConvertOptions {
   residual?: boolean;
   /** int8 weights stored as uint8 around 128 ('u8', default: exact on every x86 CPU) or as int8 ('s8'). */
   int8Weights?: 'u8' | 's8';
-  /** Formats for some roles (graphs/linear.ts roleOf, e.g. "mlp/down_proj"), instead of the rest's. */
+  /**
+   * Formats for some roles (graphs/linear.ts formatFor: "mlp/down_proj", "layers.3/*", "vision/*"),
+   * instead of the rest's. Default: none, or INT8_ROLES with int8 layers; {} for none at all.
+   */
   roles?: Record<string, LinearFormat>;
   /**
    * With int8 linear layers: writes each graph as one ORT-format file (vision.ort, decoder.ort, weights
@@ -85,7 +88,7 @@ function storedFormats(opts: ConvertOptions): { linear: LinearPlan; bits: Bits |
     : bits === 32
       ? { kind: 'fp32' }
       : { kind: 'nbits', bits, blockSize, ...(opts.residual ? { residual: true } : {}) };
-  const linear: LinearPlan = { base, roles: { ...opts.roles } };
+  const linear: LinearPlan = { base, roles: { ...(opts.roles ?? (int8 ? INT8_ROLES : {})) } };
   // A role may be fp32 under any format, otherwise of the rest's kind (int8 graphs are the WASM EP's, MatMulNBits WebGPU's).
   for (const [role, f] of Object.entries(linear.roles!))
     if (f.kind !== 'fp32' && (f.kind === 'int8') !== (base.kind === 'int8'))

@@ -12,7 +12,7 @@ const linearStorage = (f: LinearFormat): string =>
     ? 'fp32'
     : f.kind === 'nbits'
       ? `${blockFormat(f.bits, f.blockSize)}${f.residual ? ` + ${f.bits}-bit residual block ${f.blockSize}` : ''}`
-      : `int8 per output channel (from the checkpoint weights${f.weights === 's8' ? '' : ', stored as uint8 around 128'}), int8 activations per token`;
+      : `int8 per output channel (from the checkpoint weights${f.weights === 's8' ? '' : ', stored as uint8 around 128'}), int8 activations per token${f.rotate ? `, both rotated in blocks of ${f.rotate}` : ''}`;
 
 /** e.g. "int8 per output channel …; fp32: mlp/down_proj". */
 const planStorage = (plan: LinearPlan): string => {

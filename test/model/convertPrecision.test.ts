@@ -96,8 +96,9 @@ describe('sift convert: stored precision', () => {
       ]);
       expect(c.manifest.storage!.embedding).toBe(`${tableBits}-bit block 32`);
     }
+    const int8 = 'int8 per output channel (from the checkpoint weights, stored as uint8 around 128), int8 activations per token';
     expect((await convert({ bits: 4, linear: 'int8' })).manifest.storage!.linear).toBe(
-      'int8 per output channel (from the checkpoint weights), int8 activations per token',
+      `${int8}; ${int8}, both rotated in blocks of 64: mlp/down_proj`,
     );
     await expect(convert({ bits: 4, linear: 'int8', embedBits: 4 })).rejects.toThrow(/at least 8-bit/);
     await expect(convert({ bits: 8, embedBits: 4 })).rejects.toThrow(/at least 8-bit/);

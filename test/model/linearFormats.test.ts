@@ -67,9 +67,15 @@ describe('linear formats on one layer (WASM EP)', () => {
     const plain = relRms(await product(parseLinearFormat('int8'), swiglu), ref);
     const turned = relRms(await product(parseLinearFormat('int8-rot64'), swiglu), ref);
     expect(turned).toBeLessThan(plain * 0.75);
-    // (W·H)·(x·H)ᵀ = W·xᵀ: H is orthogonal, and applying it twice gives the weights back.
-    const back = rotateRows(rotateRows(w, N, K, 64), N, K, 64);
-    expect(Math.max(...back.map((v, i) => Math.abs(v - w[i])))).toBeLessThan(1e-6);
+    // (x·R)·(W·R)ᵀ = x·Wᵀ: R is orthogonal, so rotating rows keeps their norms and their dot products.
+    const turnedW = rotateRows(w, N, K, 64);
+    const dot = (m: Float32Array, i: number, j: number) => m.subarray(i * K, (i + 1) * K).reduce((s, v, k) => s + v * m[j * K + k], 0);
+    for (const [i, j] of [
+      [0, 0],
+      [0, 1],
+      [5, 9],
+    ])
+      expect(dot(turnedW, i, j)).toBeCloseTo(dot(w, i, j), 5);
   });
 
   it('4-bit + 4-bit residual is about as close as 8-bit blocks, far closer than 4-bit', async () => {
@@ -87,6 +93,14 @@ describe('linear formats on one layer (WASM EP)', () => {
     expect(formatFor(plan, 'model.language_model.layers.7.mlp.down_proj.weight')).toEqual({ kind: 'fp32' });
     expect(formatFor(plan, 'model.language_model.layers.7.mlp.up_proj.weight')).toEqual({ kind: 'int8', weights: 'u8' });
     expect(formatFor(plan, 'model.visual.blocks.2.mlp.linear_fc2.weight').kind).toBe('int8');
+    const layered: LinearPlan = {
+      base: parseLinearFormat('int8'),
+      roles: { 'layers.0/*': { kind: 'fp32' }, 'layers.1/mlp/up_proj': { kind: 'fp32' } },
+    };
+    expect(formatFor(layered, 'model.language_model.layers.0.self_attn.q_proj.weight').kind).toBe('fp32');
+    expect(formatFor(layered, 'model.language_model.layers.1.mlp.up_proj.weight').kind).toBe('fp32');
+    expect(formatFor(layered, 'model.language_model.layers.1.mlp.gate_proj.weight').kind).toBe('int8');
+    expect(formatFor(layered, 'model.language_model.layers.10.self_attn.q_proj.weight').kind).toBe('int8');
     expect(() => parseLinearFormat('int7')).toThrow(/unknown linear format/);
   });
 });

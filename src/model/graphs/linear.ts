@@ -37,6 +37,15 @@ export interface LinearPlan {
 }
 
 /**
+ * What `--linear int8` stores besides plain int8 (docs/decisions/2026-12-08-default-formats-fidelity.md):
+ * mlp/down_proj reads SwiGLU's heavy-tailed products, rotated first (text scores 1.7× closer to the
+ * official ones at full size; an fp32 vision tower, also measured, brought image scores no closer).
+ */
+export const INT8_ROLES: Record<string, LinearFormat> = {
+  'mlp/down_proj': { kind: 'int8', weights: 'u8', rotate: 64 },
+};
+
+/**
  * A format by name, as `sift convert --roles ROLE=NAME` takes it: fp32, 4, 4+4 or 8 (MatMulNBits bits,
  * + a 4-bit residual), int8, int8-s8 (int8 weights stored signed), int8-rot<B> (Hadamard-rotated blocks of B).
  */
@@ -51,10 +60,19 @@ export function parseLinearFormat(name: string, blockSize = 32): LinearFormat {
   throw new Error(`unknown linear format "${name}" (fp32, 4, 4+4, 8, int8, int8-s8, int8-rot<B>)`);
 }
 
-/** The format of the linear layer whose weight is `weightName` under `plan`. */
+/**
+ * The format of the linear layer whose weight is `weightName` under `plan`: the plan's entry for this
+ * layer and role ("layers.3/mlp/down_proj"), for every role of this layer ("layers.3/*"), for this
+ * role in every layer ("mlp/down_proj"), for every layer of its tower ("vision/*", "decoder/*"), else
+ * its base. Decoder layers are "layers.N", vision blocks "blocks.N".
+ */
 export function formatFor(plan: LinearPlan | LinearFormat, weightName: string): LinearFormat {
   if (!('base' in plan)) return plan;
-  return plan.roles?.[roleOf(weightName)] ?? plan.base;
+  const role = roleOf(weightName);
+  const layer = /\.((?:layers|blocks)\.\d+)\./.exec(weightName)?.[1];
+  const roles = plan.roles ?? {};
+  const tower = weightName.startsWith('model.visual.') ? 'vision' : 'decoder';
+  return (layer && (roles[`${layer}/${role}`] ?? roles[`${layer}/*`])) || roles[role] || roles[`${tower}/*`] || plan.base;
 }
 
 const MS_DOMAIN = 'com.microsoft';
