@@ -47,12 +47,12 @@ type Outcome = Awaited<ReturnType<ApiTestApi['rerank']>>;
 const rerank = (request: unknown, options = {}): Promise<Outcome> =>
   page.evaluate(([r, o]) => (window as unknown as { apiTest: ApiTestApi }).apiTest.rerank(r, o), [request, options] as const);
 
-/** `sift rank` in Node on the same model files and media (run in the background while the page loads). */
+/** `sift rank` in Node on the same model files and media and the app's engine (WASM), run while the page loads. */
 function cliRun(request: unknown, name: string, args: string[] = []): Promise<{ code: number | null; out: string }> {
   const path = join(media.dir, `${name}.json`);
   writeFileSync(path, JSON.stringify(request));
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['bin/sift.mjs', 'rank', '--model', 'public/models/tiny-int8', ...args, path]);
+    const p = spawn(process.execPath, ['bin/sift.mjs', 'rank', '--model', 'public/models/tiny-int8', '--backend', 'wasm', ...args, path]);
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.stderr.on('data', (d) => (out += d));

@@ -90,8 +90,8 @@ test.beforeAll(async ({ browser }) => {
   const nodeFolder = join(dir, 'node-photos');
   cpSync(folder, nodeFolder, { recursive: true });
   const index = join(dir, 'node-index');
-  node = sift('index', nodeFolder, '--model', NODE_MODEL, '--out', index, '--segment-seconds', String(SEGMENT_SECONDS))
-    .then(() => sift('search', index, '--query', QUERY, '--top', '20'))
+  node = sift('index', nodeFolder, '--model', NODE_MODEL, '--backend', 'wasm', '--out', index, '--segment-seconds', String(SEGMENT_SECONDS))
+    .then(() => sift('search', index, '--backend', 'wasm', '--query', QUERY, '--top', '20'))
     .then((out) => JSON.parse(out));
   node.catch(() => {});
   page = await openPage(browser, { name: 'main', settings: { segmentSeconds: SEGMENT_SECONDS } });

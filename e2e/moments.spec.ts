@@ -98,7 +98,8 @@ test.beforeAll(async ({ browser }) => {
     join(dir, 'long.mp4'),
   ]);
   writeFileSync(join(dir, 'moments.json'), JSON.stringify({ query: { text: QUERY }, video: 'long.mp4', ...WINDOWS }));
-  const model = ['--model', 'public/models/tiny-int8'];
+  // The app's engine (onnxruntime-web's WASM build) in Node too: only the decoders differ.
+  const model = ['--model', 'public/models/tiny-int8', '--backend', 'wasm'];
   nodeMoments = sift(['moments', ...model, join(dir, 'moments.json')]) as Promise<NodeMoments>;
   nodeMoments.catch(() => {});
   const clips = RANKED.map((k) => ({ start: k * WINDOWS.stride, end: Math.min(k * WINDOWS.stride + WINDOWS.window, 180) }));

@@ -36,11 +36,14 @@ export interface CliRank {
   errors: { index: number; message: string }[];
 }
 
-/** `sift rank --model <dir> <request.json>` in Node, on the same model files the app serves. */
+/**
+ * `sift rank --model <dir> --backend wasm <request.json>` in Node, on the same model files the app serves
+ * and on the app's engine (onnxruntime-web's WASM build): native vs WASM is test/cli/nativeBackend.test.ts's.
+ */
 export function cliRank(modelDir: string, request: unknown, dir: string): CliRank {
   const path = join(dir, `request-${Date.now()}.json`);
   writeFileSync(path, JSON.stringify(request));
-  const r = spawnSync(process.execPath, ['bin/sift.mjs', 'rank', '--model', modelDir, path], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['bin/sift.mjs', 'rank', '--model', modelDir, '--backend', 'wasm', path], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`sift rank failed (${r.status}): ${r.stdout}${r.stderr}`);
   return JSON.parse(r.stdout) as CliRank;
 }
