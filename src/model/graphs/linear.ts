@@ -29,6 +29,8 @@ export type LinearFormat =
   | { kind: 'fp32' }
   | { kind: 'nbits'; bits: Bits; blockSize: number; residual?: boolean }
   | { kind: 'int8'; weights?: 'u8' | 's8'; rotate?: number };
+type NbitsFormat = Extract<LinearFormat, { kind: 'nbits' }>;
+type Int8Format = Extract<LinearFormat, { kind: 'int8' }>;
 
 /** A format for every linear layer, except the roles (roleOf) listed in `roles`. */
 export interface LinearPlan {
@@ -195,6 +197,60 @@ function matMulNBits(
   return { y: g.node('MatMulNBits', [x, packed, scales, zps], { attrs, domain: MS_DOMAIN, hint: 'mmq', name: role })[0], q };
 }
 
+/** fp32: MatMul on Wᵀ, every weight exact. */
+function fp32Linear(g: GraphBuilder, x: string, name: string, w: Float32Array, n: number, k: number, role: string): string {
+  const wt = new Float32Array(k * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) wt[j * n + i] = w[i * k + j];
+  return g.node('MatMul', [x, g.floatWeight(`${name}.T`, [k, n], wt)], { hint: 'mm', name: role })[0];
+}
+
+/** MatMulNBits blocks, plus (residual) a second pass on the first one's rounding error. */
+function nbitsLinear(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  w: Float32Array,
+  n: number,
+  k: number,
+  fmt: NbitsFormat,
+  role: string,
+): string {
+  const first = matMulNBits(g, x, name, w, n, k, fmt.bits, fmt.blockSize, role);
+  if (!fmt.residual) return first.y;
+  const rest = dequantizeRows(first.q, 0, n);
+  for (let i = 0; i < rest.length; i++) rest[i] = w[i] - rest[i];
+  return g.op('Add', [first.y, matMulNBits(g, x, `${name}.residual`, rest, n, k, fmt.bits, fmt.blockSize, `${role}.residual`).y]);
+}
+
+/** Per-token uint8 activations × per-channel int8 weights (optionally rotated), MatMulIntegerToFloat. */
+function int8Linear(
+  g: GraphBuilder,
+  x: string,
+  name: string,
+  w: Float32Array,
+  n: number,
+  k: number,
+  fmt: Int8Format,
+  role: string,
+): string {
+  const b = fmt.rotate ? rotationBlock(k, fmt.rotate) : 1;
+  const a = quantizedActivations(g, b > 1 ? rotated(g, x, b) : x);
+  const q = int8PerChannel(b > 1 ? rotateRows(w, n, k, b) : w, n, k);
+  const scales = g.floatWeight(`${name}.scale`, [n], q.scales);
+  const zp = g.memo('int8-act-zero-point', () => g.weight('int8_activation_zero_point', DType.UINT8, [], new Uint8Array([128])));
+  const inputs = [a.q, '', a.scale, scales, zp];
+  if (fmt.weights === 's8') {
+    inputs[1] = g.weight(`${name}.int8`, DType.INT8, [k, n], new Uint8Array(q.weights.buffer));
+  } else {
+    const u8 = new Uint8Array(q.weights.length);
+    for (let i = 0; i < u8.length; i++) u8[i] = q.weights[i] + 128;
+    inputs[1] = g.weight(`${name}.u8`, DType.UINT8, [k, n], u8);
+    // The same scalar as the activations' zero point (one initializer).
+    inputs.push(zp);
+  }
+  return g.node('MatMulIntegerToFloat', inputs, { domain: MS_DOMAIN, hint: 'mmi', name: role })[0];
+}
+
 export function linearFromArray(
   g: GraphBuilder,
   x: string,
@@ -207,37 +263,12 @@ export function linearFromArray(
 ): string {
   const role = roleOf(name);
   const fmt = formatFor(plan, name);
-  let y: string;
-  if (fmt.kind === 'fp32') {
-    const wt = new Float32Array(k * n);
-    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) wt[j * n + i] = w[i * k + j];
-    y = g.node('MatMul', [x, g.floatWeight(`${name}.T`, [k, n], wt)], { hint: 'mm', name: role })[0];
-  } else if (fmt.kind === 'nbits') {
-    const first = matMulNBits(g, x, name, w, n, k, fmt.bits, fmt.blockSize, role);
-    y = first.y;
-    if (fmt.residual) {
-      const rest = dequantizeRows(first.q, 0, n);
-      for (let i = 0; i < rest.length; i++) rest[i] = w[i] - rest[i];
-      y = g.op('Add', [y, matMulNBits(g, x, `${name}.residual`, rest, n, k, fmt.bits, fmt.blockSize, `${role}.residual`).y]);
-    }
-  } else {
-    const b = fmt.rotate ? rotationBlock(k, fmt.rotate) : 1;
-    const a = quantizedActivations(g, b > 1 ? rotated(g, x, b) : x);
-    const q = int8PerChannel(b > 1 ? rotateRows(w, n, k, b) : w, n, k);
-    const scales = g.floatWeight(`${name}.scale`, [n], q.scales);
-    const zp = g.memo('int8-act-zero-point', () => g.weight('int8_activation_zero_point', DType.UINT8, [], new Uint8Array([128])));
-    const inputs = [a.q, '', a.scale, scales, zp];
-    if (fmt.weights === 's8') {
-      inputs[1] = g.weight(`${name}.int8`, DType.INT8, [k, n], new Uint8Array(q.weights.buffer));
-    } else {
-      const u8 = new Uint8Array(q.weights.length);
-      for (let i = 0; i < u8.length; i++) u8[i] = q.weights[i] + 128;
-      inputs[1] = g.weight(`${name}.u8`, DType.UINT8, [k, n], u8);
-      // The same scalar as the activations' zero point (one initializer).
-      inputs.push(zp);
-    }
-    y = g.node('MatMulIntegerToFloat', inputs, { domain: MS_DOMAIN, hint: 'mmi', name: role })[0];
-  }
+  let y =
+    fmt.kind === 'fp32'
+      ? fp32Linear(g, x, name, w, n, k, role)
+      : fmt.kind === 'nbits'
+        ? nbitsLinear(g, x, name, w, n, k, fmt, role)
+        : int8Linear(g, x, name, w, n, k, fmt, role);
   if (bias) y = g.op('Add', [y, g.floatWeight(`${name}.bias`, [n], bias)]);
   return y;
 }
