@@ -24,7 +24,7 @@ export function parseArgs(argv) {
     // Section 8 (bench/full2bPeerSection.mjs): which model, rounds, official dtypes, Python.
     peerModel: undefined,
     peerReps: 2,
-    peerDtypes: ['fp32', 'bf16'],
+    peerDtypes: undefined, // fp32, and bf16 where the CPU computes it natively (bench/full2bPeerSection.mjs)
     python: undefined,
     // Extra Chromium flags (a GPU machine's WebGPU: bench/README.md), and a headed browser.
     chromiumArgs: [],
@@ -54,6 +54,6 @@ export function parseArgs(argv) {
     else throw new Error(`bench: unknown argument ${a}`);
   }
   if (o.quick) o.full2b = false;
-  if (o.peerDtypes.some((d) => d !== 'fp32' && d !== 'bf16')) throw new Error('bench: --peer-dtypes takes fp32, bf16 or both');
+  if (o.peerDtypes?.some((d) => d !== 'fp32' && d !== 'bf16')) throw new Error('bench: --peer-dtypes takes fp32, bf16 or both');
   return o;
 }

@@ -8,7 +8,7 @@
 // rounds; the load average is kept with every measurement. Scores give each format's fidelity (max
 // |Δscore| vs the official fp32). bench/peerSummary.mjs turns this into the JSON keys and the table.
 import { spawn, spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { tsImport } from 'tsx/esm/api';
@@ -20,33 +20,64 @@ import { runOfficial } from './peerOfficial.mjs';
 import { summarizePeer } from './peerSummary.mjs';
 
 const loadNow = () => os.loadavg().map((x) => round(x, 2));
-const formatKey = (linear) => (linear === 'int8' ? 'int8' : '4bit');
+// A system's format → the converted model it runs (bench/peerModels.mjs).
+const MODEL_OF = { int8: 'int8', '4bit': 'nbits', '4p4': 'q44' };
 
-/** Where the app's defaults come from: the worker's choice of stored format per backend (workers/backend.ts). */
+/** The formats each backend runs by default (workers/backend.ts; the app's WebGPU models are 4+4). */
 async function appDefaults() {
   const { storedLinearFor } = await tsImport('../workers/backend.ts', import.meta.url);
   return {
-    wasm: formatKey(storedLinearFor('wasm')),
-    webgpu: formatKey(storedLinearFor('webgpu')),
-    // The CLI's: `sift convert` writes MatMulNBits unless --linear int8 is given (src/cli/convert.ts).
-    node_native: '4bit',
+    wasm: storedLinearFor('wasm') === 'int8' ? 'int8' : '4bit',
+    // The built-in WebGPU models (scripts/prepare-tiny.mjs) and the app's in-browser conversion
+    // (workers/convertIntoStore.ts) are 4-bit + a 4-bit residual pass.
+    webgpu: '4p4',
+    // Node's CPU format: the same int8 graphs the browser runs, on onnxruntime-node's CPU EP.
+    node_native: 'int8',
   };
 }
 
-/** The systems of this run, in the order each round runs them. */
+/**
+ * The systems of this run, in the order each round runs them. `rounds: 1` marks the ones that are
+ * there for their format's fidelity or as a comparison (not a default, not the peer): they run in
+ * the first round only, which keeps a full run within a session.
+ */
 function systemsOf(models, { webgpu, python, dtypes }) {
-  const browser = (format, ep) => ({ kind: 'browser', format, ep, url: models.formats[format === 'int8' ? 'int8' : 'nbits'].url });
-  const node = (format, backend) => ({ kind: 'node', format, backend, dir: models.formats[format === 'int8' ? 'int8' : 'nbits'].dir });
+  const browser = (format, ep, rounds) => ({ kind: 'browser', format, ep, url: models.formats[MODEL_OF[format]].url, rounds });
+  const node = (format, backend, rounds) => ({ kind: 'node', format, backend, dir: models.formats[MODEL_OF[format]].dir, rounds });
   const s = {
     browser_wasm_int8: browser('int8', 'wasm'),
-    browser_wasm_4bit: browser('4bit', 'wasm'),
-    ...(webgpu ? { browser_webgpu_4bit: browser('4bit', 'webgpu') } : {}),
+    browser_wasm_4bit: browser('4bit', 'wasm', 1),
+    ...(webgpu ? { browser_webgpu_4p4: browser('4p4', 'webgpu') } : {}),
     node_native_int8: node('int8', 'native'),
-    node_native_4bit: node('4bit', 'native'),
-    node_wasm_int8: node('int8', 'wasm'),
+    node_native_4bit: node('4bit', 'native', 1),
+    // WebGPU's format on the CPU: its fidelity where no real adapter runs it.
+    node_native_4p4: node('4p4', 'native', 1),
+    node_wasm_int8: node('int8', 'wasm', 1),
   };
   if (python) for (const d of dtypes) s[`official_${d}`] = { kind: 'official', dtype: d };
   return s;
+}
+
+/**
+ * The official dtypes to run: `--peer-dtypes`, else fp32, plus bf16 where the CPU has bf16 arithmetic
+ * (AVX512-BF16 or AMX; not Linux: assumed). Without it torch converts every bf16 operand: on this
+ * project's AVX2 VM the official bf16 was 1.8–4.3× slower than fp32 on the bench model (`npm run bench
+ * -- --peer-only --peer-model l4v6`), and at full size a bf16 round would take about an hour.
+ */
+export function officialDtypes(given) {
+  if (given) return { dtypes: given, note: null };
+  if (os.platform() !== 'linux') return { dtypes: ['fp32', 'bf16'], note: null };
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    return { dtypes: ['fp32', 'bf16'], note: null };
+  }
+  if (/\b(avx512_bf16|amx_bf16)\b/.test(flags)) return { dtypes: ['fp32', 'bf16'], note: null };
+  return {
+    dtypes: ['fp32'],
+    note: 'official bf16 not run: this CPU has no AVX512-BF16/AMX (torch would emulate it; 1.8–4.3× slower than fp32 on the bench model here); give --peer-dtypes fp32,bf16 to run it',
+  };
 }
 
 /** One browser round of a system: a fresh page (a fresh wasm heap), the model loaded over HTTP, each workload. */
@@ -135,10 +166,13 @@ export async function full2bPeerSection(b, opts) {
   if (!python.python) b.log(`peer: ${python.note}`);
   const ctx = { models, python, ...prepareInputs(models) };
   b.log(`peer inputs (${ctx.inputsDir}):\n${ctx.described}`);
-  const systems = systemsOf(models, { webgpu: opts.webgpu, python: python.python, dtypes: opts.dtypes });
+  const official = officialDtypes(opts.dtypes);
+  if (official.note) b.log(`peer: ${official.note}`);
+  const systems = systemsOf(models, { webgpu: opts.webgpu, python: python.python, dtypes: official.dtypes });
   const rounds = Object.fromEntries(Object.keys(systems).map((k) => [k, []]));
   for (let r = 0; r < opts.reps; r++) {
     for (const [name, sys] of Object.entries(systems)) {
+      if (sys.rounds !== undefined && r >= sys.rounds) continue;
       b.log(`peer round ${r + 1}/${opts.reps}: ${name} (load average ${loadNow().join(', ')})`);
       rounds[name].push(await runRound(b, ctx, { ...sys, name }));
     }
@@ -151,6 +185,7 @@ export async function full2bPeerSection(b, opts) {
     rounds,
     defaults: await appDefaults(),
     python,
+    notes: official.note ? [official.note] : [],
   });
 }
 

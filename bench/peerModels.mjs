@@ -17,12 +17,14 @@ export const PEER_MODELS = {
     label: 'full-size 2B (28 layers, 24 vision blocks; random weights)',
     nbits: ['full2b', { realSize: true }],
     int8: ['full2b-int8', { realSize: true, linear: 'int8' }],
+    q44: ['full2b-q44', { realSize: true, bits: '4+4' }],
     generate: (dir) => ['bin/sift.mjs', 'tiny', dir, '--real-size', '--seed', '3'],
   },
   l4v6: {
     label: 'bench model (real 2B widths, 4 layers, 6 vision blocks; random weights)',
     nbits: ['l4v6', { realSize: true, layers: 4, visionDepth: 6 }],
     int8: ['l4v6-int8', { realSize: true, layers: 4, visionDepth: 6, linear: 'int8' }],
+    q44: ['l4v6-q44', { realSize: true, layers: 4, visionDepth: 6, bits: '4+4' }],
     generate: (dir) => ['--import', 'tsx', 'bench/gen-checkpoint.ts', dir, '4', '6', 'reranker'],
   },
 };
@@ -63,12 +65,12 @@ export function prepareCheckpoint(name, log) {
   return ckpt;
 }
 
-/** The converted models (4-bit and int8) and the checkpoint of `name`, built or found in .cache/bench. */
+/** The converted models (4-bit, 4+4-bit and int8) and the checkpoint of `name`, built or found in .cache/bench. */
 export function peerModels(name, log) {
   const m = PEER_MODELS[name];
   if (!m) throw new Error(`--peer-model must be one of ${Object.keys(PEER_MODELS).join(', ')}, got ${name}`);
   const dirs = {};
-  for (const format of ['nbits', 'int8']) {
+  for (const format of ['nbits', 'q44', 'int8']) {
     const [id, spec] = m[format];
     dirs[format] = { dir: prepareModel(id, spec, log).dir, url: `/bench-models/${id}/model/` };
   }

@@ -79,7 +79,7 @@ function speedups(prefix, peer, sys) {
 }
 
 /** The section's record and the top-level keys of latest.json. */
-export function summarizePeer({ model, label, reps, systems, rounds, defaults, python }) {
+export function summarizePeer({ model, label, reps, systems, rounds, defaults, python, notes = [] }) {
   const recs = Object.fromEntries(Object.entries(systems).map(([k, s]) => [k, systemRecord(s, rounds[k])]));
   const fidelity = {};
   for (const k of Object.keys(recs)) {
@@ -90,8 +90,11 @@ export function summarizePeer({ model, label, reps, systems, rounds, defaults, p
   }
   const peer = peerOf(recs);
   const wasmDefault = `browser_wasm_${defaults.wasm}`;
-  // WebGPU's default format on a real adapter when this run had one, else the same format on WASM.
-  const webgpuDefault = recs[`browser_webgpu_${defaults.webgpu}`] ? `browser_webgpu_${defaults.webgpu}` : `browser_wasm_${defaults.webgpu}`;
+  // WebGPU's default format on a real adapter when this run had one, else the same graphs on the CPU
+  // (onnxruntime-node: MatMulNBits dequantizes to fp32 on either EP, so the format's error is the same).
+  const webgpuDefault = [`browser_webgpu_${defaults.webgpu}`, `browser_wasm_${defaults.webgpu}`, `node_native_${defaults.webgpu}`].find(
+    (k) => recs[k],
+  );
   const nodeDefault = `node_native_${defaults.node_native}`;
   const keys = {
     ...Object.fromEntries(
@@ -101,7 +104,7 @@ export function summarizePeer({ model, label, reps, systems, rounds, defaults, p
     ...speedups('node_peer_speedup', peer, recs[nodeDefault]),
     fidelity_max_abs: fidelity,
     fidelity_max_abs_wasm_default: fidelity[wasmDefault] ?? null,
-    fidelity_max_abs_webgpu_default: fidelity[webgpuDefault] ?? null,
+    fidelity_max_abs_webgpu_default: webgpuDefault ? (fidelity[webgpuDefault] ?? null) : null,
   };
   const record = {
     model,
@@ -110,6 +113,7 @@ export function summarizePeer({ model, label, reps, systems, rounds, defaults, p
     defaults: { ...defaults, wasm_system: wasmDefault, webgpu_system: webgpuDefault, node_native_system: nodeDefault },
     python: python.python ? { python: python.python, torch: python.torch, transformers: python.transformers } : { skipped: python.note },
     peer,
+    notes,
     systems: recs,
   };
   return { record, keys };
@@ -148,9 +152,11 @@ function peerTable(p) {
   lines.push('| system | text10 ms | × | img4 ms | × | imgq_text10 ms | × | max \\|Δscore\\| vs official fp32 | load avg (1 min) |');
   lines.push('|---|---|---|---|---|---|---|---|---|');
   for (const [name, s] of Object.entries(p.systems)) {
-    const tags = [name === p.defaults.wasm_system && 'browser default', name === p.defaults.node_native_system && 'Node default'].filter(
-      Boolean,
-    );
+    const tags = [
+      name === p.defaults.wasm_system && 'WASM default',
+      name === p.defaults.webgpu_system && 'WebGPU default format',
+      name === p.defaults.node_native_system && 'Node',
+    ].filter(Boolean);
     const cells = WORKLOADS.flatMap((w) => {
       const ms = s.workloads[w].ms_median;
       const isPeer = p.peer[w]?.system === name;
@@ -165,7 +171,7 @@ function peerTable(p) {
   }
   lines.push(
     '',
-    `Medians of ${p.reps} rounds; each round runs every system in turn (load, a warm-up document, the three workloads). ` +
+    `Medians of ${p.reps} rounds (systems run in turn: load, a warm-up document, the three workloads); the non-default formats and node_wasm_int8 run in the first round only. ` +
       "× = the peer's time ÷ this system's (> 1: faster than the peer); the peer is the faster official dtype per workload " +
       "(transformers' Qwen3-VL class, one forward per (query, document) pair, as Qwen3VLReranker does). Sift scores as the app does " +
       '(the query prefix and its image run once, documents packed). Same prepared inputs everywhere (bench/peerInputs.ts); random weights: speed and agreement mean something, the scores do not.',
@@ -182,11 +188,12 @@ function peerTable(p) {
       '',
       `${sat.join(', ')}: this CPU has no VNNI, onnxruntime-node's int8 kernels saturate on ORT-format int8 graphs (src/cli/backend.ts) — its fidelity shows it; the CLI itself runs such models on WASM.`,
     );
-  if (!p.systems.browser_webgpu_4bit)
+  if (!p.defaults.webgpu_system?.startsWith('browser_webgpu'))
     lines.push(
       '',
-      `No real WebGPU adapter: \`fidelity_max_abs_webgpu_default\` is the WebGPU default format (${p.defaults.webgpu}) run on WASM.`,
+      `No real WebGPU adapter: \`fidelity_max_abs_webgpu_default\` is the WebGPU default format (${p.defaults.webgpu}) run as ${p.defaults.webgpu_system ?? '—'}.`,
     );
+  for (const n of p.notes ?? []) lines.push('', n);
   for (const [name, s] of Object.entries(p.systems)) for (const e of s.errors) lines.push('', `⚠ ${name}: ${e.slice(0, 300)}`);
   return lines;
 }

@@ -33,10 +33,10 @@ function run(args, what) {
 }
 
 /**
- * The model `name` in .cache/bench/<name>/model (converted, 4-bit), generated if missing or stale.
- * spec: { realSize: true, layers?, visionDepth?, linear?, graphFormat?, kind? ('embedding': Qwen3-VL-Embedding) } — without layers/visionDepth: the
+ * The model `name` in .cache/bench/<name>/model (converted), generated if missing or stale.
+ * spec: { realSize: true, layers?, visionDepth?, linear?, bits?, graphFormat?, kind? ('embedding': Qwen3-VL-Embedding) } — without layers/visionDepth: the
  * full 2B sizes; linear 'int8' converts with int8 linear layers (the WASM EP's format, graphs in ORT
- * format unless graphFormat 'onnx'), else MatMulNBits.
+ * format unless graphFormat 'onnx'), else MatMulNBits at `bits` ('4' unless given; '4+4': WebGPU's format).
  */
 export function prepareModel(name, spec, log = console.log) {
   const dir = join(cacheDir, name);
@@ -59,7 +59,7 @@ export function prepareModel(name, spec, log = console.log) {
         ['bin/sift.mjs', 'tiny', ckpt, '--real-size', '--seed', '3', ...(spec.kind ? ['--kind', spec.kind] : [])],
         'sift tiny --real-size',
       );
-  log(`  checkpoint in ${gen.toFixed(0)} s; converting to 4-bit…`);
+  log(`  checkpoint in ${gen.toFixed(0)} s; converting (${spec.linear ?? `${spec.bits ?? 4}-bit`})…`);
   const conv = run(
     [
       'bin/sift.mjs',
@@ -67,7 +67,7 @@ export function prepareModel(name, spec, log = console.log) {
       ckpt,
       model,
       '--bits',
-      '4',
+      spec.bits ?? '4',
       '--linear',
       spec.linear ?? 'nbits',
       ...(spec.graphFormat ? ['--graph-format', spec.graphFormat] : []),

@@ -1,7 +1,8 @@
 // Speed of stored formats A/B: each model scores the same prepared fidelity workload (inputs.ts), in
 // turns (A B C A B C …) so that load on a shared machine falls on every model alike; prints the median
 // time per model and the load average before and after.
-//   node --import tsx bench/fidelity/formatSpeed.ts <inputs-dir> <workload> <reps> [native|wasm] name=<model-dir> …
+//   node --import tsx bench/fidelity/formatSpeed.ts <inputs-dir> <workload> <reps> [native|wasm] name=<model-dir> … [--no-vision-cache]
+// --no-vision-cache runs the vision tower on every turn (otherwise image turns after the first reuse its outputs).
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +11,10 @@ import { loadModelDir } from '../../src/cli/nodeModel.ts';
 import { Scorer, type PromptInput } from '../../src/engine/scorer.ts';
 import type { FidelityInputs } from './inputs.ts';
 
-const [inputsDir, workload, repsArg, backendArg, ...specs] = process.argv.slice(2);
+const argv = process.argv.slice(2);
+const noCache = argv.includes('--no-vision-cache');
+const [inputsDir, workload, repsArg, backendArg, ...specs] = argv.filter((a) => a !== '--no-vision-cache');
+const scorerOptions = noCache ? { visionCache: null } : {};
 const backend = (backendArg === 'native' || backendArg === 'wasm' ? backendArg : undefined) as BackendName | undefined;
 if (!backend) specs.unshift(backendArg);
 const inputs = JSON.parse(readFileSync(join(inputsDir, 'inputs.json'), 'utf8')) as FidelityInputs;
@@ -23,7 +27,7 @@ const models = await Promise.all(
   specs.map(async (spec) => {
     const [name, dir] = spec.split('=');
     const m = await loadModelDir(dir, { backend });
-    await new Scorer(m.model).score(null, prompts.slice(0, 1), { reusePrefix: false }); // warm-up
+    await new Scorer(m.model, scorerOptions).score(null, prompts.slice(0, 1), { reusePrefix: false }); // warm-up
     return { name, m, times: [] as number[] };
   }),
 );
@@ -31,7 +35,7 @@ const load0 = loadavg()[0];
 for (let r = 0; r < Number(repsArg); r++)
   for (const x of models) {
     const t0 = performance.now();
-    await new Scorer(x.m.model).score(null, prompts, { reusePrefix: false });
+    await new Scorer(x.m.model, scorerOptions).score(null, prompts, { reusePrefix: false });
     x.times.push(performance.now() - t0);
   }
 const median = (a: number[]) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];

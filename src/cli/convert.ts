@@ -67,7 +67,7 @@ export async function runConvertCommand(argv: string[]): Promise<number> {
   const int8Weights = args.options.get('int8-weights') ?? 'u8';
   if (int8Weights !== 'u8' && int8Weights !== 's8') throw new Error('--int8-weights must be u8 or s8');
   // Other formats for some roles (the name after the layer in a node's name), e.g. mlp/down_proj=fp32;
-  // none: no role differs (int8 models otherwise get graphs/linear.ts INT8_ROLES).
+  // none: no role differs (int8 models otherwise get graphs/linear.ts INT8_ROLES: rotated down_proj, 8-bit attention).
   const rolesArg = args.options.get('roles');
   const roles =
     rolesArg === undefined

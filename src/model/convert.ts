@@ -89,10 +89,11 @@ function storedFormats(opts: ConvertOptions): { linear: LinearPlan; bits: Bits |
       ? { kind: 'fp32' }
       : { kind: 'nbits', bits, blockSize, ...(opts.residual ? { residual: true } : {}) };
   const linear: LinearPlan = { base, roles: { ...(opts.roles ?? (int8 ? INT8_ROLES : {})) } };
-  // A role may be fp32 under any format, otherwise of the rest's kind (int8 graphs are the WASM EP's, MatMulNBits WebGPU's).
+  // int8 graphs are the WASM EP's alone (WebGPU has no MatMulIntegerToFloat): an int8 layer cannot go
+  // in a MatMulNBits model; fp32 or MatMulNBits layers can go in an int8 one (the WASM EP runs both).
   for (const [role, f] of Object.entries(linear.roles!))
-    if (f.kind !== 'fp32' && (f.kind === 'int8') !== (base.kind === 'int8'))
-      throw new Error(`${role}: a ${f.kind} layer cannot go in a ${base.kind} model (only fp32 or the same kind)`);
+    if (f.kind === 'int8' && base.kind !== 'int8')
+      throw new Error(`${role}: an int8 layer cannot go in a ${base.kind} model (WebGPU runs no int8 layers)`);
   const embedBits = opts.embedBits ?? (int8 || opts.residual ? 8 : bits);
   if (![4, 8, 32].includes(embedBits)) throw new Error(`the embedding table can be stored at 4, 8 or 32 bits, not ${embedBits}`);
   // A 4-bit table under 8-bit or wider linear layers would be most of the model's error.

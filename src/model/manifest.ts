@@ -14,10 +14,12 @@ const linearStorage = (f: LinearFormat): string =>
       ? `${blockFormat(f.bits, f.blockSize)}${f.residual ? ` + ${f.bits}-bit residual block ${f.blockSize}` : ''}`
       : `int8 per output channel (from the checkpoint weights${f.weights === 's8' ? '' : ', stored as uint8 around 128'}), int8 activations per token${f.rotate ? `, both rotated in blocks of ${f.rotate}` : ''}`;
 
-/** e.g. "int8 per output channel …; fp32: mlp/down_proj". */
+/** e.g. "int8 per output channel …; fp32: mlp/down_proj, mlp/up_proj" (roles of one format listed together). */
 const planStorage = (plan: LinearPlan): string => {
-  const others = Object.entries(plan.roles ?? {}).map(([role, f]) => `${linearStorage(f)}: ${role}`);
-  return [linearStorage(plan.base), ...others].join('; ');
+  const byFormat = new Map<string, string[]>();
+  for (const [role, f] of Object.entries(plan.roles ?? {}))
+    byFormat.set(linearStorage(f), [...(byFormat.get(linearStorage(f)) ?? []), role]);
+  return [linearStorage(plan.base), ...[...byFormat].map(([format, roles]) => `${format}: ${roles.join(', ')}`)].join('; ');
 };
 
 export function describeStorage(linear: LinearPlan, embeddingBits: 4 | 8 | 32, blockSize: number): Storage {

@@ -98,10 +98,26 @@ describe('sift convert: stored precision', () => {
     }
     const int8 = 'int8 per output channel (from the checkpoint weights, stored as uint8 around 128), int8 activations per token';
     expect((await convert({ bits: 4, linear: 'int8' })).manifest.storage!.linear).toBe(
-      `${int8}; ${int8}, both rotated in blocks of 64: mlp/down_proj`,
+      `${int8}; ${int8}, both rotated in blocks of 64: mlp/down_proj; 8-bit block 32: self_attn/q_proj, self_attn/k_proj, self_attn/v_proj, self_attn/o_proj`,
     );
     await expect(convert({ bits: 4, linear: 'int8', embedBits: 4 })).rejects.toThrow(/at least 8-bit/);
+    // MatMulNBits layers may go in an int8 model (the WASM EP runs both); int8 ones not in a MatMulNBits model (WebGPU has no int8 kernel).
+    await expect(convert({ bits: 4, roles: { 'mlp/down_proj': { kind: 'int8', weights: 'u8' } } })).rejects.toThrow(/WebGPU runs no int8/);
     await expect(convert({ bits: 8, embedBits: 4 })).rejects.toThrow(/at least 8-bit/);
+  });
+});
+
+describe('sift convert: a plan of formats per role', () => {
+  it('int8 models keep the decoder attention in 8-bit blocks (both ops in one graph); plain int8 is there with --roles none', async () => {
+    const mixed = await convert({ bits: 4, linear: 'int8' });
+    const decoder = Buffer.from(mixed.files.get(mixed.manifest.graphs.decoder.file)!);
+    expect([decoder.includes('MatMulNBits'), decoder.includes('MatMulIntegerToFloat')]).toEqual([true, true]);
+    const plain = await convert({ bits: 4, linear: 'int8', roles: {} });
+    expect(Buffer.from(plain.files.get(plain.manifest.graphs.decoder.file)!).includes('MatMulNBits')).toBe(false);
+    const exact = await scores(await convert({ bits: 32 }));
+    const err = async (c: Awaited<ReturnType<typeof convert>>) => Math.max(...(await scores(c)).map((v, i) => Math.abs(v - exact[i])));
+    expect(await err(mixed)).toBeLessThan(2e-2);
+    expect(await err(plain)).toBeLessThan(2e-2);
   });
 });
 

@@ -40,11 +40,16 @@ export interface LinearPlan {
 
 /**
  * What `--linear int8` stores besides plain int8 (docs/decisions/2026-12-08-default-formats-fidelity.md):
- * mlp/down_proj reads SwiGLU's heavy-tailed products, rotated first (text scores 1.7× closer to the
- * official ones at full size; an fp32 vision tower, also measured, brought image scores no closer).
+ * mlp/down_proj reads SwiGLU's heavy-tailed products, rotated first; the decoder's attention
+ * projections are 8-bit blocks with fp32 activations (MatMulNBits, which the WASM EP runs too): with
+ * every layer int8 the image-query scores sat 0.034–0.050 off the official ones at full size, with
+ * these 0.010–0.014 (text and image documents 0.016–0.027), for ≈ +30 % decoder time on WASM.
  */
 export const INT8_ROLES: Record<string, LinearFormat> = {
   'mlp/down_proj': { kind: 'int8', weights: 'u8', rotate: 64 },
+  ...Object.fromEntries(
+    ['q_proj', 'k_proj', 'v_proj', 'o_proj'].map((r) => [`self_attn/${r}`, { kind: 'nbits', bits: 8, blockSize: 32 } as LinearFormat]),
+  ),
 };
 
 /**
