@@ -25,12 +25,14 @@ const MODEL_OF = { int8: 'int8', '4bit': 'nbits', '4p4': 'q44' };
 
 /** The formats each backend runs by default (workers/backend.ts; the app's WebGPU models are 4+4). */
 async function appDefaults() {
-  const { storedLinearFor } = await tsImport('../workers/backend.ts', import.meta.url);
+  const { residualFor, storedLinearFor } = await tsImport('../workers/backend.ts', import.meta.url);
+  const formatOn = (backend) => {
+    const linear = storedLinearFor(backend);
+    return linear === 'int8' ? 'int8' : residualFor(linear) ? '4p4' : '4bit';
+  };
   return {
-    wasm: storedLinearFor('wasm') === 'int8' ? 'int8' : '4bit',
-    // The built-in WebGPU models (scripts/prepare-tiny.mjs) and the app's in-browser conversion
-    // (workers/convertIntoStore.ts) are 4-bit + a 4-bit residual pass.
-    webgpu: '4p4',
+    wasm: formatOn('wasm'),
+    webgpu: formatOn('webgpu'),
     // Node's CPU format: the same int8 graphs the browser runs, on onnxruntime-node's CPU EP.
     node_native: 'int8',
   };
@@ -66,14 +68,14 @@ function systemsOf(models, { webgpu, python, dtypes }) {
  */
 export function officialDtypes(given) {
   if (given) return { dtypes: given, note: null };
-  if (os.platform() !== 'linux') return { dtypes: ['fp32', 'bf16'], note: null };
-  let flags = '';
+  const both = { dtypes: ['fp32', 'bf16'], note: null };
+  let flags;
   try {
-    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+    flags = os.platform() === 'linux' ? (readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '') : null;
   } catch {
-    return { dtypes: ['fp32', 'bf16'], note: null };
+    flags = null;
   }
-  if (/\b(avx512_bf16|amx_bf16)\b/.test(flags)) return { dtypes: ['fp32', 'bf16'], note: null };
+  if (flags === null || /\b(avx512_bf16|amx_bf16)\b/.test(flags)) return both;
   return {
     dtypes: ['fp32'],
     note: 'official bf16 not run: this CPU has no AVX512-BF16/AMX (torch would emulate it; 1.8–4.3× slower than fp32 on the bench model here); give --peer-dtypes fp32,bf16 to run it',

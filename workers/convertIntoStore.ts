@@ -1,6 +1,7 @@
 // Converts an official safetensors checkpoint inside the worker (HTTP Range reads, tensor by tensor)
 // and stores every produced file in the model store, so the result loads like a downloaded model.
 import type { LoadProgress, ModelSource } from './api.ts';
+import { residualFor } from './backend.ts';
 import { openCheckpoint } from '../src/model/checkpoint/open.ts';
 import { UrlLocation } from '../src/model/checkpoint/locations.ts';
 import { checkpointSource, convertCheckpoint } from '../src/model/convert.ts';
@@ -17,9 +18,7 @@ export async function convertIntoStore(
   signal: AbortSignal,
 ): Promise<ReadyModel> {
   const bits = source.bits ?? 4;
-  // 4-bit MatMulNBits (WebGPU's) gets a 4-bit pass on its rounding error: ≈8-bit precision from the
-  // only width WebGPU's kernel runs (4-bit alone is 0.25 off the official scores at full size, this 0.013).
-  const residual = linear === 'nbits' && bits === 4;
+  const residual = residualFor(linear, bits);
   // The last field is the conversion's revision, raised when a format's stored form changes (32 bits: the
   // token table became fp32; int8: layers quantized from the checkpoint's weights, an 8-bit table; 4-bit:
   // the residual pass), so a stored conversion of the older form is a different version, replaced on the next load.

@@ -17,8 +17,10 @@ const linearStorage = (f: LinearFormat): string =>
 /** e.g. "int8 per output channel …; fp32: mlp/down_proj, mlp/up_proj" (roles of one format listed together). */
 const planStorage = (plan: LinearPlan): string => {
   const byFormat = new Map<string, string[]>();
-  for (const [role, f] of Object.entries(plan.roles ?? {}))
-    byFormat.set(linearStorage(f), [...(byFormat.get(linearStorage(f)) ?? []), role]);
+  for (const [role, f] of Object.entries(plan.roles ?? {})) {
+    const format = linearStorage(f);
+    byFormat.set(format, [...(byFormat.get(format) ?? []), role]);
+  }
   return [linearStorage(plan.base), ...[...byFormat].map(([format, roles]) => `${format}: ${roles.join(', ')}`)].join('; ');
 };
 
